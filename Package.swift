@@ -1,0 +1,49 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// swtrain: distributed training and model optimisation in Swift on Open MPI.
+/// Targets follow shared/DESIGN.md section 2; dependencies point down the list.
+let package = Package(
+    name: "swtrain",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "swtrain", targets: ["swtrain"]),
+        .library(name: "SwTrain", targets: ["SwTrain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries found by pkg-config (Debian: libopenmpi-dev, libopenblas-dev, liblapacke-dev).
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke",
+                       providers: [.apt(["liblapacke-dev"])]),
+
+        .target(name: "SwConfig"),
+        .target(name: "SwTensor", dependencies: ["CBLAS"]),
+        .target(name: "SwNN", dependencies: ["SwTensor", "SwConfig"]),
+        .target(name: "SwOptim", dependencies: ["SwTensor"]),
+        .target(name: "SwData", dependencies: ["SwTensor", "SwConfig"]),
+        .target(name: "SwComm", dependencies: ["CMPI"]),
+        .target(name: "SwCheckpoint", dependencies: ["SwTensor"]),
+        .target(name: "SwTrain", dependencies: [
+            "SwTensor", "SwConfig", "SwNN", "SwOptim", "SwData", "SwComm", "SwCheckpoint",
+        ]),
+        .executableTarget(name: "swtrain", dependencies: [
+            "SwTrain",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Test helpers (finite differences, Double references), internal to the tests.
+        .target(name: "_TestSupport", dependencies: ["SwTensor", "SwNN"]),
+        .testTarget(name: "SwTensorTests", dependencies: ["SwTensor", "_TestSupport"]),
+        .testTarget(name: "SwNNTests", dependencies: ["SwNN", "SwConfig", "_TestSupport"]),
+        .testTarget(name: "SwOptimTests", dependencies: ["SwOptim", "_TestSupport"]),
+        .testTarget(name: "SwDataTests", dependencies: ["SwData", "_TestSupport"]),
+        .testTarget(name: "SwCheckpointTests", dependencies: ["SwCheckpoint", "_TestSupport"]),
+        .testTarget(name: "SwTrainTests", dependencies: ["SwTrain", "_TestSupport"]),
+    ]
+)

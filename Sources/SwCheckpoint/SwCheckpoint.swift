@@ -1,0 +1,2 @@
+/// Checkpoints: safetensors, trainer state. (In progress.)
+public enum SwCheckpoint {}

@@ -1,0 +1,2 @@
+/// Communicators: MPI and local. (In progress.)
+public enum SwComm {}

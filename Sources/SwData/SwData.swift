@@ -1,0 +1,2 @@
+/// Datasets and samplers. (In progress.)
+public enum SwData {}

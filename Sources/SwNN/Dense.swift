@@ -1,0 +1,86 @@
+import SwTensor
+
+/// Fully connected layer, `y = x W^T + b`, over the last dimension (like `torch.nn.Linear`).
+///
+/// Input `(B, ..., in)`, output `(B, ..., out)`; leading dimensions are flattened into rows.
+/// Parameters: `weight` `[out, in]`, `bias` `[out]` (PyTorch layout). Initialisation as
+/// PyTorch: both uniform in `±1/sqrt(in)` (Kaiming-uniform with a = sqrt(5)).
+/// All three products go through one `sgemm` each.
+public final class Dense: Layer {
+    public let typeName = "dense"
+    public let inFeatures: Int
+    public let outFeatures: Int
+    public let useBias: Bool
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    public var needsInputGradient = true
+
+    private var weight: Tensor!, bias: Tensor!
+    private var dWeight: Tensor!, dBias: Tensor!
+    private var input: Tensor?
+    private var out: Tensor?
+    private var dx: Tensor?
+
+    /// A dense layer mapping samples of `inputShape` (last dimension = in features) to `units`.
+    public init(inputShape: [Int], units: Int, bias: Bool = true) {
+        precondition(!inputShape.isEmpty && units > 0)
+        self.inputShape = inputShape
+        self.inFeatures = inputShape.last!
+        self.outFeatures = units
+        self.useBias = bias
+        self.outputShape = inputShape.dropLast() + [units]
+    }
+
+    public var parameterShapes: [(name: String, shape: [Int])] {
+        useBias ? [("weight", [outFeatures, inFeatures]), ("bias", [outFeatures])]
+                : [("weight", [outFeatures, inFeatures])]
+    }
+
+    public func bind(parameters: [Tensor], gradients: [Tensor]) {
+        weight = parameters[0]; dWeight = gradients[0]
+        if useBias { bias = parameters[1]; dBias = gradients[1] }
+    }
+
+    public func resetParameters(rng: inout RNG) {
+        let bound = 1 / Float(inFeatures).squareRoot()
+        rng.fillUniform(weight, -bound, bound)
+        if useBias { rng.fillUniform(bias, -bound, bound) }
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let rows = x.count / inFeatures                      // B * (leading dims)
+        var shape = x.shape
+        shape[shape.count - 1] = outFeatures
+        let y = Tensor.reuse(out, shape: shape)              // (rows, out)
+        out = y
+        input = x
+        if useBias {
+            for r in 0..<rows { (y.pointer + r * outFeatures).update(from: bias.pointer, count: outFeatures) }
+        }
+        BLAS.gemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures,
+                  a: x.pointer, b: weight.pointer, beta: useBias ? 1 : 0, c: y.pointer)
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        let x = input!
+        let rows = dy.count / outFeatures
+        // dW (out, in) += dy^T (out, rows) x (rows, in)
+        BLAS.gemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows,
+                  a: dy.pointer, b: x.pointer, beta: 1, c: dWeight.pointer)
+        if useBias {
+            let db = dBias.pointer
+            for r in 0..<rows {
+                let row = dy.pointer + r * outFeatures
+                for j in 0..<outFeatures { db[j] += row[j] }
+            }
+        }
+        guard needsInputGradient else { return dy }
+        // dx (rows, in) = dy (rows, out) W (out, in)
+        let g = Tensor.reuse(dx, shape: x.shape)
+        dx = g
+        BLAS.gemm(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures,
+                  a: dy.pointer, b: weight.pointer, beta: 0, c: g.pointer)
+        return g
+    }
+}

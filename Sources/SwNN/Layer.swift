@@ -1,0 +1,64 @@
+import SwTensor
+
+/// A layer of a network: a function of a batch of inputs with a hand-written backward.
+///
+/// Conventions every layer follows:
+/// - Activations are row-major with the batch first: input `(B, inputShape...)`, output
+///   `(B, outputShape...)`. Shapes of one sample exclude the batch.
+/// - `forward` returns a tensor the layer owns and reuses on the next call (no allocation in
+///   the steady state); the caller must not keep it across steps. It may keep a reference to
+///   its input for backward: the input must stay unchanged until `backward` returns.
+/// - `backward(dy)` *accumulates* (`+=`) into the parameter gradients (so gradient
+///   accumulation and micro-batches add up) and returns `dL/dx`, which it overwrites, also
+///   owned by the layer. When `needsInputGradient` is false (the first layer), it may skip
+///   computing `dx` and return `dy` or an empty tensor.
+/// - Parameters are declared once (`parameterShapes`, in `torch.nn` state-dict order) and
+///   handed back by `bind` as views into the model's flat buffers.
+public protocol Layer: AnyObject {
+    /// The config name of the layer type ("dense", "conv1d", ...).
+    var typeName: String { get }
+    /// The shape of one input sample.
+    var inputShape: [Int] { get }
+    /// The shape of one output sample.
+    var outputShape: [Int] { get }
+    /// Own parameters as (local name, shape), in PyTorch's order ("weight" before "bias").
+    var parameterShapes: [(name: String, shape: [Int])] { get }
+    /// Sub-layers of a composite, with the name component each adds ("0", "layers").
+    var children: [(name: String, layer: any Layer)] { get }
+    /// Receives views of this layer's own parameters and gradients, in `parameterShapes` order.
+    func bind(parameters: [Tensor], gradients: [Tensor])
+    /// Initialises own parameters as PyTorch does for the same layer.
+    func resetParameters(rng: inout RNG)
+    /// Computes the output for a batch.
+    func forward(_ x: Tensor, training: Bool) -> Tensor
+    /// Propagates `dy` (the gradient of the loss with respect to the last output).
+    func backward(_ dy: Tensor) -> Tensor
+    /// Whether `backward` must compute the input gradient (false for the first layer).
+    var needsInputGradient: Bool { get set }
+}
+
+extension Layer {
+    public var parameterShapes: [(name: String, shape: [Int])] { [] }
+    public var children: [(name: String, layer: any Layer)] { [] }
+    public func bind(parameters: [Tensor], gradients: [Tensor]) {}
+    public func resetParameters(rng: inout RNG) {}
+
+    /// The number of parameters this layer owns directly.
+    public var ownParameterCount: Int {
+        parameterShapes.reduce(0) { $0 + Tensor.elementCount($1.shape) }
+    }
+}
+
+/// A layer that draws random numbers while training (dropout): its stream is part of the
+/// training state that a checkpoint saves.
+public protocol StochasticLayer: Layer {
+    var rng: RNG { get set }
+}
+
+/// The batch size of `x` for a layer whose sample shape is `sampleShape`.
+@inline(__always)
+func batchSize(_ x: Tensor, _ sampleShape: [Int]) -> Int {
+    let per = Tensor.elementCount(sampleShape)
+    precondition(per > 0 && x.count % per == 0, "input of shape \(x.shape) does not hold samples of shape \(sampleShape)")
+    return x.count / per
+}

@@ -1,0 +1,71 @@
+import SwTensor
+
+/// All of a model's parameters in one flat Float32 buffer, and their gradients in another of
+/// the same layout. Layers hold views; the optimizer, the gradient all-reduce and the
+/// checkpoint writer each make one pass over one buffer.
+///
+/// Layout: parameters in model order (depth first, each layer's own in `parameterShapes`
+/// order), packed with no padding. `entries` is the size table: full name (the PyTorch
+/// state-dict name, like `"2.layers.0.weight"`), shape and offset.
+public final class ParameterStore {
+    /// One parameter tensor's place in the flat buffers.
+    public struct Entry: Sendable, Equatable {
+        public let name: String
+        public let shape: [Int]
+        public let offset: Int
+        public var count: Int { Tensor.elementCount(shape) }
+    }
+
+    /// The size table, in layout order.
+    public let entries: [Entry]
+    /// All parameter values.
+    public let values: Tensor
+    /// All gradients (same layout as `values`).
+    public let gradients: Tensor
+    /// The total number of scalars.
+    public var count: Int { values.count }
+
+    private var index: [String: Int] = [:]
+
+    /// Walks `root`, lays its parameters out, allocates both buffers and binds every layer.
+    public init(root: any Layer) {
+        var entries: [Entry] = []
+        var leaves: [(any Layer, Range<Int>)] = []
+        var offset = 0
+        func visit(_ layer: any Layer, prefix: String) {
+            let first = entries.count
+            for (name, shape) in layer.parameterShapes {
+                entries.append(Entry(name: prefix + name, shape: shape, offset: offset))
+                offset += Tensor.elementCount(shape)
+            }
+            leaves.append((layer, first..<entries.count))
+            for (name, child) in layer.children { visit(child, prefix: prefix + name + ".") }
+        }
+        visit(root, prefix: "")
+        self.entries = entries
+        values = Tensor(zeros: [offset])
+        gradients = Tensor(zeros: [offset])
+        for (i, e) in entries.enumerated() { index[e.name] = i }
+        for (layer, range) in leaves where !range.isEmpty {
+            let ps = range.map { Tensor(viewing: values.pointer + entries[$0].offset, shape: entries[$0].shape, owner: values) }
+            let gs = range.map { Tensor(viewing: gradients.pointer + entries[$0].offset, shape: entries[$0].shape, owner: gradients) }
+            layer.bind(parameters: ps, gradients: gs)
+        }
+    }
+
+    /// The entry called `name`, if any.
+    public func entry(_ name: String) -> Entry? { index[name].map { entries[$0] } }
+
+    /// A view of parameter `name`.
+    public func value(_ name: String) -> Tensor? {
+        entry(name).map { Tensor(viewing: values.pointer + $0.offset, shape: $0.shape, owner: values) }
+    }
+
+    /// A view of the gradient of parameter `name`.
+    public func gradient(_ name: String) -> Tensor? {
+        entry(name).map { Tensor(viewing: gradients.pointer + $0.offset, shape: $0.shape, owner: gradients) }
+    }
+
+    /// Sets every gradient to zero.
+    public func zeroGradients() { gradients.zero() }
+}

@@ -1,0 +1,44 @@
+import SwTensor
+
+/// `x + f(x)` where `f` is a `Sequential` whose output shape equals its input shape.
+///
+/// PyTorch equivalent: a module with `self.layers = nn.Sequential(...)` and
+/// `forward(x) = x + self.layers(x)`; parameter names nest as `"<i>.layers.<j>.weight"`.
+public final class Residual: Layer {
+    public let typeName = "residual"
+    public let body: Sequential
+    public var inputShape: [Int] { body.inputShape }
+    public var outputShape: [Int] { body.inputShape }
+    public var needsInputGradient = true
+    private var out: Tensor?
+    private var dx: Tensor?
+
+    public init(_ body: Sequential) {
+        precondition(body.outputShape == body.inputShape,
+                     "residual body maps \(body.inputShape) to \(body.outputShape); they must match")
+        self.body = body
+    }
+
+    public var children: [(name: String, layer: any Layer)] { [("layers", body)] }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let f = body.forward(x, training: training)        // (B, ...)
+        let y = Tensor.reuse(out, shape: x.shape)
+        out = y
+        let n = x.count
+        let xp = x.pointer, fp = f.pointer, yp = y.pointer
+        for i in 0..<n { yp[i] = xp[i] + fp[i] }
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        // The body always propagates to its input: the skip path needs dL/dx anyway.
+        let df = body.backward(dy)
+        let g = Tensor.reuse(dx, shape: dy.shape)
+        dx = g
+        let n = dy.count
+        let dp = dy.pointer, fp = df.pointer, gp = g.pointer
+        for i in 0..<n { gp[i] = dp[i] + fp[i] }
+        return g
+    }
+}

@@ -1,0 +1,60 @@
+import SwTensor
+
+/// Layers applied in order, like `torch.nn.Sequential`: child `i` is named `"i"`, so its
+/// parameters are `"i.weight"`, `"i.bias"`.
+public final class Sequential: Layer {
+    public let typeName = "sequential"
+    public let layers: [any Layer]
+    public let inputShape: [Int]
+    public var outputShape: [Int] { layers.last?.outputShape ?? inputShape }
+    public var needsInputGradient = true {
+        didSet { layers.first?.needsInputGradient = needsInputGradient }
+    }
+
+    /// `layers` must chain: each one's input shape is the previous one's output shape.
+    public init(_ layers: [any Layer], inputShape: [Int]) {
+        var shape = inputShape
+        for (i, l) in layers.enumerated() {
+            precondition(l.inputShape == shape, "layer \(i) (\(l.typeName)) expects \(l.inputShape), gets \(shape)")
+            shape = l.outputShape
+        }
+        self.layers = layers
+        self.inputShape = inputShape
+    }
+
+    public var children: [(name: String, layer: any Layer)] {
+        layers.enumerated().map { (String($0.offset), $0.element) }
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        var h = x
+        for l in layers { h = l.forward(h, training: training) }
+        return h
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        var g = dy
+        for l in layers.reversed() { g = l.backward(g) }
+        return g
+    }
+}
+
+extension Layer {
+    /// Initialises this layer and every descendant (each child gets its own forked stream).
+    public func resetAllParameters(rng: inout RNG) {
+        resetParameters(rng: &rng)
+        for (i, c) in children.enumerated() {
+            var r = rng.fork(UInt64(1000 + i))
+            c.layer.resetAllParameters(rng: &r)
+        }
+    }
+
+    /// This layer and every descendant, depth first, with full name prefixes.
+    public func allLayers(prefix: String = "") -> [(name: String, layer: any Layer)] {
+        var out: [(String, any Layer)] = [(prefix, self)]
+        for (n, c) in children {
+            out += c.allLayers(prefix: prefix.isEmpty ? n : prefix + "." + n)
+        }
+        return out
+    }
+}

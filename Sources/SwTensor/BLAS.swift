@@ -1,0 +1,76 @@
+import CBLAS
+import Foundation
+
+/// Matrix multiply through OpenBLAS, and the process-wide BLAS set-up.
+///
+/// On first use the BLAS picks its fastest kernels: Debian's OpenBLAS 0.3.21 does not know
+/// AMD Zen 5 and falls back to old SSE3 or AVX2 kernels, about half the speed of its AVX-512
+/// ("SkylakeX") kernels on that CPU. When the CPU has AVX-512 (F, BW, VL, DQ, CD) and the user
+/// has not chosen a core with `OPENBLAS_CORETYPE`, swtrain switches the kernel table in process.
+public enum BLAS {
+    /// The OpenBLAS core in use after set-up (for example "SkylakeX").
+    public static var coreName: String {
+        _ = setUp
+        return String(cString: gotoblas_corename())
+    }
+
+    /// Runs the one-time set-up (kernel choice). Cheap after the first call.
+    @inline(__always)
+    public static func ensureSetUp() { _ = setUp }
+
+    nonisolated(unsafe) private static let setUp: Bool = {
+        let env = Foundation.ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
+        let current = String(cString: gotoblas_corename())
+        let avx512Cores: Set<String> = ["SkylakeX", "Cooperlake", "SapphireRapids"]
+        if env == nil, !avx512Cores.contains(current), CPUFeatures.hasAVX512Core {
+            _ = swt_openblas_force_core("SkylakeX")
+        }
+        return true
+    }()
+
+    /// Sets the number of threads OpenBLAS uses in this process.
+    public static func setThreads(_ n: Int) {
+        ensureSetUp()
+        openblas_set_num_threads(Int32(max(1, n)))
+    }
+
+    /// The number of threads OpenBLAS uses in this process.
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// C = alpha * op(A) * op(B) + beta * C, row-major. op(A) is m x k, op(B) is k x n, C is m x n.
+    /// `lda`, `ldb`, `ldc` default to the row length of each matrix as stored.
+    @inline(__always)
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil,
+        b: UnsafePointer<Float>, ldb: Int? = nil,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+    ) {
+        ensureSetUp()
+        if m == 0 || n == 0 { return }
+        let la = lda ?? (transA ? m : k)
+        let lb = ldb ?? (transB ? k : n)
+        let lc = ldc ?? n
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(la), b, Int32(lb), beta, c, Int32(lc))
+    }
+}
+
+/// What the CPU supports, read once from /proc/cpuinfo (Linux).
+public enum CPUFeatures {
+    /// The feature flags of the first CPU listed.
+    public static let flags: Set<String> = {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [] }
+        for line in text.split(separator: "\n") where line.hasPrefix("flags") {
+            if let colon = line.firstIndex(of: ":") {
+                return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+            }
+        }
+        return []
+    }()
+
+    /// AVX-512 F, BW, VL, DQ and CD: what OpenBLAS's SkylakeX kernels need.
+    public static var hasAVX512Core: Bool {
+        ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"].allSatisfy(flags.contains)
+    }
+}

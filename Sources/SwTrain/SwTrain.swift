@@ -1,0 +1,2 @@
+/// The trainer. (In progress.)
+public enum SwTrain {}

@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "SwComm", dependencies: ["CMPI"]),
         .target(name: "SwCheckpoint", dependencies: ["SwTensor"]),
         .target(name: "SwTrain", dependencies: [
-            "SwTensor", "SwConfig", "SwNN", "SwOptim", "SwData", "SwComm", "SwCheckpoint",
+            "CBLAS", "SwTensor", "SwConfig", "SwNN", "SwOptim", "SwData", "SwComm", "SwCheckpoint",
         ]),
         .executableTarget(name: "swtrain", dependencies: [
             "SwTrain",

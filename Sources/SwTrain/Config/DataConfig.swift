@@ -1,0 +1,83 @@
+import Foundation
+import SwConfig
+
+/// `data`: {"train": SOURCE, "test": SOURCE}. A source is one of
+/// - `{"kind": "mnist1d", "split": "train"|"test", "samples": 5000, "seed": 42}` (built in);
+/// - `{"kind": "npy", "inputs": "x.npy", "labels": "y.npy"}` (or one `.npz` with `"inputs"`
+///   and `"labels"` naming arrays inside it);
+/// - `{"kind": "csv", "path": "d.csv", "label_column": "label", "header": true}`.
+/// Relative paths resolve against the config file's folder; a missing file is an error here,
+/// before any training starts.
+public struct DataConfig: Sendable {
+    public var train: DataSource
+    public var test: DataSource?
+    var json: JSON
+
+    init(_ v: ConfigValue, baseDirectory: String) throws(ConfigError) {
+        let o = try v.object(allowed: ["train", "test"])
+        train = try DataSource(o.required("train", "a data source like {\"kind\": \"mnist1d\", \"split\": \"train\"}"), baseDirectory: baseDirectory)
+        test = try o["test"].map { v throws(ConfigError) in try DataSource(v, baseDirectory: baseDirectory) }
+        var out = JSONObject([("train", train.json)])
+        if let test { out["test"] = test.json }
+        json = .object(out)
+    }
+}
+
+/// One data source of the `data` section (see `DataConfig`).
+public enum DataSource: Sendable {
+    case mnist1d(split: String, samples: Int, seed: UInt64)
+    case npy(inputs: String, labels: String, inputsKey: String?, labelsKey: String?)
+    case csv(path: String, labelColumn: String, header: Bool)
+
+    var json: JSON {
+        switch self {
+        case .mnist1d(let split, let samples, let seed):
+            return .object(JSONObject([("kind", .string("mnist1d")), ("split", .string(split)),
+                                       ("samples", .number(Double(samples), isInteger: true)),
+                                       ("seed", .number(Double(seed), isInteger: true))]))
+        case .npy(let inputs, let labels, let ik, let lk):
+            var o = JSONObject([("kind", .string("npy")), ("inputs", .string(inputs)), ("labels", .string(labels))])
+            if let ik { o["inputs_key"] = .string(ik) }
+            if let lk { o["labels_key"] = .string(lk) }
+            return .object(o)
+        case .csv(let path, let col, let header):
+            return .object(JSONObject([("kind", .string("csv")), ("path", .string(path)),
+                                       ("label_column", .string(col)), ("header", .bool(header))]))
+        }
+    }
+
+    init(_ v: ConfigValue, baseDirectory: String) throws(ConfigError) {
+        guard case .object(let raw) = v.json else { throw v.fail("a data source object with a \"kind\"") }
+        let kind = try ConfigObject(object: raw, path: v.path, file: v.file).string("kind", oneOf: ["mnist1d", "npy", "csv"])
+        func file(_ o: ConfigObject, _ key: String) throws(ConfigError) -> String {
+            let p = try o.string(key)
+            let full = p.hasPrefix("/") ? p : (baseDirectory as NSString).appendingPathComponent(p)
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue else {
+                throw ConfigError(file: v.file, path: "\(v.path).\(key)", message: "no such file: \(full)",
+                                  hint: "relative paths resolve against the config file's folder (\(baseDirectory))")
+            }
+            return full
+        }
+        switch kind {
+        case "mnist1d":
+            let o = try v.object(allowed: ["kind", "split", "samples", "seed"])
+            self = .mnist1d(split: try o.string("split", default: "train", oneOf: ["train", "test"]),
+                            samples: try o.int("samples", default: 5000, in: 10...10_000_000),
+                            seed: UInt64(try o.int("seed", default: 42, in: 0...Int.max)))
+        case "npy":
+            let o = try v.object(allowed: ["kind", "inputs", "labels", "inputs_key", "labels_key"])
+            self = .npy(inputs: try file(o, "inputs"), labels: try file(o, "labels"),
+                        inputsKey: try o.optionalString("inputs_key"), labelsKey: try o.optionalString("labels_key"))
+        default:
+            let o = try v.object(allowed: ["kind", "path", "label_column", "header"])
+            let col: String
+            if let c = o["label_column"], case .number = c.json {
+                col = String(try c.int(in: 0...Int.max))
+            } else {
+                col = try o.string("label_column", default: "label")
+            }
+            self = .csv(path: try file(o, "path"), labelColumn: col, header: try o.bool("header", default: true))
+        }
+    }
+}

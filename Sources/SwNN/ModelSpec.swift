@@ -132,4 +132,30 @@ public final class Model {
 
     /// Backward pass from the loss gradient; accumulates into `parameters.gradients`.
     public func backward(_ dOutput: Tensor) { _ = network.backward(dOutput) }
+
+    /// Backward pass that reports progress: `afterLayer(offset)` runs after each top-level layer's backward with the flat offset
+    /// from which every gradient is final (layers own increasing offsets in model order, and
+    /// backward runs from the last layer), so gradient buckets can start reducing early.
+    public func backward(_ dOutput: Tensor, afterLayer: (Int) -> Void) {
+        var g = dOutput
+        for (i, layer) in network.layers.enumerated().reversed() {
+            g = layer.backward(g)
+            afterLayer(layerOffsets[i])
+        }
+    }
+
+    /// For each top-level layer, the flat offset where its parameters start (or where the
+    /// next layer's start, for a layer without parameters).
+    public private(set) lazy var layerOffsets: [Int] = {
+        var offsets = [Int](repeating: parameters.count, count: network.layers.count + 1)
+        for e in parameters.entries {
+            if let dot = e.name.firstIndex(of: "."), let i = Int(e.name[..<dot]) {
+                offsets[i] = min(offsets[i], e.offset)
+            }
+        }
+        for i in stride(from: network.layers.count - 1, through: 0, by: -1) {
+            offsets[i] = min(offsets[i], offsets[i + 1])
+        }
+        return Array(offsets.prefix(network.layers.count))
+    }()
 }

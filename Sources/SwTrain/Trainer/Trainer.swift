@@ -1,0 +1,188 @@
+import Foundation
+import SwComm
+import SwConfig
+import SwData
+import SwNN
+import SwOptim
+import SwParallel
+import SwTensor
+
+/// Runs training as the config says, on one process or as one rank of a data-parallel job.
+///
+/// One optimizer step (DESIGN.md section 3): for each of `accumulation_steps` micro-steps the
+/// sampler gives this rank its slice of the global batch, forward, loss (its gradient scaled
+/// by 1 / terms in the global batch, so summing over ranks and micro-steps gives the gradient
+/// of the global mean), backward with gradient buckets all-reduced as soon as they are final;
+/// then regularization, clipping by global norm, one optimizer pass over the flat buffer.
+/// Every buffer is allocated before the first step; the step itself does not allocate.
+public final class Trainer {
+    public let config: TrainConfig
+    public let comm: any Communicator
+    public let model: Model
+    public let optimizer: any Optimizer
+    public let schedule: LRSchedule
+    public let train: any Dataset
+    public let test: (any Dataset)?
+    public private(set) var sampler: Sampler
+    public let totalSteps: Int
+    /// Completed optimizer steps.
+    public private(set) var step = 0
+    /// Samples consumed over all ranks.
+    public private(set) var samplesSeen = 0
+    /// The epoch the next batch comes from.
+    public var epoch: Int { sampler.state.epoch }
+
+    let regularization: Regularization
+    let sync: DataParallelSync
+    let x: Tensor, y: Tensor
+    var dOut: Tensor?
+    let termsPerSample: Int
+    let isRoot: Bool
+
+    /// Builds the model, data, optimizer and schedule for `config` on `comm`'s ranks. Every
+    /// rank starts from the same parameters (rank 0's, broadcast).
+    public init(config: TrainConfig, comm: any Communicator) throws {
+        try config.validate(worldSize: comm.size)
+        self.config = config
+        self.comm = comm
+        isRoot = comm.rank == 0
+        model = try Model(config: config.model)
+        model.initialize(seed: config.seed)
+        train = try Builders.dataset(config.data.train, path: "data.train", config: config)
+        try Builders.check(train, feeds: model, path: "data.train", config: config)
+        if let t = config.data.test {
+            let d = try Builders.dataset(t, path: "data.test", config: config)
+            try Builders.check(d, feeds: model, path: "data.test", config: config)
+            test = d
+        } else {
+            test = nil
+        }
+        let t = config.training
+        let dp = comm.size / config.parallel.pipelineStages
+        if t.dropLast && train.count < t.batchSize {
+            throw ConfigError(file: config.file, path: "training.batch_size",
+                              message: "expected at most the \(train.count) training samples, got \(t.batchSize)")
+        }
+        sampler = Sampler(datasetCount: train.count, globalBatch: t.batchSize, dataParallelRank: comm.rank,
+                          dataParallelSize: dp, seed: config.seed, shuffle: true, dropLast: t.dropLast)
+        let stepsPerEpoch = max(1, sampler.stepsPerEpoch / t.accumulationSteps)
+        totalSteps = t.maxSteps ?? t.epochs * stepsPerEpoch
+        schedule = try Builders.schedule(config.schedule, lr: config.optimizer.lr, totalSteps: totalSteps, config: config)
+        optimizer = Builders.optimizer(config.optimizer, count: model.parameters.count)
+        regularization = Regularization(l1: Float(config.regularization.l1), l2: Float(config.regularization.l2))
+        sync = DataParallelSync(gradients: model.parameters.gradients, communicator: comm,
+                                bucketMB: config.parallel.bucketMB, firstBucketMB: min(1, config.parallel.bucketMB),
+                                average: false)
+        let local = (t.batchSize + dp - 1) / dp
+        x = Tensor(zeros: [local] + model.inputShape)
+        y = Tensor(zeros: [local] + train.targetShape)
+        let probe = Tensor(zeros: [1] + model.inputShape)
+        termsPerSample = model.loss.terms(outputCount: model.forward(probe, training: false).count)
+        try comm.broadcast(model.parameters.values.buffer, root: 0)
+    }
+
+    /// The outcome of one optimizer step (global figures, identical on every rank).
+    public struct StepResult: Sendable {
+        public var loss: Double
+        public var samples: Int
+        public var times: StepTimes
+    }
+
+    /// Runs one optimizer step.
+    public func trainStep() throws -> StepResult {
+        var times = StepTimes()
+        let params = model.parameters
+        let accumulation = config.training.accumulationSteps
+        var lossSum = 0.0, samples = 0, localSamples = 0
+        var syncError: (any Error)?
+        for micro in 0..<accumulation {
+            var t0 = monotonicSeconds()
+            let batch = sampler.next()
+            let n = batch.indices.count
+            x.reshape([n] + model.inputShape)
+            y.reshape([n] + train.targetShape)
+            train.gather(batch.indices, inputs: x, targets: y)
+            var t1 = monotonicSeconds()
+            times.data += t1 - t0
+            t0 = t1
+            let out = model.forward(x, training: true)
+            let g = Tensor.reuse(dOut, shape: out.shape)
+            dOut = g
+            let scale = 1 / Float(batch.globalBatchSize * termsPerSample * accumulation)
+            let result = model.loss.evaluate(output: out, targets: y, gradient: g, gradientScale: scale)
+            lossSum += result.sum
+            samples += batch.globalBatchSize
+            localSamples += n
+            t1 = monotonicSeconds()
+            times.forward += t1 - t0
+            t0 = t1
+            if micro == accumulation - 1 {
+                model.backward(g) { offset in
+                    do {
+                        try sync.markReady(upTo: offset)
+                        try sync.poll()
+                    } catch {
+                        syncError = error
+                    }
+                }
+                if let syncError { throw syncError }
+            } else {
+                model.backward(g)
+            }
+            times.backward += monotonicSeconds() - t0
+        }
+        var t0 = monotonicSeconds()
+        try sync.finish()
+        var t1 = monotonicSeconds()
+        times.commWait = t1 - t0
+        t0 = t1
+        if !regularization.isZero { _ = regularization.apply(parameters: params.values, gradients: params.gradients) }
+        if let clip = config.training.gradClip {
+            _ = clipGradNorm(gradients: params.gradients, maxNorm: Float(clip))
+        }
+        let lr = schedule.lr(at: step)
+        optimizer.step(parameters: params.values, gradients: params.gradients, lr: lr)
+        params.zeroGradients()
+        t1 = monotonicSeconds()
+        times.optimizer = t1 - t0
+        step += 1
+        samplesSeen += samples
+        let localMean = lossSum / Double(max(localSamples * termsPerSample, 1))
+        if config.training.stopOnNaN && !localMean.isFinite {
+            throw RuntimeError("rank \(comm.rank): step \(step): the loss is \(localMean)\n  hint: lower optimizer.lr, set training.grad_clip, or set training.stop_on_nan false")
+        }
+        return StepResult(loss: lossSum, samples: samples, times: times)
+    }
+
+    /// Loss and accuracy on `data` (all ranks take part; each evaluates a strided share).
+    public func evaluate(_ data: any Dataset, batch: Int = 500) throws -> (loss: Double, accuracy: Double?) {
+        let dp = comm.size / config.parallel.pipelineStages
+        let mine = Array(stride(from: comm.rank, to: data.count, by: dp))
+        let ex = Tensor(zeros: [batch] + model.inputShape)
+        let ey = Tensor(zeros: [batch] + data.targetShape)
+        var sums = [0.0, 0.0, 0.0]   // loss sum, terms, correct
+        var start = 0
+        while start < mine.count {
+            let n = min(batch, mine.count - start)
+            ex.reshape([n] + model.inputShape)
+            ey.reshape([n] + data.targetShape)
+            mine[start..<start + n].withUnsafeBufferPointer { data.gather($0, inputs: ex, targets: ey) }
+            let out = model.forward(ex, training: false)
+            let r = model.loss.evaluate(output: out, targets: ey, gradient: nil, gradientScale: 0)
+            sums[0] += r.sum
+            sums[1] += Double(r.terms)
+            sums[2] += Double(r.correct ?? 0)
+            start += n
+        }
+        try sums.withUnsafeMutableBufferPointer { try comm.allReduce($0, op: .sum) }
+        let isClassification = model.loss is SoftmaxCrossEntropy
+        return (sums[0] / max(sums[1], 1), isClassification ? sums[2] / max(sums[1], 1) : nil)
+    }
+
+    /// The global mean loss over the steps since the last call (a collective call).
+    func reduceLoss(sum: Double, samples: Int) throws -> Double {
+        var v = [sum]
+        try v.withUnsafeMutableBufferPointer { try comm.allReduce($0, op: .sum) }
+        return v[0] / Double(max(samples * termsPerSample, 1))
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import SwTensor
+
+/// Adam with L2-coupled weight decay, exactly as `torch.optim.Adam` (amsgrad off).
+///
+/// For each element, with gradient `g`, parameter `p`, moments `m` (state `"exp_avg"`) and
+/// `v` (state `"exp_avg_sq"`), both zero at start, step `t` (1 on the first step):
+/// ```
+/// g ← g + λ p                                   if λ ≠ 0 (weight decay as an L2 gradient)
+/// m ← m + (1 − β1)(g − m)                       (torch's lerp; = β1 m + (1 − β1) g)
+/// v ← β2 v + (1 − β2) g²
+/// denom ← √v / √(1 − β2ᵗ) + ε                   (ε added after the bias correction)
+/// p ← p − (γ / (1 − β1ᵗ)) · m / denom
+/// ```
+/// The bias corrections are computed in Double and rounded to Float, as torch does with
+/// Python floats; all per-element math is Float32.
+public final class Adam: Optimizer {
+    public let name = "adam"
+    public let count: Int
+    public let beta1: Float
+    public let beta2: Float
+    public let eps: Float
+    public let weightDecay: Float
+    public var stepCount = 0
+    /// First moment `m`.
+    public let expAvg: Tensor
+    /// Second moment `v`.
+    public let expAvgSq: Tensor
+
+    public var stateTensors: [(name: String, tensor: Tensor)] {
+        [("exp_avg", expAvg), ("exp_avg_sq", expAvgSq)]
+    }
+
+    /// An error message for hyperparameters torch would reject, or `nil` when valid.
+    public static func validate(beta1: Float, beta2: Float, eps: Float, weightDecay: Float) -> String? {
+        if !(0 <= beta1 && beta1 < 1) { return "betas[0] must be in [0, 1), got \(beta1)" }
+        if !(0 <= beta2 && beta2 < 1) { return "betas[1] must be in [0, 1), got \(beta2)" }
+        if !(eps >= 0) { return "eps must be >= 0, got \(eps)" }
+        if !(weightDecay >= 0) { return "weight_decay must be >= 0, got \(weightDecay)" }
+        return nil
+    }
+
+    /// Adam over buffers of `count` elements (torch defaults). Invalid hyperparameters are a
+    /// programmer error (validate the config with `Adam.validate` first).
+    public init(count: Int, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
+                weightDecay: Float = 0) {
+        if let message = Adam.validate(beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay) {
+            preconditionFailure("Adam: \(message)")
+        }
+        self.count = count
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.weightDecay = weightDecay
+        expAvg = Tensor(zeros: [count])
+        expAvgSq = Tensor(zeros: [count])
+    }
+
+    public func step(parameters: Tensor, gradients: Tensor, lr: Float) {
+        checkBuffers(parameters, gradients)
+        stepCount += 1
+        adamUpdate(parameters: parameters, gradients: gradients, expAvg: expAvg, expAvgSq: expAvgSq,
+                   step: stepCount, lr: lr, beta1: beta1, beta2: beta2, eps: eps,
+                   l2: weightDecay, decay: 1)
+    }
+}
+
+/// The shared Adam/AdamW loop: `p ← decay · p − (γ / bc1) · m / (√v / √bc2 + ε)` after the
+/// moment updates, with `l2 · p` (the old `p`) added to the gradient first.
+/// Adam passes `l2 = λ, decay = 1`; AdamW passes `l2 = 0, decay = 1 − γλ`.
+func adamUpdate(parameters: Tensor, gradients: Tensor, expAvg: Tensor, expAvgSq: Tensor,
+                step t: Int, lr: Float, beta1: Float, beta2: Float, eps: Float,
+                l2: Float, decay: Float) {
+    let bc1 = 1 - pow(Double(beta1), Double(t))
+    let bc2 = 1 - pow(Double(beta2), Double(t))
+    let stepSize = Float(Double(lr) / bc1)
+    let bc2Sqrt = Float(bc2.squareRoot())
+    let w1 = 1 - beta1, w2 = 1 - beta2, b2 = beta2
+    let p = parameters.pointer, gp = gradients.pointer
+    let m = expAvg.pointer, v = expAvgSq.pointer, n = parameters.count
+    var i = 0
+    while i < n {
+        var pv = load(p, i, n)
+        var g = load(gp, i, n)
+        if l2 != 0 { g = pv * l2 + g }
+        var mv = load(m, i, n)
+        mv = (g - mv) * w1 + mv
+        let vv = load(v, i, n) * b2 + g * g * w2
+        store(mv, m, i, n)
+        store(vv, v, i, n)
+        let denom = vv.squareRoot() / bc2Sqrt + eps
+        if decay != 1 { pv = pv * decay }
+        pv = pv - stepSize * mv / denom
+        store(pv, p, i, n)
+        i += Vec.scalarCount
+    }
+}

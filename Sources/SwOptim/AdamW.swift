@@ -1,0 +1,60 @@
+import SwTensor
+
+/// Adam with decoupled weight decay (Loshchilov & Hutter), exactly as `torch.optim.AdamW`
+/// (amsgrad off; torch's default weight decay 0.01).
+///
+/// For each element, with the same notation as `Adam`:
+/// ```
+/// p ← p · (1 − γλ)                              (decoupled: the gradient is left alone)
+/// m ← m + (1 − β1)(g − m)
+/// v ← β2 v + (1 − β2) g²
+/// p ← p − (γ / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
+/// ```
+/// `1 − γλ` is computed in Double and rounded to Float, as torch does.
+public final class AdamW: Optimizer {
+    public let name = "adamw"
+    public let count: Int
+    public let beta1: Float
+    public let beta2: Float
+    public let eps: Float
+    public let weightDecay: Float
+    public var stepCount = 0
+    /// First moment `m`.
+    public let expAvg: Tensor
+    /// Second moment `v`.
+    public let expAvgSq: Tensor
+
+    public var stateTensors: [(name: String, tensor: Tensor)] {
+        [("exp_avg", expAvg), ("exp_avg_sq", expAvgSq)]
+    }
+
+    /// An error message for hyperparameters torch would reject, or `nil` when valid.
+    public static func validate(beta1: Float, beta2: Float, eps: Float, weightDecay: Float) -> String? {
+        Adam.validate(beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay)
+    }
+
+    /// AdamW over buffers of `count` elements (torch defaults). Invalid hyperparameters are a
+    /// programmer error (validate the config with `AdamW.validate` first).
+    public init(count: Int, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
+                weightDecay: Float = 0.01) {
+        if let message = AdamW.validate(beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay) {
+            preconditionFailure("AdamW: \(message)")
+        }
+        self.count = count
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.weightDecay = weightDecay
+        expAvg = Tensor(zeros: [count])
+        expAvgSq = Tensor(zeros: [count])
+    }
+
+    public func step(parameters: Tensor, gradients: Tensor, lr: Float) {
+        checkBuffers(parameters, gradients)
+        stepCount += 1
+        let decay = Float(1 - Double(lr) * Double(weightDecay))
+        adamUpdate(parameters: parameters, gradients: gradients, expAvg: expAvg, expAvgSq: expAvgSq,
+                   step: stepCount, lr: lr, beta1: beta1, beta2: beta2, eps: eps,
+                   l2: 0, decay: decay)
+    }
+}

@@ -1,0 +1,91 @@
+import SwTensor
+
+/// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and
+/// L2-coupled weight decay, exactly as `torch.optim.SGD`.
+///
+/// For each element, with gradient `g`, parameter `p`, momentum buffer `b` (state
+/// `"momentum_buffer"`), weight decay `λ`, momentum `μ`, dampening `τ`, learning rate `γ`:
+/// ```
+/// g ← g + λ p                          if λ ≠ 0
+/// if μ ≠ 0:
+///     b ← g                            on the first step (t = 1): no dampening, as in torch
+///     b ← μ b + (1 − τ) g              on later steps
+///     g ← g + μ b   if nesterov,  else g ← b
+/// p ← p − γ g
+/// ```
+/// Nesterov needs `μ > 0` and `τ = 0` (torch raises otherwise); see `validate`.
+public final class SGD: Optimizer {
+    public let name = "sgd"
+    public let count: Int
+    public let momentum: Float
+    public let dampening: Float
+    public let nesterov: Bool
+    public let weightDecay: Float
+    public var stepCount = 0
+    /// The momentum buffer; `nil` when `momentum == 0` (plain SGD keeps no state).
+    public let momentumBuffer: Tensor?
+
+    public var stateTensors: [(name: String, tensor: Tensor)] {
+        momentumBuffer.map { [("momentum_buffer", $0)] } ?? []
+    }
+
+    /// An error message for hyperparameters torch would reject, or `nil` when they are valid.
+    public static func validate(momentum: Float = 0, dampening: Float = 0, nesterov: Bool = false,
+                                weightDecay: Float = 0) -> String? {
+        if !(momentum >= 0) { return "momentum must be >= 0, got \(momentum)" }
+        if !(weightDecay >= 0) { return "weight_decay must be >= 0, got \(weightDecay)" }
+        if !dampening.isFinite { return "dampening must be finite, got \(dampening)" }
+        if nesterov && (momentum <= 0 || dampening != 0) {
+            return "nesterov momentum requires momentum > 0 and dampening = 0 (got momentum \(momentum), dampening \(dampening))"
+        }
+        return nil
+    }
+
+    /// SGD over buffers of `count` elements. Invalid hyperparameters are a programmer error
+    /// (validate the config with `SGD.validate` first).
+    public init(count: Int, momentum: Float = 0, dampening: Float = 0, nesterov: Bool = false,
+                weightDecay: Float = 0) {
+        if let message = SGD.validate(momentum: momentum, dampening: dampening, nesterov: nesterov,
+                                      weightDecay: weightDecay) {
+            preconditionFailure("SGD: \(message)")
+        }
+        self.count = count
+        self.momentum = momentum
+        self.dampening = dampening
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+        momentumBuffer = momentum != 0 ? Tensor(zeros: [count]) : nil
+    }
+
+    public func step(parameters: Tensor, gradients: Tensor, lr: Float) {
+        checkBuffers(parameters, gradients)
+        stepCount += 1
+        let p = parameters.pointer, gp = gradients.pointer, n = count
+        let wd = weightDecay, mu = momentum, keep = 1 - dampening
+        let first = stepCount == 1
+        guard let b = momentumBuffer?.pointer else {
+            var i = 0
+            while i < n {
+                var pv = load(p, i, n)
+                var g = load(gp, i, n)
+                if wd != 0 { g = pv * wd + g }
+                pv = pv - g * lr
+                store(pv, p, i, n)
+                i += Vec.scalarCount
+            }
+            return
+        }
+        var i = 0
+        while i < n {
+            var pv = load(p, i, n)
+            var g = load(gp, i, n)
+            if wd != 0 { g = pv * wd + g }
+            let bv = first ? g : load(b, i, n) * mu + g * keep
+            store(bv, b, i, n)
+            g = nesterov ? bv * mu + g : bv
+            pv = pv - g * lr
+            store(pv, p, i, n)
+            i += Vec.scalarCount
+        }
+    }
+}

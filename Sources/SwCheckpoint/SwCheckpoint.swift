@@ -1,2 +1,0 @@
-/// Checkpoints: safetensors, trainer state. (In progress.)
-public enum SwCheckpoint {}

@@ -1,5 +1,6 @@
 import Foundation
 import SwConfig
+import SwCheckpoint
 import SwComm
 import SwNN
 import SwTensor
@@ -31,6 +32,17 @@ public enum TrainCommand {
         let config = try TrainConfig.load(path: configPath, overrides: overrides)
         let comm = try Launch.worldCommunicator()
         let trainer = try Trainer(config: config, comm: comm)
+        if let resume {
+            let reader = CheckpointReader(directory: config.checkpoint.dir)
+            guard let found = try reader.resolve(resume == "latest" ? nil : resume) else {
+                throw RuntimeError("\(config.checkpoint.dir): no complete checkpoint to resume from\n  hint: run without --resume to start afresh")
+            }
+            if let fb = found.fallback, comm.rank == 0 {
+                FileHandle.standardError.write(Data("swtrain: note: latest\(fb.latestNamed.map { " (\($0))" } ?? "") is unusable: \(fb.reason); resuming from \(found.checkpoint.name), the newest complete checkpoint\n".utf8))
+            }
+            try trainer.restore(from: found.checkpoint)
+            if comm.rank == 0 { print("resumed from \(found.checkpoint.path) at step \(trainer.step)") }
+        }
         let run = try TrainingRun(trainer: trainer, plainProgress: plainProgress)
         let s = try run.run()
         if comm.rank == 0 {

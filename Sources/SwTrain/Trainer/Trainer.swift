@@ -23,12 +23,12 @@ public final class Trainer {
     public let schedule: LRSchedule
     public let train: any Dataset
     public let test: (any Dataset)?
-    public private(set) var sampler: Sampler
+    public internal(set) var sampler: Sampler
     public let totalSteps: Int
     /// Completed optimizer steps.
-    public private(set) var step = 0
+    public internal(set) var step = 0
     /// Samples consumed over all ranks.
-    public private(set) var samplesSeen = 0
+    public internal(set) var samplesSeen = 0
     /// The epoch the next batch comes from.
     public var epoch: Int { sampler.state.epoch }
 

@@ -90,6 +90,11 @@ public final class TrainingRun {
                 }
                 windowStart = monotonicSeconds()
             }
+            let every = t.config.checkpoint.everySteps
+            if (every > 0 && t.step % every == 0) || last {
+                try t.saveCheckpoint()
+                windowStart = monotonicSeconds()
+            }
         }
         progress.finish()
         let seconds = monotonicSeconds() - start

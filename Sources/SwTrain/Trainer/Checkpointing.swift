@@ -1,0 +1,86 @@
+import Foundation
+import SwCheckpoint
+import SwNN
+import SwTensor
+
+/// Saving and restoring a `Trainer`'s complete state: `model.safetensors` (PyTorch names and
+/// layouts), `optimizer.safetensors` (each state buffer split per parameter as
+/// `"<parameter>.<state>"`, e.g. `"0.weight.exp_avg"`) and `trainer_state.json`.
+extension Trainer {
+    static let modelFile = "model.safetensors"
+    static let optimizerFile = "optimizer.safetensors"
+
+    /// The current state as checkpoint files (views of the flat buffers, no copies).
+    func checkpointFiles() throws -> ([String: CheckpointFile], TrainerState) {
+        let store = model.parameters
+        var modelWriter = SafeTensorsWriter(metadata: ["format": "pt", "step": String(step)])
+        for e in store.entries { try modelWriter.add(e.name, store.value(e.name)!) }
+        var optWriter = SafeTensorsWriter(metadata: ["optimizer": optimizer.name, "step": String(optimizer.stepCount)])
+        for (stateName, buffer) in optimizer.stateTensors {
+            for e in store.entries {
+                try optWriter.add("\(e.name).\(stateName)",
+                                  Tensor(viewing: buffer.pointer + e.offset, shape: e.shape, owner: buffer))
+            }
+        }
+        var rngs: [String: RNG.State] = [:]
+        for (name, layer) in model.stochasticLayers { rngs[name] = layer.rng.state }
+        let state = TrainerState(step: step, epoch: epoch, samplesSeen: samplesSeen, sampler: sampler.state, rng: rngs,
+                                 optimizer: optimizer.name, optimizerSteps: optimizer.stepCount,
+                                 nextLR: schedule.lr(at: step), worldSize: comm.size,
+                                 dataParallelSize: comm.size / config.parallel.pipelineStages,
+                                 pipelineStages: config.parallel.pipelineStages,
+                                 configHash: String(config.hash, radix: 16), configName: config.name,
+                                 parameters: store.count)
+        return ([Trainer.modelFile: .safetensors(modelWriter), Trainer.optimizerFile: .safetensors(optWriter)], state)
+    }
+
+    /// Writes a checkpoint of the current step (rank 0 only; the others have the same state).
+    /// Returns the folder written, or nil on other ranks.
+    @discardableResult
+    public func saveCheckpoint() throws -> String? {
+        guard comm.rank == 0 else { return nil }
+        let (files, state) = try checkpointFiles()
+        let writer = CheckpointWriter(directory: config.checkpoint.dir, keepLast: config.checkpoint.keepLast)
+        return try writer.write(step: step, files: files, state: state)
+    }
+
+    /// Restores everything from `checkpoint`: parameters, optimizer state, step, sampler
+    /// position and random streams. Names and shapes must match this model exactly.
+    public func restore(from checkpoint: Checkpoint) throws {
+        let state = try checkpoint.state(as: TrainerState.self)
+        let store = model.parameters
+        let modelFile = try checkpoint.safetensors(Trainer.modelFile)
+        let expected = Set(store.entries.map(\.name)), found = Set(modelFile.entries.map(\.name))
+        if expected != found {
+            let missing = expected.subtracting(found).sorted(), extra = found.subtracting(expected).sorted()
+            throw RuntimeError("\(checkpoint.filePath(Trainer.modelFile)): does not match the model: missing \(missing.prefix(5)), unexpected \(extra.prefix(5))\n  hint: resume with the config the checkpoint was trained with")
+        }
+        for e in store.entries {
+            do {
+                try modelFile.read(e.name, into: store.value(e.name)!)
+            } catch {
+                throw RuntimeError("\(checkpoint.filePath(Trainer.modelFile)): tensor \(e.name): \(error)")
+            }
+        }
+        guard state.optimizer == optimizer.name else {
+            throw RuntimeError("\(checkpoint.filePath("trainer_state.json")): the checkpoint's optimizer is \(state.optimizer), the config's is \(optimizer.name)\n  hint: resume with the same optimizer.type")
+        }
+        let optFile = try checkpoint.safetensors(Trainer.optimizerFile)
+        for (stateName, buffer) in optimizer.stateTensors {
+            for e in store.entries {
+                let view = Tensor(viewing: buffer.pointer + e.offset, shape: e.shape, owner: buffer)
+                try optFile.read("\(e.name).\(stateName)", into: view)
+            }
+        }
+        optimizer.stepCount = state.optimizerSteps
+        for (name, layer) in model.stochasticLayers {
+            if let s = state.rng[name] { layer.rng = RNG(state: s) }
+        }
+        sampler.restore(state.sampler)
+        step = state.step
+        samplesSeen = state.samplesSeen
+        if state.configHash != String(config.hash, radix: 16), comm.rank == 0 {
+            FileHandle.standardError.write(Data("swtrain: note: resuming \(checkpoint.name) with a config that differs from the one it was saved with\n".utf8))
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import SwTensor
 
 /// The MNIST-1D dataset (Greydanus 2020, "Scaling down deep learning with MNIST-1D"),
@@ -58,7 +59,7 @@ public final class MNIST1D: InMemoryDataset {
     /// parts of one generated set.
     public init(split: Split, seed: UInt64 = 42, samples: Int = 5000, options: Options = Options()) {
         precondition(samples >= 10, "MNIST1D: samples must be at least 10, got \(samples)")
-        let generated = MNIST1D.generate(seed: seed, samples: samples, options: options)
+        let generated = MNIST1D.cachedGenerate(seed: seed, samples: samples, options: options)
         let total = generated.labels.count
         let cut = Int(Double(total) * options.trainSplit)
         let rows = split == .train ? 0..<cut : cut..<total
@@ -72,6 +73,21 @@ public final class MNIST1D: InMemoryDataset {
         self.split = split
         self.seed = seed
         super.init(inputs: x, sampleShape: [f], targets: y, targetShape: [], classes: 10)
+    }
+
+    /// The last generated set, so building `.train` then `.test` generates once.
+    nonisolated(unsafe) private static var cache: (key: CacheKey, set: (inputs: [Float], labels: [Int]))?
+    private static let cacheLock = NSLock()
+    private struct CacheKey: Equatable { let seed: UInt64, samples: Int, options: Options }
+
+    private static func cachedGenerate(seed: UInt64, samples: Int, options: Options) -> (inputs: [Float], labels: [Int]) {
+        let key = CacheKey(seed: seed, samples: samples, options: options)
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        if let cache, cache.key == key { return cache.set }
+        let set = generate(seed: seed, samples: samples, options: options)
+        cache = (key, set)
+        return set
     }
 
     /// The whole generated set (both splits), shuffled and standardised: `inputs` holds

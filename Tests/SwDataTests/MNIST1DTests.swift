@@ -53,6 +53,14 @@ import SwData
         #expect(a.count == 800)
     }
 
+    @Test func trainAndTestArePartsOfOneSet() {
+        let all = MNIST1D.generate(seed: 3, samples: 500)
+        let train = MNIST1D(split: .train, seed: 3, samples: 500), test = MNIST1D(split: .test, seed: 3, samples: 500)
+        #expect(train.count == 400 && test.count == 100)
+        #expect(train.inputs.array + test.inputs.array == all.inputs)
+        #expect(train.targets.array + test.targets.array == all.labels.map(Float.init))
+    }
+
     @Test func classMeansDiffer() {
         // The classes must be told apart by their average signal, as in the reference data.
         let d = MNIST1D(split: .train)

@@ -5,7 +5,9 @@ import SwTensor
 /// -1 is the last column). Literals work: `labelColumn: "label"` or `labelColumn: -1`.
 public enum CSVColumn: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
                        CustomStringConvertible {
+    /// The column whose header cell is this name.
     case name(String)
+    /// The column at this 0-based position (negative: from the end).
     case index(Int)
     public init(stringLiteral value: String) { self = .name(value) }
     public init(integerLiteral value: Int) { self = .index(value) }
@@ -28,6 +30,8 @@ public final class CSVDataset: InMemoryDataset {
     /// The feature columns' header names (empty without a header).
     public let featureNames: [String]
 
+    /// Reads `path`; `labelColumn` names (needs `hasHeader`) or numbers the label column.
+    /// `classes` checks labels against `0..<classes`; by default it is the largest label + 1.
     public init(path: String, labelColumn: CSVColumn, hasHeader: Bool = true, sampleShape: [Int]? = nil,
                 classes: Int? = nil) throws(DataError) {
         var bytes = [UInt8](try readFileBytes(path))

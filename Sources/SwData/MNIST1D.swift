@@ -29,13 +29,21 @@ public final class MNIST1D: InMemoryDataset {
 
     /// The generator's parameters; the defaults are the reference `get_dataset_args()`.
     public struct Options: Sendable, Equatable {
+        /// Fraction of the shuffled set that is `.train`.
         public var trainSplit = 0.8
+        /// Range of the number of zeros appended to a template (inclusive).
         public var padding = (low: 36, high: 60)
+        /// Amplitude scale is `1 + scaleCoeff * (u - 0.5)`.
         public var scaleCoeff = 0.4
+        /// Circular shifts are drawn from `0..<maxTranslation`.
         public var maxTranslation = 48
+        /// Standard deviation of the noise (before smoothing) put in the padding.
         public var corrNoiseScale = 0.25
+        /// Standard deviation of the noise added everywhere.
         public var iidNoiseScale = 2e-2
+        /// Linear trend slope is `shearScale * (u - 0.5)`.
         public var shearScale = 0.75
+        /// Features per sample.
         public var finalLength = 40
         public init() {}
 

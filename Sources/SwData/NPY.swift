@@ -2,6 +2,7 @@
 public struct NPYDType: Sendable, Equatable, CustomStringConvertible {
     /// Numeric kinds we convert from.
     public enum Kind: Character, Sendable { case float = "f", signed = "i", unsigned = "u", bool = "b" }
+    /// Float, signed or unsigned integer, or bool.
     public let kind: Kind
     /// Bytes per element.
     public let size: Int

@@ -4,7 +4,9 @@ import SwTensor
 /// This is all a checkpoint needs (the order itself is a function of the seed and epoch), and
 /// it does not depend on the world size: a state saved at 4 ranks restores at 2.
 public struct SamplerState: Codable, Sendable, Equatable {
+    /// The epoch of the next batch (0-based).
     public var epoch: Int
+    /// The step of the next batch within its epoch (0-based).
     public var stepInEpoch: Int
     public init(epoch: Int = 0, stepInEpoch: Int = 0) {
         self.epoch = epoch
@@ -41,12 +43,19 @@ public struct SamplerBatch {
 ///
 /// `next()` allocates nothing except when an epoch begins (its permutation).
 public struct Sampler {
+    /// Samples in the dataset.
     public let datasetCount: Int
+    /// Samples per step over all data-parallel ranks (`B`).
     public let globalBatch: Int
+    /// This rank's index in its data-parallel group (`r`).
     public let rank: Int
+    /// Ranks in the data-parallel group (`W`).
     public let worldSize: Int
+    /// Seed of the per-epoch shuffles.
     public let seed: UInt64
+    /// Whether each epoch visits a fresh permutation (else dataset order).
     public let shuffle: Bool
+    /// Whether the last partial global batch of an epoch is skipped.
     public let dropLast: Bool
     /// Global batches in one epoch.
     public let stepsPerEpoch: Int

@@ -1,0 +1,119 @@
+/// An error reading a data file: names the file and what is wrong with it, with a hint.
+///
+/// Printed by the CLI as `swtrain: error: <description>`; the cases carry the facts (file,
+/// expected, actual) so tests and callers can match on them.
+public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The file could not be opened or read.
+    case unreadable(file: String, reason: String)
+    /// The file ends before `expected` bytes (`what` says which part).
+    case truncated(file: String, what: String, expected: Int, actual: Int)
+    /// The file does not start with the expected magic bytes.
+    case badMagic(file: String, expected: String)
+    /// The .npy header could not be parsed.
+    case badHeader(file: String, reason: String)
+    /// The array's dtype is not one we read (`role` is "inputs" or "labels").
+    case unsupportedDtype(file: String, dtype: String, role: String)
+    /// The array is stored in Fortran (column-major) order.
+    case fortranOrder(file: String)
+    /// The array is stored big-endian.
+    case bigEndian(file: String, dtype: String)
+    /// A .npz member is compressed with a method other than ZIP_STORED.
+    case compressed(file: String, member: String, method: Int)
+    /// A .npz archive has no member of that name.
+    case missingMember(file: String, member: String, available: [String])
+    /// The number of labels differs from the number of input samples.
+    case countMismatch(file: String, inputs: Int, labels: Int)
+    /// The per-sample element count differs from the requested sample shape.
+    case shapeMismatch(file: String, fileShape: [Int], sampleShape: [Int])
+    /// A label is not an integer, negative, or not below `classes`.
+    case badLabel(file: String, index: Int, value: String, classes: Int?)
+    /// A CSV cell that should be a number is not (line and column are 1-based).
+    case notNumeric(file: String, line: Int, column: Int, columnName: String?, cell: String)
+    /// A CSV line has the wrong number of cells.
+    case raggedRow(file: String, line: Int, expected: Int, actual: Int)
+    /// The named or numbered label column does not exist.
+    case noSuchColumn(file: String, column: String, available: [String])
+    /// The file holds no samples.
+    case empty(file: String)
+
+    /// The file the error is about.
+    public var file: String {
+        switch self {
+        case .unreadable(let f, _), .truncated(let f, _, _, _), .badMagic(let f, _), .badHeader(let f, _),
+             .unsupportedDtype(let f, _, _), .fortranOrder(let f), .bigEndian(let f, _),
+             .compressed(let f, _, _), .missingMember(let f, _, _), .countMismatch(let f, _, _),
+             .shapeMismatch(let f, _, _), .badLabel(let f, _, _, _), .notNumeric(let f, _, _, _, _),
+             .raggedRow(let f, _, _, _), .noSuchColumn(let f, _, _), .empty(let f):
+            return f
+        }
+    }
+
+    /// What is wrong, without the file name.
+    public var message: String {
+        switch self {
+        case .unreadable(_, let reason):
+            return "cannot read the file: \(reason)"
+        case .truncated(_, let what, let expected, let actual):
+            return "file is truncated: \(what) needs \(expected) bytes, only \(actual) present"
+        case .badMagic(_, let expected):
+            return "not a \(expected) file (bad magic bytes)"
+        case .badHeader(_, let reason):
+            return "invalid .npy header: \(reason)"
+        case .unsupportedDtype(_, let dtype, let role):
+            return "unsupported dtype '\(dtype)' for \(role)"
+        case .fortranOrder:
+            return "array is stored in Fortran order"
+        case .bigEndian(_, let dtype):
+            return "array is big-endian ('\(dtype)')"
+        case .compressed(_, let member, let method):
+            return "member '\(member)' is compressed (zip method \(method)); only uncompressed archives are read"
+        case .missingMember(_, let member, let available):
+            return "no array '\(member)' in the archive (it holds: \(available.joined(separator: ", ")))"
+        case .countMismatch(_, let inputs, let labels):
+            return "\(labels) labels for \(inputs) input samples"
+        case .shapeMismatch(_, let fileShape, let sampleShape):
+            return "array of shape \(fileShape) cannot be read as samples of shape \(sampleShape): "
+                + "element counts per sample differ"
+        case .badLabel(_, let index, let value, let classes):
+            if let classes { return "label \(value) of sample \(index) is not a class index in 0..<\(classes)" }
+            return "label \(value) of sample \(index) is not a non-negative integer class index"
+        case .notNumeric(_, let line, let column, let name, let cell):
+            let col = name.map { "column \(column) (\"\($0)\")" } ?? "column \(column)"
+            return "line \(line), \(col): expected a number, got \"\(cell)\""
+        case .raggedRow(_, let line, let expected, let actual):
+            return "line \(line): expected \(expected) cells, got \(actual)"
+        case .noSuchColumn(_, let column, let available):
+            return "no label column \(column) (columns: \(available.joined(separator: ", ")))"
+        case .empty:
+            return "no samples"
+        }
+    }
+
+    /// How to fix it, when there is something useful to say.
+    public var hint: String? {
+        switch self {
+        case .unsupportedDtype:
+            return "save inputs as float32/float64 and labels as an integer array, e.g. np.save(path, y.astype(np.int64))"
+        case .fortranOrder:
+            return "save a C-ordered copy: np.save(path, np.ascontiguousarray(a))"
+        case .bigEndian:
+            return "save a little-endian copy: np.save(path, a.astype(a.dtype.newbyteorder('<')))"
+        case .compressed:
+            return "save with np.savez instead of np.savez_compressed"
+        case .shapeMismatch:
+            return "make model.input match the per-sample shape of the array"
+        case .countMismatch:
+            return "inputs and labels must have the same first dimension"
+        case .truncated:
+            return "the file may have been cut short while copying; write it again"
+        default:
+            return nil
+        }
+    }
+
+    public var description: String {
+        var s = "\(file): \(message)"
+        if let hint { s += "\n  hint: \(hint)" }
+        return s
+    }
+}

@@ -1,2 +1,0 @@
-/// Datasets and samplers. (In progress.)
-public enum SwData {}

@@ -39,7 +39,7 @@ let package = Package(
         ]),
 
         // Multi-rank self-check and all-reduce bench, spawned under mpirun by SwCommTests.
-        .executableTarget(name: "swtrain-commcheck", dependencies: ["SwComm", "SwParallel", "CMPI"]),
+        .executableTarget(name: "swtrain-commcheck", dependencies: ["SwComm", "SwParallel", "SwTensor", "CMPI"]),
 
         // Test helpers (finite differences, Double references), internal to the tests.
         .target(name: "_TestSupport", dependencies: ["SwTensor", "SwNN"]),

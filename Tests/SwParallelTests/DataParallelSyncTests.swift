@@ -29,18 +29,21 @@ import SwTensor
         #expect(sync.layout.ranges.map(\.lowerBound) == [90, 70, 50, 30, 10, 0])
 
         try sync.markReady(upTo: 95)             // nothing entirely above 95
-        #expect(comm.started.isEmpty)
+        #expect(comm.calls.isEmpty)
         try sync.markReady(upTo: 75)             // [90,100) only
-        #expect(comm.started.map(\.offset) == [90])
+        #expect(comm.calls.map(\.offset) == [90])
         try sync.markReady(upTo: 75)             // idempotent
-        #expect(comm.started.count == 1)
+        #expect(comm.calls.count == 1)
         try sync.markReady(upTo: 30)             // [70,90) [50,70) [30,50)
-        #expect(comm.started.map(\.offset) == [90, 70, 50, 30])
+        #expect(comm.calls.map(\.offset) == [90, 70, 50, 30])
+        #expect(comm.calls.allSatisfy { !$0.blocking })
         try sync.poll()
-        try sync.finish()                         // the rest
-        #expect(comm.started.map(\.offset) == [90, 70, 50, 30, 10, 0])
-        #expect(comm.started.map(\.count) == [10, 20, 20, 20, 20, 10])
+        try sync.finish()                         // the rest, [0,30), in one blocking call
+        #expect(comm.calls.map(\.offset) == [90, 70, 50, 30, 0])
+        #expect(comm.calls.map(\.count) == [10, 20, 20, 20, 30])
+        #expect(comm.calls.map(\.blocking) == [false, false, false, false, true])
         #expect(sync.metrics.bytesReduced == 400)
+        #expect(sync.metrics.bucketsStarted == 6)
         #expect(g.array.allSatisfy { $0 == 10 })
     }
 
@@ -59,8 +62,10 @@ import SwTensor
         }
         #expect(sync.metrics.steps == 3)
         #expect(sync.metrics.bucketsStarted == 3 * sync.layout.bucketCount)
-        #expect(comm.started.prefix(sync.layout.bucketCount).map(\.offset)
-                == Array(comm.started.suffix(sync.layout.bucketCount).map(\.offset)))
+        // Buckets [60,64) [44,60) [28,44) [12,28) [0,12). Every step issues the same calls:
+        // the two above offset 32 async, then [0,44) in one blocking call.
+        #expect(comm.calls.map(\.offset) == [60, 44, 0, 60, 44, 0, 60, 44, 0])
+        #expect(comm.calls.map(\.blocking) == [false, false, true, false, false, true, false, false, true])
         sync.resetMetrics()
         #expect(sync.metrics == SyncMetrics())
     }

@@ -1,15 +1,15 @@
 import SwComm
 
-/// A pretend 2-rank communicator: all-reduce adds a constant "other rank" contribution (so
-/// the result is checkable) and records which slices were started, in order.
+/// A pretend multi-rank communicator: all-reduce adds a constant "other ranks" contribution (so
+/// the result is checkable) and records which slices were reduced, in order, and how.
 final class RecordingCommunicator: Communicator {
     let rank = 0
     let size: Int
     let worldRank = 0
     /// What the other ranks contribute to every element of a sum.
     let others: Float
-    /// (offset from `base`, count) of every startAllReduce, in call order.
-    private(set) var started: [(offset: Int, count: Int)] = []
+    /// (offset from `base`, count, blocking) of every Float all-reduce, in call order.
+    private(set) var calls: [(offset: Int, count: Int, blocking: Bool)] = []
     var base: UnsafeMutablePointer<Float>?
 
     init(size: Int = 2, others: Float = 10) {
@@ -18,15 +18,24 @@ final class RecordingCommunicator: Communicator {
     }
 
     func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp) throws {
-        for i in buffer.indices { buffer[i] += others }
+        record(buffer, blocking: true)
+        add(buffer)
     }
     func allReduce(_ buffer: UnsafeMutableBufferPointer<Double>, op: ReduceOp) throws {}
     func allReduce(_ buffer: UnsafeMutableBufferPointer<Int64>, op: ReduceOp) throws {}
 
     func startAllReduce(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp,
                         into request: CommRequest) throws {
-        if let base { started.append((base.distance(to: buffer.baseAddress!), buffer.count)) }
-        try allReduce(buffer, op: op)           // completes at once, like a fast network
+        record(buffer, blocking: false)
+        add(buffer)                              // completes at once, like a fast network
+    }
+
+    private func record(_ buffer: UnsafeMutableBufferPointer<Float>, blocking: Bool) {
+        if let base { calls.append((base.distance(to: buffer.baseAddress!), buffer.count, blocking)) }
+    }
+
+    private func add(_ buffer: UnsafeMutableBufferPointer<Float>) {
+        for i in buffer.indices { buffer[i] += others }
     }
 
     func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) throws {}

@@ -28,14 +28,18 @@ let package = Package(
         .target(name: "SwOptim", dependencies: ["SwTensor"]),
         .target(name: "SwData", dependencies: ["SwTensor", "SwConfig"]),
         .target(name: "SwComm", dependencies: ["CMPI"]),
+        .target(name: "SwParallel", dependencies: ["SwTensor", "SwComm"]),
         .target(name: "SwCheckpoint", dependencies: ["SwTensor"]),
         .target(name: "SwTrain", dependencies: [
-            "CBLAS", "SwTensor", "SwConfig", "SwNN", "SwOptim", "SwData", "SwComm", "SwCheckpoint",
+            "CBLAS", "SwTensor", "SwConfig", "SwNN", "SwOptim", "SwData", "SwComm", "SwParallel", "SwCheckpoint",
         ]),
         .executableTarget(name: "swtrain", dependencies: [
             "SwTrain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+
+        // Multi-rank self-check and all-reduce bench, spawned under mpirun by SwCommTests.
+        .executableTarget(name: "swtrain-commcheck", dependencies: ["SwComm", "SwParallel", "SwTensor", "CMPI"]),
 
         // Test helpers (finite differences, Double references), internal to the tests.
         .target(name: "_TestSupport", dependencies: ["SwTensor", "SwNN"]),
@@ -43,6 +47,8 @@ let package = Package(
         .testTarget(name: "SwNNTests", dependencies: ["SwNN", "SwConfig", "_TestSupport"]),
         .testTarget(name: "SwOptimTests", dependencies: ["SwOptim", "_TestSupport"]),
         .testTarget(name: "SwDataTests", dependencies: ["SwData", "_TestSupport"]),
+        .testTarget(name: "SwCommTests", dependencies: ["SwComm", "SwParallel"]),
+        .testTarget(name: "SwParallelTests", dependencies: ["SwParallel", "SwComm", "SwTensor"]),
         .testTarget(name: "SwCheckpointTests", dependencies: ["SwCheckpoint", "_TestSupport"]),
         .testTarget(name: "SwTrainTests", dependencies: ["SwTrain", "_TestSupport"]),
     ]

@@ -26,4 +26,11 @@ static inline int swt_mpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
 static inline int swt_mpi_thread_serialized(void) { return MPI_THREAD_SERIALIZED; }
 static inline int swt_mpi_success(void) { return MPI_SUCCESS; }
 static inline int swt_mpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
+static inline MPI_Datatype swt_mpi_int(void) { return MPI_INT; }
+static inline MPI_Errhandler swt_mpi_errors_are_fatal(void) { return MPI_ERRORS_ARE_FATAL; }
+static inline int swt_mpi_thread_single(void) { return MPI_THREAD_SINGLE; }
+static inline int swt_mpi_thread_multiple(void) { return MPI_THREAD_MULTIPLE; }
+static inline int swt_mpi_any_tag(void) { return MPI_ANY_TAG; }
+/* The largest tag every implementation must accept (MPI_TAG_UB is at least 32767). */
+static inline int swt_mpi_min_tag_ub(void) { return 32767; }
 #endif

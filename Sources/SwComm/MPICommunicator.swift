@@ -1,0 +1,183 @@
+import CMPI
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A communicator over an Open MPI communicator handle: one process per rank.
+///
+/// Get the world from `MPIRuntime.world()` and groups from `split(color:key:)`. Every call maps
+/// to one MPI call (`MPI_Allreduce` with `MPI_IN_PLACE`, `MPI_Iallreduce`, `MPI_Bcast`,
+/// `MPI_Allgather`, `MPI_Send`/`MPI_Recv`, `MPI_Isend`/`MPI_Irecv`, `MPI_Comm_split`,
+/// `MPI_Barrier`, `MPI_Abort`); non-zero return codes throw `CommError` with
+/// `MPI_Error_string`'s text. Counts above `Int32.max` elements are a precondition failure.
+///
+/// Communicators made by `split` are freed (`MPI_Comm_free`) when released, unless MPI has
+/// been finalised by then.
+public final class MPICommunicator: Communicator {
+    public let rank: Int
+    public let size: Int
+    public let worldRank: Int
+    /// The MPI handle, for calls this type does not wrap (benchmarks' raw `MPI_Allreduce`).
+    public let handle: MPI_Comm
+    private let owned: Bool
+
+    init(handle: MPI_Comm, owned: Bool) throws {
+        self.handle = handle
+        self.owned = owned
+        var r: Int32 = 0, s: Int32 = 0, w: Int32 = 0
+        MPI_Comm_rank(swt_mpi_comm_world(), &w)
+        self.worldRank = Int(w)
+        try MPIError.check(MPI_Comm_rank(handle, &r), rank: Int(w), operation: "MPI_Comm_rank")
+        try MPIError.check(MPI_Comm_size(handle, &s), rank: Int(w), operation: "MPI_Comm_size")
+        self.rank = Int(r)
+        self.size = Int(s)
+    }
+
+    deinit {
+        if owned && !MPIRuntime.isFinalized {
+            var h: MPI_Comm? = handle
+            MPI_Comm_free(&h)
+        }
+    }
+
+    // MARK: reductions
+
+    public func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp) throws {
+        try reduceInPlace(UnsafeMutableRawPointer(buffer.baseAddress), buffer.count, swt_mpi_float(), op, "floats")
+    }
+
+    public func allReduce(_ buffer: UnsafeMutableBufferPointer<Double>, op: ReduceOp) throws {
+        try reduceInPlace(UnsafeMutableRawPointer(buffer.baseAddress), buffer.count, swt_mpi_double(), op, "doubles")
+    }
+
+    public func allReduce(_ buffer: UnsafeMutableBufferPointer<Int64>, op: ReduceOp) throws {
+        try reduceInPlace(UnsafeMutableRawPointer(buffer.baseAddress), buffer.count, swt_mpi_int64(), op, "int64s")
+    }
+
+    public func startAllReduce(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp,
+                               into request: CommRequest) throws {
+        request.precheckReuse(for: "MPI_Iallreduce")
+        var started: MPI_Request? = swt_mpi_request_null()
+        let rc = MPI_Iallreduce(swt_mpi_in_place(), buffer.baseAddress, count(buffer.count),
+                                swt_mpi_float(), mpiOp(op), handle, &started)
+        try MPIError.check(rc, rank: worldRank,
+                           operation: "MPI_Iallreduce (\(op), \(buffer.count) floats)")
+        request.activate(started, rank: worldRank, operation: "MPI_Iallreduce")
+    }
+
+    private func reduceInPlace(_ base: UnsafeMutableRawPointer?, _ n: Int, _ type: MPI_Datatype,
+                               _ op: ReduceOp, _ what: StaticString) throws {
+        let rc = MPI_Allreduce(swt_mpi_in_place(), base, count(n), type, mpiOp(op), handle)
+        try MPIError.check(rc, rank: worldRank, operation: "MPI_Allreduce (\(op), \(n) \(what))")
+    }
+
+    // MARK: broadcast and gather
+
+    public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) throws {
+        let rc = MPI_Bcast(buffer.baseAddress, count(buffer.count), swt_mpi_float(), Int32(root), handle)
+        try MPIError.check(rc, rank: worldRank, operation: "MPI_Bcast (root \(root), \(buffer.count) floats)")
+    }
+
+    public func broadcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int) throws {
+        let rc = MPI_Bcast(bytes.baseAddress, count(bytes.count), swt_mpi_byte(), Int32(root), handle)
+        try MPIError.check(rc, rank: worldRank, operation: "MPI_Bcast (root \(root), \(bytes.count) bytes)")
+    }
+
+    public func allGather(_ bytes: UnsafeRawBufferPointer, into gathered: UnsafeMutableRawBufferPointer) throws {
+        precondition(gathered.count == bytes.count * size,
+                     "allGather needs \(bytes.count * size) bytes of output for \(size) ranks, got \(gathered.count)")
+        let rc = MPI_Allgather(bytes.baseAddress, count(bytes.count), swt_mpi_byte(),
+                               gathered.baseAddress, count(bytes.count), swt_mpi_byte(), handle)
+        try MPIError.check(rc, rank: worldRank, operation: "MPI_Allgather (\(bytes.count) bytes per rank)")
+    }
+
+    public func allGather(_ values: UnsafeBufferPointer<Int64>, into gathered: UnsafeMutableBufferPointer<Int64>) throws {
+        precondition(gathered.count == values.count * size,
+                     "allGather needs \(values.count * size) values of output for \(size) ranks, got \(gathered.count)")
+        let rc = MPI_Allgather(values.baseAddress, count(values.count), swt_mpi_int64(),
+                               gathered.baseAddress, count(values.count), swt_mpi_int64(), handle)
+        try MPIError.check(rc, rank: worldRank, operation: "MPI_Allgather (\(values.count) int64s per rank)")
+    }
+
+    // MARK: point to point
+
+    public func send(_ buffer: UnsafeBufferPointer<Float>, to destination: Int, tag: Int) throws {
+        let rc = MPI_Send(buffer.baseAddress, count(buffer.count), swt_mpi_float(),
+                          Int32(destination), Int32(tag), handle)
+        try MPIError.check(rc, rank: worldRank,
+                           operation: "MPI_Send (to \(destination), tag \(tag), \(buffer.count) floats)")
+    }
+
+    public func recv(_ buffer: UnsafeMutableBufferPointer<Float>, from source: Int, tag: Int) throws {
+        let rc = MPI_Recv(buffer.baseAddress, count(buffer.count), swt_mpi_float(),
+                          Int32(source), Int32(tag), handle, swt_mpi_status_ignore())
+        try MPIError.check(rc, rank: worldRank,
+                           operation: "MPI_Recv (from \(source), tag \(tag), \(buffer.count) floats)")
+    }
+
+    public func isend(_ buffer: UnsafeBufferPointer<Float>, to destination: Int, tag: Int,
+                      into request: CommRequest) throws {
+        request.precheckReuse(for: "MPI_Isend")
+        var started: MPI_Request? = swt_mpi_request_null()
+        let rc = MPI_Isend(buffer.baseAddress, count(buffer.count), swt_mpi_float(),
+                           Int32(destination), Int32(tag), handle, &started)
+        try MPIError.check(rc, rank: worldRank,
+                           operation: "MPI_Isend (to \(destination), tag \(tag), \(buffer.count) floats)")
+        request.activate(started, rank: worldRank, operation: "MPI_Isend")
+    }
+
+    public func irecv(_ buffer: UnsafeMutableBufferPointer<Float>, from source: Int, tag: Int,
+                      into request: CommRequest) throws {
+        request.precheckReuse(for: "MPI_Irecv")
+        var started: MPI_Request? = swt_mpi_request_null()
+        let rc = MPI_Irecv(buffer.baseAddress, count(buffer.count), swt_mpi_float(),
+                           Int32(source), Int32(tag), handle, &started)
+        try MPIError.check(rc, rank: worldRank,
+                           operation: "MPI_Irecv (from \(source), tag \(tag), \(buffer.count) floats)")
+        request.activate(started, rank: worldRank, operation: "MPI_Irecv")
+    }
+
+    // MARK: groups and control
+
+    public func split(color: Int, key: Int) throws -> any Communicator {
+        precondition(color >= 0, "split color must be >= 0, got \(color)")
+        var newComm: MPI_Comm? = swt_mpi_comm_null()
+        let rc = MPI_Comm_split(handle, Int32(color), Int32(key), &newComm)
+        try MPIError.check(rc, rank: worldRank, operation: "MPI_Comm_split (color \(color), key \(key))")
+        guard let made = newComm, made != swt_mpi_comm_null() else {
+            throw CommError(rank: worldRank, operation: "MPI_Comm_split (color \(color), key \(key))",
+                            message: "MPI returned MPI_COMM_NULL")
+        }
+        try MPIError.check(MPI_Comm_set_errhandler(made, swt_mpi_errors_return()), rank: worldRank,
+                           operation: "MPI_Comm_set_errhandler (split communicator)")
+        return try MPICommunicator(handle: made, owned: true)
+    }
+
+    public func barrier() throws {
+        try MPIError.check(MPI_Barrier(handle), rank: worldRank, operation: "MPI_Barrier")
+    }
+
+    public func abort(code: Int32) -> Never {
+        fflush(nil)
+        // MPI_Abort on the world ends every rank; on a sub-communicator Open MPI ends all anyway.
+        MPI_Abort(swt_mpi_comm_world(), code)
+        exit(code)
+    }
+
+    // MARK: helpers
+
+    private func count(_ n: Int) -> Int32 {
+        precondition(n <= Int(Int32.max), "\(n) elements exceed MPI's Int32 count; split the buffer")
+        return Int32(n)
+    }
+
+    private func mpiOp(_ op: ReduceOp) -> MPI_Op {
+        switch op {
+        case .sum: return swt_mpi_sum()
+        case .max: return swt_mpi_max()
+        case .min: return swt_mpi_min()
+        }
+    }
+}

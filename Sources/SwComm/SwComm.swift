@@ -1,2 +1,0 @@
-/// Communicators: MPI and local. (In progress.)
-public enum SwComm {}

@@ -45,6 +45,12 @@ public final class Conv1D: Layer {
         self.conv = ConvKernel(window: w, outChannels: channels)
     }
 
+    /// The most im2col values held at once (tests lower it to exercise chunking).
+    var columnLimit: Int {
+        get { conv.maxColumnFloats }
+        set { conv.maxColumnFloats = newValue }
+    }
+
     public var parameterShapes: [(name: String, shape: [Int])] {
         useBias ? [("weight", [outChannels, inChannels, kernel]), ("bias", [outChannels])]
                 : [("weight", [outChannels, inChannels, kernel])]

@@ -47,6 +47,12 @@ public final class Conv2D: Layer {
         self.conv = ConvKernel(window: w, outChannels: channels)
     }
 
+    /// The most im2col values held at once (tests lower it to exercise chunking).
+    var columnLimit: Int {
+        get { conv.maxColumnFloats }
+        set { conv.maxColumnFloats = newValue }
+    }
+
     public var parameterShapes: [(name: String, shape: [Int])] {
         let w = [outChannels, inChannels, kernel.0, kernel.1]
         return useBias ? [("weight", w), ("bias", [outChannels])] : [("weight", w)]

@@ -105,7 +105,8 @@ func col2im(_ col: UnsafePointer<Float>, _ g: Window, samples: Int, _ dx: Unsafe
 struct ConvKernel {
     let window: Window
     let outChannels: Int
-    static let maxColumnFloats = 1 << 22   // 16 MiB of im2col scratch
+    /// The most im2col values held at once (16 MiB); smaller in tests to exercise chunking.
+    var maxColumnFloats = 1 << 22
 
     private var col: Tensor?       // (R, patch): im2col of the chunk, then its gradient
     private var trans: Tensor?     // (R, out): GEMM output in forward, dy transposed in backward
@@ -117,7 +118,7 @@ struct ConvKernel {
     }
 
     private func chunkSamples(_ batch: Int) -> Int {
-        max(1, min(batch, ConvKernel.maxColumnFloats / max(1, window.positions * window.patch)))
+        max(1, min(batch, maxColumnFloats / max(1, window.positions * window.patch)))
     }
 
     /// `y (B, out, positions) = conv(x (B, C, H, W))`.

@@ -62,3 +62,23 @@ func batchSize(_ x: Tensor, _ sampleShape: [Int]) -> Int {
     precondition(per > 0 && x.count % per == 0, "input of shape \(x.shape) does not hold samples of shape \(sampleShape)")
     return x.count / per
 }
+
+/// `existing` when it already has shape `(batch, sample...)`, else `Tensor.reuse` of it: the
+/// steady-state path builds no shape array (no allocation).
+@inline(__always)
+func reuseBatch(_ existing: Tensor?, batch: Int, sample: [Int]) -> Tensor {
+    if let t = existing, t.shape.count == sample.count + 1, t.shape[0] == batch,
+       t.count == batch * Tensor.elementCount(sample) {
+        return t
+    }
+    return Tensor.reuse(existing, shape: [batch] + sample)
+}
+
+/// Scratch memory of at least `count` floats, kept in `buffer` across steps.
+@inline(__always)
+func scratch(_ buffer: inout Tensor?, count: Int) -> UnsafeMutablePointer<Float> {
+    if let t = buffer, t.capacity >= count { return t.pointer }
+    let t = Tensor(zeros: [count])
+    buffer = t
+    return t.pointer
+}

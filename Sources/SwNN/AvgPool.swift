@@ -1,0 +1,101 @@
+import SwTensor
+
+/// Average pooling over `(C, L)` samples (`avgpool1d`, like `torch.nn.AvgPool1d(k, s, p)`) or
+/// `(C, H, W)` samples (`avgpool2d`, like `torch.nn.AvgPool2d((kh, kw), (sh, sw), (ph, pw))`).
+///
+/// `y[b, c, i, j] = (1 / (kh kw)) sum_{u, v} x[b, c, i sh - ph + u, j sw - pw + v]`, padding
+/// counting as zero and in the divisor (`count_include_pad=True`, `ceil_mode=False`); output
+/// size `(H + 2 ph - kh) / sh + 1`; padding at most half the kernel, as PyTorch requires.
+/// Backward spreads `dy / (kh kw)` over each window. No parameters.
+public final class AvgPool: Layer {
+    public let typeName: String
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    public var needsInputGradient = true
+    let window: Window
+
+    private var out: Tensor?
+    private var dx: Tensor?
+
+    /// 1-D pooling: samples `[channels, length]`.
+    public convenience init(inputShape: [Int], kernel: Int, stride: Int, padding: Int = 0) {
+        precondition(inputShape.count == 2, "avgpool1d needs samples of shape [channels, length], got \(inputShape)")
+        self.init(typeName: "avgpool1d", inputShape: inputShape,
+                  window: .line(channels: inputShape[0], length: inputShape[1], kernel: kernel, stride: stride, padding: padding))
+    }
+
+    /// 2-D pooling: samples `[channels, height, width]`.
+    public convenience init(inputShape: [Int], kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int) = (0, 0)) {
+        precondition(inputShape.count == 3, "avgpool2d needs samples of shape [channels, height, width], got \(inputShape)")
+        self.init(typeName: "avgpool2d", inputShape: inputShape,
+                  window: Window(channels: inputShape[0], height: inputShape[1], width: inputShape[2],
+                                 kh: kernel.0, kw: kernel.1, sh: stride.0, sw: stride.1, ph: padding.0, pw: padding.1))
+    }
+
+    init(typeName: String, inputShape: [Int], window w: Window) {
+        precondition(w.kh > 0 && w.kw > 0 && w.sh > 0 && w.sw > 0 && w.ph >= 0 && w.pw >= 0)
+        precondition(2 * w.ph <= w.kh && 2 * w.pw <= w.kw, "\(typeName): padding must be at most half the kernel")
+        precondition(w.isValid, "\(typeName): the kernel does not fit \(inputShape)")
+        self.typeName = typeName
+        self.inputShape = inputShape
+        self.window = w
+        self.outputShape = inputShape.count == 2 ? [w.channels, w.outWidth] : [w.channels, w.outHeight, w.outWidth]
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let g = window
+        let b = batchSize(x, inputShape)
+        let y = reuseBatch(out, batch: b, sample: outputShape)   // (B, C, positions)
+        out = y
+        let plane = g.height * g.width, P = g.positions
+        let (H, W, Ho, Wo) = (g.height, g.width, g.outHeight, g.outWidth)
+        let scale = 1 / Float(g.kh * g.kw)
+        for q in 0..<(b * g.channels) {
+            let xp = x.pointer + q * plane, yp = y.pointer + q * P
+            for oh in 0..<Ho {
+                let h0 = oh * g.sh - g.ph
+                let hs = max(h0, 0), he = min(h0 + g.kh, H)
+                for ow in 0..<Wo {
+                    let w0 = ow * g.sw - g.pw
+                    let ws = max(w0, 0), we = min(w0 + g.kw, W)
+                    var acc: Float = 0
+                    for h in hs..<he {
+                        let row = xp + h * W
+                        for w in ws..<we { acc += row[w] }
+                    }
+                    yp[oh * Wo + ow] = acc * scale
+                }
+            }
+        }
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard needsInputGradient else { return dy }
+        let g = window
+        let b = dy.count / Tensor.elementCount(outputShape)
+        let d = reuseBatch(dx, batch: b, sample: inputShape)     // (B, C, H, W)
+        dx = d
+        d.zero()
+        let plane = g.height * g.width, P = g.positions
+        let (H, W, Ho, Wo) = (g.height, g.width, g.outHeight, g.outWidth)
+        let scale = 1 / Float(g.kh * g.kw)
+        for q in 0..<(b * g.channels) {
+            let dp = d.pointer + q * plane, gp = dy.pointer + q * P
+            for oh in 0..<Ho {
+                let h0 = oh * g.sh - g.ph
+                let hs = max(h0, 0), he = min(h0 + g.kh, H)
+                for ow in 0..<Wo {
+                    let w0 = ow * g.sw - g.pw
+                    let ws = max(w0, 0), we = min(w0 + g.kw, W)
+                    let v = gp[oh * Wo + ow] * scale
+                    for h in hs..<he {
+                        let row = dp + h * W
+                        for w in ws..<we { row[w] += v }
+                    }
+                }
+            }
+        }
+        return d
+    }
+}

@@ -1,0 +1,91 @@
+import SwTensor
+
+/// 1-D convolution (cross-correlation) over `(channels, length)` samples, like
+/// `torch.nn.Conv1d(in, out, kernel, stride, padding, bias)`.
+///
+/// `y[b, o, l] = bias[o] + sum_{c, j} weight[o, c, j] * x[b, c, l * stride - padding + j]`,
+/// zero outside `0..<length`. Input `(B, in, L)`, output `(B, out, L_out)` with
+/// `L_out = (L + 2 padding - kernel) / stride + 1`. Parameters: `weight` `[out, in, kernel]`,
+/// `bias` `[out]`. Initialisation as PyTorch: both uniform in `±1/sqrt(in * kernel)`.
+/// Computed by im2col and one `sgemm` per chunk of samples for each of y, dW and dx
+/// (`ConvKernel`).
+public final class Conv1D: Layer {
+    public let typeName = "conv1d"
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernel: Int
+    public let stride: Int
+    public let padding: Int
+    public let useBias: Bool
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    public var needsInputGradient = true
+
+    private var weight: Tensor!, bias: Tensor!
+    private var dWeight: Tensor!, dBias: Tensor!
+    private var conv: ConvKernel
+    private var input: Tensor?
+    private var out: Tensor?
+    private var dx: Tensor?
+
+    /// A convolution over samples `[in channels, length]` to `channels` output channels.
+    public init(inputShape: [Int], channels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
+        precondition(inputShape.count == 2, "conv1d needs samples of shape [channels, length], got \(inputShape)")
+        precondition(channels > 0 && kernel > 0 && stride > 0 && padding >= 0)
+        let w = Window.line(channels: inputShape[0], length: inputShape[1], kernel: kernel, stride: stride, padding: padding)
+        precondition(w.isValid && inputShape[0] > 0, "conv1d: kernel \(kernel) with padding \(padding) does not fit length \(inputShape[1])")
+        self.inputShape = inputShape
+        self.inChannels = inputShape[0]
+        self.outChannels = channels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.useBias = bias
+        self.outputShape = [channels, w.outWidth]
+        self.conv = ConvKernel(window: w, outChannels: channels)
+    }
+
+    /// The most im2col values held at once (tests lower it to exercise chunking).
+    var columnLimit: Int {
+        get { conv.maxColumnFloats }
+        set { conv.maxColumnFloats = newValue }
+    }
+
+    public var parameterShapes: [(name: String, shape: [Int])] {
+        useBias ? [("weight", [outChannels, inChannels, kernel]), ("bias", [outChannels])]
+                : [("weight", [outChannels, inChannels, kernel])]
+    }
+
+    public func bind(parameters: [Tensor], gradients: [Tensor]) {
+        weight = parameters[0]; dWeight = gradients[0]
+        if useBias { bias = parameters[1]; dBias = gradients[1] }
+    }
+
+    public func resetParameters(rng: inout RNG) {
+        let bound = 1 / Float(inChannels * kernel).squareRoot()
+        rng.fillUniform(weight, -bound, bound)
+        if useBias { rng.fillUniform(bias, -bound, bound) }
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let b = batchSize(x, inputShape)
+        let y = reuseBatch(out, batch: b, sample: outputShape)   // (B, out, L_out)
+        out = y
+        input = x
+        conv.forward(x: x, batch: b, weight: weight.pointer, bias: useBias ? bias.pointer : nil, y: y)
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        let x = input!
+        let b = batchSize(x, inputShape)
+        var g: Tensor?
+        if needsInputGradient {
+            g = Tensor.reuse(dx, shape: x.shape)              // (B, in, L)
+            dx = g
+        }
+        conv.backward(x: x, dy: dy, batch: b, weight: weight.pointer, dWeight: dWeight.pointer,
+                      dBias: useBias ? dBias.pointer : nil, dx: g)
+        return g ?? dy
+    }
+}

@@ -1,0 +1,93 @@
+import SwTensor
+
+/// 2-D convolution (cross-correlation) over `(channels, height, width)` samples, like
+/// `torch.nn.Conv2d(in, out, (kh, kw), (sh, sw), (ph, pw), bias)`.
+///
+/// `y[b, o, i, j] = bias[o] + sum_{c, u, v} weight[o, c, u, v] * x[b, c, i sh - ph + u, j sw - pw + v]`,
+/// zero outside the image. Input `(B, in, H, W)`, output `(B, out, H_out, W_out)` with
+/// `H_out = (H + 2 ph - kh) / sh + 1` (same for W). Parameters: `weight` `[out, in, kh, kw]`,
+/// `bias` `[out]`. Initialisation as PyTorch: both uniform in `±1/sqrt(in * kh * kw)`.
+/// Computed by im2col and one `sgemm` per chunk of samples for each of y, dW and dx
+/// (`ConvKernel`).
+public final class Conv2D: Layer {
+    public let typeName = "conv2d"
+    public let inChannels: Int
+    public let outChannels: Int
+    /// (kh, kw), (sh, sw), (ph, pw).
+    public let kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)
+    public let useBias: Bool
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    public var needsInputGradient = true
+
+    private var weight: Tensor!, bias: Tensor!
+    private var dWeight: Tensor!, dBias: Tensor!
+    private var conv: ConvKernel
+    private var input: Tensor?
+    private var out: Tensor?
+    private var dx: Tensor?
+
+    /// A convolution over samples `[in channels, height, width]` to `channels` output channels.
+    public init(inputShape: [Int], channels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
+                padding: (Int, Int) = (0, 0), bias: Bool = true) {
+        precondition(inputShape.count == 3, "conv2d needs samples of shape [channels, height, width], got \(inputShape)")
+        precondition(channels > 0 && kernel.0 > 0 && kernel.1 > 0 && stride.0 > 0 && stride.1 > 0
+                     && padding.0 >= 0 && padding.1 >= 0)
+        let w = Window(channels: inputShape[0], height: inputShape[1], width: inputShape[2],
+                       kh: kernel.0, kw: kernel.1, sh: stride.0, sw: stride.1, ph: padding.0, pw: padding.1)
+        precondition(w.isValid && inputShape[0] > 0, "conv2d: kernel \(kernel) with padding \(padding) does not fit \(inputShape)")
+        self.inputShape = inputShape
+        self.inChannels = inputShape[0]
+        self.outChannels = channels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.useBias = bias
+        self.outputShape = [channels, w.outHeight, w.outWidth]
+        self.conv = ConvKernel(window: w, outChannels: channels)
+    }
+
+    /// The most im2col values held at once (tests lower it to exercise chunking).
+    var columnLimit: Int {
+        get { conv.maxColumnFloats }
+        set { conv.maxColumnFloats = newValue }
+    }
+
+    public var parameterShapes: [(name: String, shape: [Int])] {
+        let w = [outChannels, inChannels, kernel.0, kernel.1]
+        return useBias ? [("weight", w), ("bias", [outChannels])] : [("weight", w)]
+    }
+
+    public func bind(parameters: [Tensor], gradients: [Tensor]) {
+        weight = parameters[0]; dWeight = gradients[0]
+        if useBias { bias = parameters[1]; dBias = gradients[1] }
+    }
+
+    public func resetParameters(rng: inout RNG) {
+        let bound = 1 / Float(inChannels * kernel.0 * kernel.1).squareRoot()
+        rng.fillUniform(weight, -bound, bound)
+        if useBias { rng.fillUniform(bias, -bound, bound) }
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let b = batchSize(x, inputShape)
+        let y = reuseBatch(out, batch: b, sample: outputShape)   // (B, out, H_out, W_out)
+        out = y
+        input = x
+        conv.forward(x: x, batch: b, weight: weight.pointer, bias: useBias ? bias.pointer : nil, y: y)
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        let x = input!
+        let b = batchSize(x, inputShape)
+        var g: Tensor?
+        if needsInputGradient {
+            g = Tensor.reuse(dx, shape: x.shape)              // (B, in, H, W)
+            dx = g
+        }
+        conv.backward(x: x, dy: dy, batch: b, weight: weight.pointer, dWeight: dWeight.pointer,
+                      dBias: useBias ? dBias.pointer : nil, dx: g)
+        return g ?? dy
+    }
+}

@@ -1,0 +1,56 @@
+import SwTensor
+
+/// Inverted dropout, like `torch.nn.Dropout(p)`: in training `y = x m / (1 - p)` with
+/// `m ~ Bernoulli(1 - p)` drawn per element, in evaluation `y = x`. Backward: `dx = dy m / (1 - p)`.
+///
+/// The mask comes from the layer's own stream `rng` (a `StochasticLayer`, so checkpoints save
+/// it): element `i` of the batch, in row-major order, is kept when the `i`-th `rng.uniform()`
+/// of the step is `>= p`. `resetParameters(rng:)` seeds the stream from the model's seed.
+/// `p = 1` drops everything (output zero). Any shape; no parameters.
+public final class Dropout: StochasticLayer {
+    public let typeName = "dropout"
+    public let p: Float
+    public let inputShape: [Int]
+    public var outputShape: [Int] { inputShape }
+    public var needsInputGradient = true
+    public var rng = RNG(seed: 0)
+
+    private var mask: Tensor?      // (B, ...) 0 or 1 / (1 - p)
+    private var out: Tensor?
+    private var dx: Tensor?
+    private var masked = false     // whether the last forward applied a mask
+
+    public init(shape: [Int], p: Float = 0.5) {
+        precondition(p >= 0 && p <= 1, "dropout probability must be in [0, 1], got \(p)")
+        self.inputShape = shape
+        self.p = p
+    }
+
+    public func resetParameters(rng: inout RNG) {
+        self.rng = rng.fork(0xD209)
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        masked = training && p > 0
+        guard masked else { return x }
+        let m = Tensor.reuse(mask, shape: x.shape)
+        mask = m
+        let y = Tensor.reuse(out, shape: x.shape)
+        out = y
+        let scale: Float = p < 1 ? 1 / (1 - p) : 0
+        let mp = m.pointer, xp = x.pointer, yp = y.pointer
+        let n = x.count
+        for i in 0..<n { mp[i] = rng.uniform() >= p ? scale : 0 }
+        for i in 0..<n { yp[i] = xp[i] * mp[i] }
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard needsInputGradient, masked else { return dy }
+        let g = Tensor.reuse(dx, shape: dy.shape)
+        dx = g
+        let mp = mask!.pointer, dp = dy.pointer, gp = g.pointer
+        for i in 0..<dy.count { gp[i] = dp[i] * mp[i] }
+        return g
+    }
+}

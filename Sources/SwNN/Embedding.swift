@@ -1,0 +1,75 @@
+import SwTensor
+
+/// A lookup table, like `torch.nn.Embedding(vocab, dim)`: `y[b, t, :] = weight[x[b, t], :]`.
+///
+/// Input `(B, T...)` of token ids stored as Float (integers in `0..<vocab`; anything else is a
+/// precondition failure), output `(B, T..., dim)`. Parameter `weight` `[vocab, dim]`,
+/// initialised N(0, 1) as PyTorch. Backward adds each `dy` row to its token's row of `dweight`;
+/// ids have no gradient, so the input gradient is zero (or `dy` is passed on when not needed).
+public final class Embedding: Layer {
+    public let typeName = "embedding"
+    public let vocab: Int
+    public let dim: Int
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    public var needsInputGradient = true
+
+    private var weight: Tensor!, dWeight: Tensor!
+    private var input: Tensor?
+    private var out: Tensor?
+    private var dx: Tensor?
+
+    public init(inputShape: [Int], vocab: Int, dim: Int) {
+        precondition(vocab > 0 && dim > 0)
+        self.inputShape = inputShape
+        self.vocab = vocab
+        self.dim = dim
+        self.outputShape = inputShape + [dim]
+    }
+
+    public var parameterShapes: [(name: String, shape: [Int])] { [("weight", [vocab, dim])] }
+
+    public func bind(parameters: [Tensor], gradients: [Tensor]) {
+        weight = parameters[0]; dWeight = gradients[0]
+    }
+
+    public func resetParameters(rng: inout RNG) {
+        rng.fillNormal(weight)
+    }
+
+    @inline(__always)
+    private func token(_ x: Tensor, _ i: Int) -> Int {
+        let v = x.pointer[i]
+        guard v >= 0, v < Float(vocab), v == v.rounded(.towardZero) else {
+            preconditionFailure("embedding: token id \(v) at flat position \(i) of the input is not an integer in 0..<\(vocab) (vocab)")
+        }
+        return Int(v)
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let b = batchSize(x, inputShape)
+        let y = reuseBatch(out, batch: b, sample: outputShape)   // (B, T, D)
+        out = y
+        input = x
+        let D = dim
+        for i in 0..<x.count {
+            let src = weight.pointer + token(x, i) * D, dst = y.pointer + i * D
+            for j in 0..<D { dst[j] = src[j] }
+        }
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        let x = input!
+        let D = dim
+        for i in 0..<x.count {
+            let dst = dWeight.pointer + token(x, i) * D, src = dy.pointer + i * D
+            for j in 0..<D { dst[j] += src[j] }
+        }
+        guard needsInputGradient else { return dy }
+        let g = Tensor.reuse(dx, shape: x.shape)
+        dx = g
+        g.zero()
+        return g
+    }
+}

@@ -1,0 +1,26 @@
+import SwTensor
+
+/// Flattens each sample to one dimension, `[d1, d2, ...] -> [d1 * d2 * ...]`, like
+/// `torch.nn.Flatten()` (start_dim 1). Row-major order is kept, so forward returns a view of
+/// its input and backward a view of `dy`. No parameters.
+public final class Flatten: Layer {
+    public let typeName = "flatten"
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    public var needsInputGradient = true
+    private var views = ViewCache()
+
+    public init(inputShape: [Int]) {
+        self.inputShape = inputShape
+        self.outputShape = [Tensor.elementCount(inputShape)]
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        views.forward(x, batch: batchSize(x, inputShape), sample: outputShape)   // (B, n)
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard needsInputGradient else { return dy }
+        return views.backward(dy, batch: dy.count / outputShape[0], sample: inputShape)
+    }
+}

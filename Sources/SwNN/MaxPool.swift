@@ -1,0 +1,97 @@
+import SwTensor
+
+/// Max pooling over `(C, L)` samples (`maxpool1d`, like `torch.nn.MaxPool1d(k, s, p)`) or
+/// `(C, H, W)` samples (`maxpool2d`, like `torch.nn.MaxPool2d((kh, kw), (sh, sw), (ph, pw))`).
+///
+/// `y[b, c, i, j] = max_{u, v} x[b, c, i sh - ph + u, j sw - pw + v]`, padding counting as
+/// -inf; output size `(H + 2 ph - kh) / sh + 1` (`ceil_mode=False`); padding at most half the
+/// kernel, as PyTorch requires. The first maximum of a window wins (a NaN wins over any
+/// number, as in PyTorch); backward routes each `dy` to that position. No parameters.
+public final class MaxPool: Layer {
+    public let typeName: String
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    public var needsInputGradient = true
+    let window: Window
+
+    private var argmax: [Int32] = []      // (B, C, positions): index within the (H, W) plane
+    private var out: Tensor?
+    private var dx: Tensor?
+
+    /// 1-D pooling: samples `[channels, length]`.
+    public convenience init(inputShape: [Int], kernel: Int, stride: Int, padding: Int = 0) {
+        precondition(inputShape.count == 2, "maxpool1d needs samples of shape [channels, length], got \(inputShape)")
+        self.init(typeName: "maxpool1d", inputShape: inputShape,
+                  window: .line(channels: inputShape[0], length: inputShape[1], kernel: kernel, stride: stride, padding: padding))
+    }
+
+    /// 2-D pooling: samples `[channels, height, width]`.
+    public convenience init(inputShape: [Int], kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int) = (0, 0)) {
+        precondition(inputShape.count == 3, "maxpool2d needs samples of shape [channels, height, width], got \(inputShape)")
+        self.init(typeName: "maxpool2d", inputShape: inputShape,
+                  window: Window(channels: inputShape[0], height: inputShape[1], width: inputShape[2],
+                                 kh: kernel.0, kw: kernel.1, sh: stride.0, sw: stride.1, ph: padding.0, pw: padding.1))
+    }
+
+    init(typeName: String, inputShape: [Int], window w: Window) {
+        precondition(w.kh > 0 && w.kw > 0 && w.sh > 0 && w.sw > 0 && w.ph >= 0 && w.pw >= 0)
+        precondition(2 * w.ph <= w.kh && 2 * w.pw <= w.kw, "\(typeName): padding must be at most half the kernel")
+        precondition(w.isValid, "\(typeName): the kernel does not fit \(inputShape)")
+        self.typeName = typeName
+        self.inputShape = inputShape
+        self.window = w
+        self.outputShape = inputShape.count == 2 ? [w.channels, w.outWidth] : [w.channels, w.outHeight, w.outWidth]
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let g = window
+        let b = batchSize(x, inputShape)
+        let y = reuseBatch(out, batch: b, sample: outputShape)   // (B, C, positions)
+        out = y
+        let planes = b * g.channels, plane = g.height * g.width
+        if argmax.count < y.count { argmax = [Int32](repeating: 0, count: y.count) }
+        let (H, W, Ho, Wo) = (g.height, g.width, g.outHeight, g.outWidth)
+        argmax.withUnsafeMutableBufferPointer { am in
+            var o = 0
+            for q in 0..<planes {
+                let xp = x.pointer + q * plane
+                for oh in 0..<Ho {
+                    let h0 = oh * g.sh - g.ph
+                    let hs = max(h0, 0), he = min(h0 + g.kh, H)
+                    for ow in 0..<Wo {
+                        let w0 = ow * g.sw - g.pw
+                        let ws = max(w0, 0), we = min(w0 + g.kw, W)
+                        var best = -Float.infinity, at = hs * W + ws
+                        for h in hs..<he {
+                            for w in ws..<we {
+                                let v = xp[h * W + w]
+                                if v > best || v.isNaN { best = v; at = h * W + w }
+                            }
+                        }
+                        y.pointer[o] = best
+                        am[o] = Int32(truncatingIfNeeded: at)
+                        o += 1
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard needsInputGradient else { return dy }
+        let g = window
+        let b = dy.count / Tensor.elementCount(outputShape)
+        let d = reuseBatch(dx, batch: b, sample: inputShape)     // (B, C, H, W)
+        dx = d
+        d.zero()
+        let plane = g.height * g.width, P = g.positions
+        argmax.withUnsafeBufferPointer { am in
+            for q in 0..<(b * g.channels) {
+                let dp = d.pointer + q * plane, gp = dy.pointer + q * P
+                for p in 0..<P { dp[Int(am[q * P + p])] += gp[p] }
+            }
+        }
+        return d
+    }
+}

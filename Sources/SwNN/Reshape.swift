@@ -1,0 +1,51 @@
+import SwTensor
+
+/// Views each sample with another shape of the same element count, like `x.reshape(B, *shape)`
+/// (`{"type": "reshape", "shape": [1, 40]}`). Row-major order is kept, so no data moves:
+/// forward returns a view of its input and backward a view of `dy`. No parameters.
+public final class Reshape: Layer {
+    public let typeName = "reshape"
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    public var needsInputGradient = true
+    private var views = ViewCache()
+
+    /// Samples of `inputShape` seen as `shape` (same element count).
+    public init(inputShape: [Int], shape: [Int]) {
+        precondition(Tensor.elementCount(inputShape) == Tensor.elementCount(shape),
+                     "reshape: cannot view \(inputShape) as \(shape): element counts differ")
+        self.inputShape = inputShape
+        self.outputShape = shape
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        views.forward(x, batch: batchSize(x, inputShape), sample: outputShape)   // (B, shape...)
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard needsInputGradient else { return dy }
+        return views.backward(dy, batch: dy.count / Tensor.elementCount(outputShape), sample: inputShape)
+    }
+}
+
+/// Views of a tensor with another shape, remembered so that the steady state (same buffer,
+/// same batch) creates no new `Tensor`.
+struct ViewCache {
+    private var out: Tensor?
+    private var dx: Tensor?
+
+    mutating func forward(_ x: Tensor, batch: Int, sample: [Int]) -> Tensor {
+        ViewCache.view(&out, x, batch, sample)
+    }
+
+    mutating func backward(_ dy: Tensor, batch: Int, sample: [Int]) -> Tensor {
+        ViewCache.view(&dx, dy, batch, sample)
+    }
+
+    private static func view(_ cache: inout Tensor?, _ t: Tensor, _ batch: Int, _ sample: [Int]) -> Tensor {
+        if let v = cache, v.pointer == t.pointer, v.count == t.count, v.shape.first == batch { return v }
+        let v = Tensor(viewing: t.pointer, shape: [batch] + sample, owner: t)
+        cache = v
+        return v
+    }
+}

@@ -13,14 +13,15 @@ enum Builders {
             case .mnist1d(let split, let samples, let seed):
                 return MNIST1D(split: split == "train" ? .train : .test, seed: seed, samples: samples)
             case .npy(let inputs, let labels, let ik, let lk):
-                return try NPYDataset(inputs: inputs, labels: labels, inputsKey: ik, labelsKey: lk)
+                if inputs.hasSuffix(".npz") && inputs == labels {
+                    return try NPYDataset(npz: inputs, inputsKey: ik ?? "x", labelsKey: lk ?? "y")
+                }
+                return try NPYDataset(inputs: inputs, labels: labels)
             case .csv(let p, let column, let header):
                 return try CSVDataset(path: p, labelColumn: Int(column).map { .index($0) } ?? .name(column), hasHeader: header)
             }
-        } catch let e as DataError {
-            throw ConfigError(file: config.file, path: path, message: e.description)
         } catch {
-            throw ConfigError(file: config.file, path: path, message: "\(error)")
+            throw ConfigError(file: config.file, path: path, message: error.description)
         }
     }
 

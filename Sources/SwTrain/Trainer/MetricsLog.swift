@@ -34,7 +34,7 @@ struct ProgressLine {
     func show(_ text: String) {
         if inPlace {
             print("\r\u{1B}[2K" + text, terminator: "")
-            fflush(stdout)
+            fflush(nil)
         } else {
             print(text)
         }

@@ -116,6 +116,20 @@ func runChecks(_ comm: any Communicator, failRank: Int?) throws {
     try expectEqual(try sub.allReduce(Int64(r), op: .sum), Int64(members.reduce(0, +)), "split allReduce")
     try ok("split")
 
+    // MPI failures come back as CommError with MPI's text (MPI_ERRORS_RETURN), not a crash.
+    if p > 1 {
+        do {
+            let f: [Float] = [1]
+            try f.withUnsafeBufferPointer { try comm.send($0, to: p + 5, tag: 0) }
+            throw CheckFailure(description: "send to rank \(p + 5) did not throw")
+        } catch let error as CommError {
+            try expectEqual(error.rank, comm.worldRank, "CommError.rank")
+            try expectEqual(error.message.contains("MPI_ERR_RANK"), true, "CommError message '\(error.message)'")
+            try expectEqual(error.operation.hasPrefix("MPI_Send (to \(p + 5)"), true, "CommError operation '\(error.operation)'")
+        }
+        try ok("errors-return")
+    }
+
     try checkBucketSync(comm, average: false)
     try checkBucketSync(comm, average: true)
     try ok("bucket-sync")

@@ -26,70 +26,82 @@ struct Window: Equatable, Sendable {
     var isValid: Bool { height + 2 * ph - kh >= 0 && width + 2 * pw - kw >= 0 }
 }
 
-/// Patch-major im2col: row `(s, oh, ow)` of `col` (`(samples * positions, patch)`) holds the
-/// patch under output `(oh, ow)` of sample `s`, ordered `(c, i, j)` like a weight row
-/// `[out, in, kh, kw]`; padding reads as zero.
+/// im2col, one row per weight column: `col` is `(patch, samples * positions)`; row
+/// `(c, i, j)` (the order of a weight row `[out, in, kh, kw]`) holds, for every sample and
+/// output position `(oh, ow)`, the input value under kernel tap `(i, j)`; padding reads as zero.
+/// Each run along `ow` is a plain (for stride 1, contiguous) copy, so the loops vectorise.
 func im2col(_ x: UnsafePointer<Float>, _ g: Window, samples: Int, _ col: UnsafeMutablePointer<Float>) {
-    let (H, W, kh, kw) = (g.height, g.width, g.kh, g.kw)
-    let (Ho, Wo) = (g.outHeight, g.outWidth)
-    var row = col
-    for s in 0..<samples {
-        let xs = x + s * g.inputSize
-        for oh in 0..<Ho {
-            let h0 = oh * g.sh - g.ph
-            for ow in 0..<Wo {
-                let w0 = ow * g.sw - g.pw
-                let inside = w0 >= 0 && w0 + kw <= W
-                for c in 0..<g.channels {
-                    for i in 0..<kh {
-                        let h = h0 + i
+    let (H, W, Ho, Wo, P) = (g.height, g.width, g.outHeight, g.outWidth, g.positions)
+    let N = samples * P, sw = g.sw
+    var dst0 = col
+    for c in 0..<g.channels {
+        for i in 0..<g.kh {
+            for j in 0..<g.kw {
+                let (lo, hi, off) = g.validColumns(tap: j)
+                for s in 0..<samples {
+                    let xs = x + (s * g.channels + c) * H * W
+                    for oh in 0..<Ho {
+                        let dst = dst0 + s * P + oh * Wo
+                        let h = oh * g.sh - g.ph + i
                         if h < 0 || h >= H {
-                            for j in 0..<kw { row[j] = 0 }
-                        } else {
-                            let src = xs + (c * H + h) * W + w0
-                            if inside {
-                                for j in 0..<kw { row[j] = src[j] }
-                            } else {
-                                for j in 0..<kw { row[j] = (w0 + j >= 0 && w0 + j < W) ? src[j] : 0 }
-                            }
+                            for ow in 0..<Wo { dst[ow] = 0 }
+                            continue
                         }
-                        row += kw
+                        let src = xs + h * W + off               // src[ow * sw] = x[h, ow sw - pw + j]
+                        for ow in 0..<lo { dst[ow] = 0 }
+                        if sw == 1 {
+                            for ow in lo..<hi { dst[ow] = src[ow] }
+                        } else {
+                            for ow in lo..<hi { dst[ow] = src[ow &* sw] }   // wrapping: no overflow check
+                        }
+                        for ow in hi..<Wo { dst[ow] = 0 }
                     }
                 }
+                dst0 += N
             }
         }
     }
 }
 
-/// The adjoint of `im2col`: adds every patch value of `col` back into `dx` (which it does not
-/// clear), skipping padding.
+/// The adjoint of `im2col`: adds every value of `col` (`(patch, samples * positions)`) back
+/// into `dx` (which it does not clear), skipping padding.
 func col2im(_ col: UnsafePointer<Float>, _ g: Window, samples: Int, _ dx: UnsafeMutablePointer<Float>) {
-    let (H, W, kh, kw) = (g.height, g.width, g.kh, g.kw)
-    let (Ho, Wo) = (g.outHeight, g.outWidth)
-    var row = col
-    for s in 0..<samples {
-        let xs = dx + s * g.inputSize
-        for oh in 0..<Ho {
-            let h0 = oh * g.sh - g.ph
-            for ow in 0..<Wo {
-                let w0 = ow * g.sw - g.pw
-                let inside = w0 >= 0 && w0 + kw <= W
-                for c in 0..<g.channels {
-                    for i in 0..<kh {
-                        let h = h0 + i
-                        if h >= 0 && h < H {
-                            let dst = xs + (c * H + h) * W + w0
-                            if inside {
-                                for j in 0..<kw { dst[j] += row[j] }
-                            } else {
-                                for j in 0..<kw where w0 + j >= 0 && w0 + j < W { dst[j] += row[j] }
-                            }
+    let (H, W, Ho, Wo, P) = (g.height, g.width, g.outHeight, g.outWidth, g.positions)
+    let N = samples * P, sw = g.sw
+    var src0 = col
+    for c in 0..<g.channels {
+        for i in 0..<g.kh {
+            for j in 0..<g.kw {
+                let (lo, hi, off) = g.validColumns(tap: j)
+                for s in 0..<samples {
+                    let xs = dx + (s * g.channels + c) * H * W
+                    for oh in 0..<Ho {
+                        let h = oh * g.sh - g.ph + i
+                        if h < 0 || h >= H { continue }
+                        let src = src0 + s * P + oh * Wo
+                        let dst = xs + h * W + off
+                        if sw == 1 {
+                            for ow in lo..<hi { dst[ow] += src[ow] }
+                        } else {
+                            for ow in lo..<hi { dst[ow &* sw] += src[ow] }
                         }
-                        row += kw
                     }
                 }
+                src0 += N
             }
         }
+    }
+}
+
+extension Window {
+    /// For kernel column `j`: the output columns `lo..<hi` that read inside the input, and the
+    /// input offset `j - pw` (input column = `ow * sw + off`).
+    @inline(__always)
+    func validColumns(tap j: Int) -> (Int, Int, Int) {
+        let off = j - pw
+        let lo = off >= 0 ? 0 : min(outWidth, (-off + sw - 1) / sw)
+        let hi = width - 1 - off < 0 ? 0 : min(outWidth, (width - 1 - off) / sw + 1)
+        return (lo, max(lo, hi), off)
     }
 }
 
@@ -97,10 +109,10 @@ func col2im(_ col: UnsafePointer<Float>, _ g: Window, samples: Int, _ dx: Unsafe
 /// shared by `Conv1D` and `Conv2D`.
 ///
 /// Samples are processed in chunks whose im2col matrix holds at most `maxColumnFloats` values
-/// (the whole batch for small layers). Per chunk of `n` samples, with `R = n * positions` rows:
-/// - forward: `col (R, patch) = im2col(x)`, `t (R, out) = col W^T`, `y[s, o, p] = t[s p, o] + b[o]`
-/// - backward: `t = dy` transposed to `(R, out)`; `dW += t^T col`; `db += sum dy`;
-///   `dcol = t W` (into the `col` buffer); `dx = col2im(dcol)`.
+/// (the whole batch for small layers). Per chunk of `n` samples, with `N = n * positions`:
+/// - forward: `col (patch, N) = im2col(x)`, `t (out, N) = W col`, `y[s, o, :] = t[o, s, :] + b[o]`
+/// - backward: `t (out, N)` = dy with sample and channel swapped; `dW += t col^T`;
+///   `db += sum dy`; `dcol = W^T t` (into the `col` buffer); `dx = col2im(dcol)`.
 /// When the batch is one chunk, backward reuses the forward's im2col matrix.
 struct ConvKernel {
     let window: Window
@@ -108,8 +120,8 @@ struct ConvKernel {
     /// The most im2col values held at once (16 MiB); smaller in tests to exercise chunking.
     var maxColumnFloats = 1 << 22
 
-    private var col: Tensor?       // (R, patch): im2col of the chunk, then its gradient
-    private var trans: Tensor?     // (R, out): GEMM output in forward, dy transposed in backward
+    private var col: Tensor?       // (patch, N): im2col of the chunk, then its gradient
+    private var trans: Tensor?     // (out, N): GEMM output in forward, dy reordered in backward
     private var colHoldsBatch = false
 
     init(window: Window, outChannels: Int) {
@@ -125,22 +137,19 @@ struct ConvKernel {
     mutating func forward(x: Tensor, batch: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: Tensor) {
         let (P, K, O) = (window.positions, window.patch, outChannels)
         let chunk = chunkSamples(batch)
-        let c = scratch(&col, count: chunk * P * K)
-        let t = scratch(&trans, count: chunk * P * O)
+        let c = scratch(&col, count: K * chunk * P)
+        let t = scratch(&trans, count: O * chunk * P)
         var s0 = 0
         while s0 < batch {
-            let n = min(chunk, batch - s0)
+            let n = min(chunk, batch - s0), N = n * P
             im2col(x.pointer + s0 * window.inputSize, window, samples: n, c)
-            // t (R, out) = col (R, K) W^T (K, out)
-            BLAS.gemm(transA: false, transB: true, m: n * P, n: O, k: K,
-                      a: c, b: weight, beta: 0, c: t)
+            // t (out, N) = W (out, K) col (K, N)
+            BLAS.gemm(transA: false, transB: false, m: O, n: N, k: K, a: weight, b: c, beta: 0, c: t)
             for s in 0..<n {
-                let ys = y.pointer + (s0 + s) * O * P
-                let ts = t + s * P * O
                 for o in 0..<O {
                     let b = bias?[o] ?? 0
-                    let dst = ys + o * P, src = ts + o
-                    for p in 0..<P { dst[p] = src[p * O] + b }
+                    let dst = y.pointer + ((s0 + s) * O + o) * P, src = t + o * N + s * P
+                    for p in 0..<P { dst[p] = src[p] + b }
                 }
             }
             s0 += n
@@ -153,8 +162,8 @@ struct ConvKernel {
                            dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?, dx: Tensor?) {
         let (P, K, O) = (window.positions, window.patch, outChannels)
         let chunk = chunkSamples(batch)
-        let c = scratch(&col, count: chunk * P * K)
-        let t = scratch(&trans, count: chunk * P * O)
+        let c = scratch(&col, count: K * chunk * P)
+        let t = scratch(&trans, count: O * chunk * P)
         if let dBias {
             for s in 0..<batch {
                 let ds = dy.pointer + s * O * P
@@ -169,25 +178,21 @@ struct ConvKernel {
         dx?.zero()
         var s0 = 0
         while s0 < batch {
-            let n = min(chunk, batch - s0)
+            let n = min(chunk, batch - s0), N = n * P
             if !(colHoldsBatch && s0 == 0) {
                 im2col(x.pointer + s0 * window.inputSize, window, samples: n, c)
             }
             for s in 0..<n {
-                let ds = dy.pointer + (s0 + s) * O * P
-                let ts = t + s * P * O
                 for o in 0..<O {
-                    let src = ds + o * P, dst = ts + o
-                    for p in 0..<P { dst[p * O] = src[p] }
+                    let src = dy.pointer + ((s0 + s) * O + o) * P, dst = t + o * N + s * P
+                    for p in 0..<P { dst[p] = src[p] }
                 }
             }
-            // dW (out, K) += t^T (out, R) col (R, K)
-            BLAS.gemm(transA: true, transB: false, m: O, n: K, k: n * P,
-                      a: t, b: c, beta: 1, c: dWeight)
+            // dW (out, K) += t (out, N) col^T (N, K)
+            BLAS.gemm(transA: false, transB: true, m: O, n: K, k: N, a: t, b: c, beta: 1, c: dWeight)
             if let dx {
-                // dcol (R, K) = t (R, out) W (out, K), written over col
-                BLAS.gemm(transA: false, transB: false, m: n * P, n: K, k: O,
-                          a: t, b: weight, beta: 0, c: c)
+                // dcol (K, N) = W^T (K, out) t (out, N), written over col
+                BLAS.gemm(transA: true, transB: false, m: K, n: N, k: O, a: weight, b: t, beta: 0, c: c)
                 col2im(c, window, samples: n, dx.pointer + s0 * window.inputSize)
             }
             s0 += n

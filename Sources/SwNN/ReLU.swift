@@ -25,7 +25,7 @@ public final class ReLU: Layer {
         let g = Tensor.reuse(dx, shape: dy.shape)
         dx = g
         let yp = y.pointer, dp = dy.pointer, gp = g.pointer
-        for i in 0..<dy.count { gp[i] = yp[i] > 0 ? dp[i] : 0 }
+        for i in 0..<dy.count { let d = dp[i]; gp[i] = yp[i] > 0 ? d : 0 }   // unconditional load: vectorises
         return g
     }
 }

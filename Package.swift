@@ -50,6 +50,6 @@ let package = Package(
         .testTarget(name: "SwCommTests", dependencies: ["SwComm", "SwParallel"]),
         .testTarget(name: "SwParallelTests", dependencies: ["SwParallel", "SwComm", "SwTensor"]),
         .testTarget(name: "SwCheckpointTests", dependencies: ["SwCheckpoint", "_TestSupport"]),
-        .testTarget(name: "SwTrainTests", dependencies: ["SwTrain", "_TestSupport"]),
+        .testTarget(name: "SwTrainTests", dependencies: ["SwTrain", "SwConfig", "SwComm", "_TestSupport"]),
     ]
 )

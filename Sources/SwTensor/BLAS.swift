@@ -7,6 +7,11 @@ import Foundation
 /// AMD Zen 5 and falls back to old SSE3 or AVX2 kernels, about half the speed of its AVX-512
 /// ("SkylakeX") kernels on that CPU. When the CPU has AVX-512 (F, BW, VL, DQ, CD) and the user
 /// has not chosen a core with `OPENBLAS_CORETYPE`, swtrain switches the kernel table in process.
+///
+/// Threads: one BLAS thread per process unless `OPENBLAS_NUM_THREADS` says otherwise. Measured
+/// here (2 cores), OpenBLAS's thread hand-off costs more than it gains on the small GEMMs of
+/// typical layers (the MNIST-1D MLP trains 1.8x faster on one thread than on two), and under
+/// mpirun the ranks already fill the cores. `setThreads` changes it.
 public enum BLAS {
     /// The OpenBLAS core in use after set-up (for example "SkylakeX").
     public static var coreName: String {
@@ -24,6 +29,9 @@ public enum BLAS {
         let avx512Cores: Set<String> = ["SkylakeX", "Cooperlake", "SapphireRapids"]
         if env == nil, !avx512Cores.contains(current), CPUFeatures.hasAVX512Core {
             _ = swt_openblas_force_core("SkylakeX")
+        }
+        if Foundation.ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil {
+            openblas_set_num_threads(1)
         }
         return true
     }()

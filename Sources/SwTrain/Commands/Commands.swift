@@ -53,19 +53,3 @@ public enum TrainCommand {
         }
     }
 }
-
-/// `swtrain eval`.
-public enum EvalCommand {
-    public static func run(configPath: String, overrides: [String], checkpoint: String) throws {
-        let config = try TrainConfig.load(path: configPath, overrides: overrides)
-        _ = try Model(config: config.model)
-        throw RuntimeError("eval is not built yet")
-    }
-}
-
-/// `swtrain inspect`.
-public enum InspectCommand {
-    public static func run(path: String) throws {
-        throw RuntimeError("inspect is not built yet")
-    }
-}

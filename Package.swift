@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "SwOptim", dependencies: ["SwTensor"]),
         .target(name: "SwData", dependencies: ["SwTensor", "SwConfig"]),
         .target(name: "SwComm", dependencies: ["CMPI"]),
-        .target(name: "SwParallel", dependencies: ["SwTensor", "SwComm"]),
+        .target(name: "SwParallel", dependencies: ["SwTensor", "SwComm", "SwNN"]),
         .target(name: "SwCheckpoint", dependencies: ["SwTensor"]),
         .target(name: "SwTrain", dependencies: [
             "CBLAS", "SwTensor", "SwConfig", "SwNN", "SwOptim", "SwData", "SwComm", "SwParallel", "SwCheckpoint",
@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "SwOptimTests", dependencies: ["SwOptim", "_TestSupport"]),
         .testTarget(name: "SwDataTests", dependencies: ["SwData", "_TestSupport"]),
         .testTarget(name: "SwCommTests", dependencies: ["SwComm", "SwParallel"]),
-        .testTarget(name: "SwParallelTests", dependencies: ["SwParallel", "SwComm", "SwTensor"]),
+        .testTarget(name: "SwParallelTests", dependencies: ["SwParallel", "SwComm", "SwTensor", "SwNN"]),
         .testTarget(name: "SwCheckpointTests", dependencies: ["SwCheckpoint", "_TestSupport"]),
         .testTarget(name: "SwTrainTests", dependencies: ["SwTrain", "SwConfig", "SwComm", "_TestSupport"]),
     ]

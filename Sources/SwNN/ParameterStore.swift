@@ -28,7 +28,18 @@ public final class ParameterStore {
     private var index: [String: Int] = [:]
 
     /// Walks `root`, lays its parameters out, allocates both buffers and binds every layer.
-    public init(root: any Layer) {
+    public convenience init(root: any Layer) {
+        self.init(root: root, sharing: nil)
+    }
+
+    /// Binds `root` to the buffers of `other`, which must have been built over a network of
+    /// the same layout. The two networks then share parameters and gradients but keep their
+    /// own activations: a pipeline stage runs several micro-batches in flight this way.
+    public convenience init(root: any Layer, sharingWith other: ParameterStore) {
+        self.init(root: root, sharing: other)
+    }
+
+    private init(root: any Layer, sharing: ParameterStore?) {
         var entries: [Entry] = []
         var leaves: [(any Layer, Range<Int>)] = []
         var offset = 0
@@ -43,8 +54,14 @@ public final class ParameterStore {
         }
         visit(root, prefix: "")
         self.entries = entries
-        values = Tensor(zeros: [offset])
-        gradients = Tensor(zeros: [offset])
+        if let sharing {
+            precondition(sharing.entries == entries, "ParameterStore(sharingWith:): the layouts differ")
+            values = sharing.values
+            gradients = sharing.gradients
+        } else {
+            values = Tensor(zeros: [offset])
+            gradients = Tensor(zeros: [offset])
+        }
         for (i, e) in entries.enumerated() { index[e.name] = i }
         for (layer, range) in leaves where !range.isEmpty {
             let ps = range.map { Tensor(viewing: values.pointer + entries[$0].offset, shape: entries[$0].shape, owner: values) }

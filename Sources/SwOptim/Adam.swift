@@ -56,11 +56,11 @@ public final class Adam: Optimizer {
         expAvgSq = Tensor(zeros: [count])
     }
 
-    public func step(parameters: Tensor, gradients: Tensor, lr: Float) {
-        checkBuffers(parameters, gradients)
+    public func step(parameters: Tensor, gradients: Tensor, lr: Float, range: Range<Int>) {
+        checkBuffers(parameters, gradients, range)
         stepCount += 1
         adamUpdate(parameters: parameters, gradients: gradients, expAvg: expAvg, expAvgSq: expAvgSq,
-                   step: stepCount, lr: lr, beta1: beta1, beta2: beta2, eps: eps,
+                   range: range, step: stepCount, lr: lr, beta1: beta1, beta2: beta2, eps: eps,
                    l2: weightDecay, decay: 1)
     }
 }
@@ -69,15 +69,16 @@ public final class Adam: Optimizer {
 /// moment updates, with `l2 · p` (the old `p`) added to the gradient first.
 /// Adam passes `l2 = λ, decay = 1`; AdamW passes `l2 = 0, decay = 1 − γλ`.
 func adamUpdate(parameters: Tensor, gradients: Tensor, expAvg: Tensor, expAvgSq: Tensor,
-                step t: Int, lr: Float, beta1: Float, beta2: Float, eps: Float,
+                range: Range<Int>, step t: Int, lr: Float, beta1: Float, beta2: Float, eps: Float,
                 l2: Float, decay: Float) {
     let bc1 = 1 - pow(Double(beta1), Double(t))
     let bc2 = 1 - pow(Double(beta2), Double(t))
     let stepSize = Float(Double(lr) / bc1)
     let bc2Sqrt = Float(bc2.squareRoot())
     let w1 = 1 - beta1, w2 = 1 - beta2, b2 = beta2
-    let p = parameters.pointer, gp = gradients.pointer
-    let m = expAvg.pointer, v = expAvgSq.pointer, n = parameters.count
+    let lo = range.lowerBound
+    let p = parameters.pointer + lo, gp = gradients.pointer + lo
+    let m = expAvg.pointer + lo, v = expAvgSq.pointer + lo, n = range.count
     var i = 0
     while i < n {
         var pv = load(p, i, n)

@@ -49,12 +49,12 @@ public final class AdamW: Optimizer {
         expAvgSq = Tensor(zeros: [count])
     }
 
-    public func step(parameters: Tensor, gradients: Tensor, lr: Float) {
-        checkBuffers(parameters, gradients)
+    public func step(parameters: Tensor, gradients: Tensor, lr: Float, range: Range<Int>) {
+        checkBuffers(parameters, gradients, range)
         stepCount += 1
         let decay = Float(1 - Double(lr) * Double(weightDecay))
         adamUpdate(parameters: parameters, gradients: gradients, expAvg: expAvg, expAvgSq: expAvgSq,
-                   step: stepCount, lr: lr, beta1: beta1, beta2: beta2, eps: eps,
+                   range: range, step: stepCount, lr: lr, beta1: beta1, beta2: beta2, eps: eps,
                    l2: 0, decay: decay)
     }
 }

@@ -22,16 +22,23 @@ public protocol Optimizer: AnyObject {
     var stepCount: Int { get set }
     /// The state buffers (each with `count` elements), by PyTorch state name.
     var stateTensors: [(name: String, tensor: Tensor)] { get }
-    /// Applies one update to every element of `parameters` with learning rate `lr`.
-    /// Both tensors must have `count` elements.
-    func step(parameters: Tensor, gradients: Tensor, lr: Float)
+    /// Applies one update to the elements `range` of `parameters` with learning rate `lr`
+    /// (both tensors have `count` elements; the rest is left alone). A pipeline stage updates
+    /// only the slice of the flat buffer its layers own; the step count is per call.
+    func step(parameters: Tensor, gradients: Tensor, lr: Float, range: Range<Int>)
 }
 
 extension Optimizer {
+    /// Applies one update to every element of `parameters` with learning rate `lr`.
+    public func step(parameters: Tensor, gradients: Tensor, lr: Float) {
+        step(parameters: parameters, gradients: gradients, lr: lr, range: 0..<count)
+    }
+
     /// Checks the buffers passed to `step` (a programmer error if they do not match).
     @inline(__always)
-    func checkBuffers(_ parameters: Tensor, _ gradients: Tensor) {
+    func checkBuffers(_ parameters: Tensor, _ gradients: Tensor, _ range: Range<Int>) {
         precondition(parameters.count == count && gradients.count == count,
                      "\(name).step: optimizer built for \(count) elements, got parameters \(parameters.count), gradients \(gradients.count)")
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "\(name).step: range \(range) outside 0..<\(count)")
     }
 }

@@ -57,13 +57,14 @@ public final class SGD: Optimizer {
         momentumBuffer = momentum != 0 ? Tensor(zeros: [count]) : nil
     }
 
-    public func step(parameters: Tensor, gradients: Tensor, lr: Float) {
-        checkBuffers(parameters, gradients)
+    public func step(parameters: Tensor, gradients: Tensor, lr: Float, range: Range<Int>) {
+        checkBuffers(parameters, gradients, range)
         stepCount += 1
-        let p = parameters.pointer, gp = gradients.pointer, n = count
+        let lo = range.lowerBound
+        let p = parameters.pointer + lo, gp = gradients.pointer + lo, n = range.count
         let wd = weightDecay, mu = momentum, keep = 1 - dampening
         let first = stepCount == 1
-        guard let b = momentumBuffer?.pointer else {
+        guard let b = momentumBuffer.map({ $0.pointer + lo }) else {
             var i = 0
             while i < n {
                 var pv = load(p, i, n)

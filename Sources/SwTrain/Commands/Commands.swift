@@ -27,11 +27,53 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
 }
 
 /// `swtrain train`: loads and validates the config, then runs the trainer.
+///
+/// Failures in a distributed run never hang the job: an error every rank met the same way
+/// before training (a config error) is printed once by rank 0 and every rank exits with its
+/// code (2); any other error prints `swtrain: error: rank R: step S: ...` on the rank that
+/// met it and aborts the whole job (`MPI_Abort`, exit 1).
 public enum TrainCommand {
-    public static func run(configPath: String, overrides: [String], resume: String?, plainProgress: Bool) throws {
-        let config = try TrainConfig.load(path: configPath, overrides: overrides)
+    /// Hidden test hooks of `swtrain train`.
+    public struct Hooks: Sendable {
+        /// Throw on rank `rank` when step `step` (1-based) begins.
+        public var failAt: (rank: Int, step: Int)?
+        /// End cleanly with a checkpoint after this many steps (the schedule is unchanged).
+        public var stopAfter: Int?
+        public init(failAt: (rank: Int, step: Int)? = nil, stopAfter: Int? = nil) {
+            self.failAt = failAt
+            self.stopAfter = stopAfter
+        }
+    }
+
+    public static func run(configPath: String, overrides: [String], resume: String?, plainProgress: Bool,
+                           hooks: Hooks = Hooks()) throws {
+        let config: TrainConfig
+        do {
+            config = try TrainConfig.load(path: configPath, overrides: overrides)
+        } catch {
+            // Before MPI starts every rank reads the same file: only rank 0 reports it.
+            if MPIRuntime.isLaunchedByMPI, launcherRank() != 0 {
+                throw CollectiveFailure(underlying: SendableError(error), report: false, code: 2)
+            }
+            throw error
+        }
         let comm = try Launch.worldCommunicator()
-        let trainer = try Trainer(config: config, comm: comm)
+        var trainer: Trainer?
+        do {
+            let t = try Trainer(config: config, comm: comm)
+            trainer = t
+            try train(t, resume: resume, plainProgress: plainProgress, hooks: hooks)
+        } catch let e as CollectiveFailure {
+            throw e
+        } catch {
+            guard comm.size > 1 else { throw error }
+            let code: Int32 = error is ConfigError ? 2 : 1
+            comm.fail(RuntimeError(describe(error, step: trainer?.step)), code: code)
+        }
+    }
+
+    private static func train(_ trainer: Trainer, resume: String?, plainProgress: Bool, hooks: Hooks) throws {
+        let comm = trainer.comm, config = trainer.config
         if let resume {
             let reader = CheckpointReader(directory: config.checkpoint.dir)
             guard let found = try reader.resolve(resume == "latest" ? nil : resume) else {
@@ -44,6 +86,8 @@ public enum TrainCommand {
             if comm.rank == 0 { print("resumed from \(found.checkpoint.path) at step \(trainer.step)") }
         }
         let run = try TrainingRun(trainer: trainer, plainProgress: plainProgress)
+        run.failAt = hooks.failAt
+        run.stopAfter = hooks.stopAfter
         let s = try run.run()
         if comm.rank == 0 {
             var line = "done: \(s.steps) steps in \(String(format: "%.1f", s.seconds)) s, \(Int(s.samplesPerSecond)) samples/s, train loss \(String(format: "%.4f", s.trainLoss))"
@@ -51,6 +95,21 @@ public enum TrainCommand {
             if let a = s.testAccuracy { line += ", test accuracy \(String(format: "%.4f", a))" }
             print(line)
         }
+    }
+
+    /// `step S: what` for an error of a rank (the rank is added by `Communicator.fail`).
+    static func describe(_ error: any Error, step: Int?) -> String {
+        switch error {
+        case let e as StepError: return "step \(e.step): \(e.underlying)"
+        case let e as CommError: return "step \(step ?? 0): \(e.operation): \(e.message)"
+        default: return step.map { "step \($0): \(error)" } ?? "start-up: \(error)"
+        }
+    }
+
+    /// This process's rank as the launcher set it (before MPI starts), 0 when unknown.
+    static func launcherRank() -> Int {
+        let env = ProcessInfo.processInfo.environment
+        return Int(env["OMPI_COMM_WORLD_RANK"] ?? env["PMIX_RANK"] ?? "0") ?? 0
     }
 }
 

@@ -65,7 +65,7 @@ public enum MPIRun {
     /// killing it after `timeout` s. `ranks == 0` runs the program alone, without mpirun.
     public static func run(ranks: Int, program: String = "swtrain-commcheck", _ arguments: [String] = [],
                            timeout: Double = 60, environment extra: [String: String] = [:]) throws -> Result {
-        let process = try start(ranks: ranks, program: program, arguments)
+        let process = try start(ranks: ranks, program: program, arguments, environment: extra)
         let child = process.process
         let start = Date()
         var timedOut = false
@@ -150,5 +150,6 @@ public enum MPIRun {
     /// A child that could not be started.
     public struct RunError: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 }

@@ -32,6 +32,8 @@ public final class Trainer {
     /// The epoch the next batch comes from.
     public var epoch: Int { sampler.state.epoch }
 
+    /// The metrics window to save with the next checkpoint, or the one restored from it.
+    var logWindow: TrainerState.LogWindow?
     let regularization: Regularization
     let sync: DataParallelSync
     let x: Tensor, y: Tensor

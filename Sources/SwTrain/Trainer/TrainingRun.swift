@@ -74,6 +74,11 @@ public final class TrainingRun {
         let start = monotonicSeconds()
         let end = min(t.totalSteps, stopAfter ?? t.totalSteps)
         var window = Window(start: start)
+        if let restored = t.logWindow {
+            // The loss sum is global: one rank carries it into the next reduction.
+            window.loss = t.comm.rank == 0 ? restored.lossSum : 0
+            window.samples = restored.samples
+        }
         var lastLoss = Double.nan
         var lastEval: (loss: Double, accuracy: Double?)?
         while t.step < end {
@@ -104,6 +109,8 @@ public final class TrainingRun {
             }
             let every = t.config.checkpoint.everySteps
             if (every > 0 && t.step % every == 0) || last || t.step == end {
+                let lossSum = t.comm.size > 1 ? try t.comm.allReduce(window.loss, op: .sum) : window.loss
+                t.logWindow = .init(lossSum: lossSum, samples: window.samples)
                 try t.saveCheckpoint()
                 window.start = monotonicSeconds()
             }

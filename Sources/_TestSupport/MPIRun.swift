@@ -119,9 +119,10 @@ public enum MPIRun {
     }
 
     /// Starts `program` (under `mpirun -np ranks`, or alone when `ranks == 0`) and returns at once.
+    /// A `program` with a `/` is a path; otherwise it is found by `executable(_:)`.
     public static func start(ranks: Int, program: String, _ arguments: [String],
                              environment extra: [String: String] = [:]) throws -> Running {
-        guard let exe = executable(program) else {
+        guard let exe = program.contains("/") ? program : executable(program) else {
             throw RunError(description: "\(program) not found next to the test bundle; build it first: swift build --build-tests")
         }
         let process = Process()

@@ -47,6 +47,7 @@ struct Bench: ParsableCommand {
 
     struct AllReduce: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "allreduce",
             abstract: "The trainer's bucketed gradient sync vs one raw MPI_Allreduce (needs mpirun).",
             discussion: "launch/mpirun -np 2 swtrain bench allreduce --max-mb 16")
 

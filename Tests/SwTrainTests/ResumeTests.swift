@@ -40,10 +40,10 @@ struct ResumeTests {
         let run = "\(folder)/killed"
         var generator = SystemRandomNumberGenerator()
         var kills = 0
-        for attempt in 0..<6 {
+        for attempt in 0..<10 {
             let resume = FileManager.default.fileExists(atPath: run + "/latest") ? ["--resume", "latest"] : []
             let child = try TrainJobs.start(folder, run: "killed", resume)
-            let delay = Double.random(in: 0.05...(0.25 + full.seconds * 0.5), using: &generator)
+            let delay = Double.random(in: 0.05...max(0.15, full.seconds * 0.35), using: &generator)
             Thread.sleep(forTimeInterval: delay)
             let wasRunning = child.process.isRunning
             if wasRunning { kill(child.process.processIdentifier, SIGKILL) }

@@ -52,7 +52,7 @@ public enum StepBench {
     /// Runs `warmup` then `steps` steps of the config at `configPath`. Returns the report and
     /// whether this process should print it (rank 0).
     public static func run(configPath: String, overrides: [String], steps: Int, warmup: Int) throws -> (Report, Bool) {
-        let config = try TrainConfig.load(path: configPath, overrides: overrides)
+        let config = try TrainCommand.loadConfig(configPath, overrides: overrides)
         let comm = try Launch.worldCommunicator()
         do {
             let trainer = try Trainer(config: config, comm: comm)
@@ -76,7 +76,7 @@ public enum StepBench {
                                 commBytes: bytes)
             return (report, comm.rank == 0)
         } catch let e as CollectiveFailure {
-            throw e
+            TrainCommand.reportOnce(e, comm)
         } catch {
             guard comm.size > 1 else { throw error }
             comm.fail(RuntimeError(TrainCommand.describe(error, step: nil)), code: error is ConfigError ? 2 : 1)

@@ -47,16 +47,7 @@ public enum TrainCommand {
 
     public static func run(configPath: String, overrides: [String], resume: String?, plainProgress: Bool,
                            hooks: Hooks = Hooks()) throws {
-        let config: TrainConfig
-        do {
-            config = try TrainConfig.load(path: configPath, overrides: overrides)
-        } catch {
-            // Before MPI starts every rank reads the same file: only rank 0 reports it.
-            if MPIRuntime.isLaunchedByMPI, launcherRank() != 0 {
-                throw CollectiveFailure(underlying: SendableError(error), report: false, code: 2)
-            }
-            throw error
-        }
+        let config = try loadConfig(configPath, overrides: overrides)
         let comm = try Launch.worldCommunicator()
         var trainer: Trainer?
         do {
@@ -64,12 +55,34 @@ public enum TrainCommand {
             trainer = t
             try train(t, resume: resume, plainProgress: plainProgress, hooks: hooks)
         } catch let e as CollectiveFailure {
-            throw e
+            reportOnce(e, comm)
         } catch {
             guard comm.size > 1 else { throw error }
             let code: Int32 = error is ConfigError ? 2 : 1
             comm.fail(RuntimeError(describe(error, step: trainer?.step)), code: code)
         }
+    }
+
+    /// Loads the config; under mpirun a load error (the same on every rank, which all read the
+    /// same file) is printed by rank 0 alone and every rank exits 2.
+    static func loadConfig(_ path: String, overrides: [String]) throws -> TrainConfig {
+        do {
+            return try TrainConfig.load(path: path, overrides: overrides)
+        } catch {
+            guard MPIRuntime.isLaunchedByMPI, let comm = try? Launch.worldCommunicator(), comm.size > 1 else { throw error }
+            reportOnce(CollectiveFailure(underlying: SendableError(error), report: comm.rank == 0, code: 2), comm)
+        }
+    }
+
+    /// Prints a failure every rank met (on the rank that reports it), waits for every rank so
+    /// the message is out before any rank exits (mpirun ends the job at the first non-zero
+    /// exit), then ends this rank with the failure's code after a clean MPI finalise.
+    static func reportOnce(_ failure: CollectiveFailure, _ comm: any Communicator) -> Never {
+        if failure.report {
+            FileHandle.standardError.write(Data("swtrain: error: \(failure.underlying)\n".utf8))
+        }
+        try? comm.barrier()
+        exit(failure.code)
     }
 
     private static func train(_ trainer: Trainer, resume: String?, plainProgress: Bool, hooks: Hooks) throws {
@@ -106,11 +119,6 @@ public enum TrainCommand {
         }
     }
 
-    /// This process's rank as the launcher set it (before MPI starts), 0 when unknown.
-    static func launcherRank() -> Int {
-        let env = ProcessInfo.processInfo.environment
-        return Int(env["OMPI_COMM_WORLD_RANK"] ?? env["PMIX_RANK"] ?? "0") ?? 0
-    }
 }
 
 /// `swtrain eval`.

@@ -164,7 +164,7 @@ public final class TrainingRun {
             if ms.count > 1, median > 0, let slowest = ms.indices.max(by: { ms[$0] < ms[$1] }) {
                 let ratio = ms[slowest] / median
                 o["straggler_ratio"] = .number((ratio * 1000).rounded() / 1000, isInteger: false)
-                if ratio > TrainingRun.stragglerRatio { o["straggler_rank"] = .number(Double(slowest), isInteger: true) }
+                if ratio > TrainingRun.stragglerRatio && ms[slowest] - median > 0.2 { o["straggler_rank"] = .number(Double(slowest), isInteger: true) }
             }
             metrics.write(o)
             let eta = (now - start) / Double(max(t.step, 1)) * Double(t.totalSteps - t.step)
@@ -174,7 +174,8 @@ public final class TrainingRun {
         return loss
     }
 
-    /// A rank whose busy time per step exceeds the median by this factor is flagged in
-    /// metrics.jsonl as `straggler_rank`.
+    /// A rank whose busy time per step exceeds the median by this factor (and by more than
+    /// 0.2 ms, so timer noise on tiny steps is not flagged) is named in metrics.jsonl as
+    /// `straggler_rank`; `straggler_ratio` (slowest / median) is written at every log line.
     public static let stragglerRatio = 1.25
 }

@@ -47,9 +47,9 @@ let package = Package(
         .testTarget(name: "SwNNTests", dependencies: ["SwNN", "SwConfig", "_TestSupport"]),
         .testTarget(name: "SwOptimTests", dependencies: ["SwOptim", "_TestSupport"]),
         .testTarget(name: "SwDataTests", dependencies: ["SwData", "_TestSupport"]),
-        .testTarget(name: "SwCommTests", dependencies: ["SwComm", "SwParallel"]),
+        .testTarget(name: "SwCommTests", dependencies: ["SwComm", "SwParallel", "_TestSupport"]),
         .testTarget(name: "SwParallelTests", dependencies: ["SwParallel", "SwComm", "SwTensor", "SwNN"]),
         .testTarget(name: "SwCheckpointTests", dependencies: ["SwCheckpoint", "_TestSupport"]),
-        .testTarget(name: "SwTrainTests", dependencies: ["SwTrain", "SwConfig", "SwComm", "_TestSupport"]),
+        .testTarget(name: "SwTrainTests", dependencies: ["SwTrain", "SwConfig", "SwComm", "SwCheckpoint", "_TestSupport"]),
     ]
 )

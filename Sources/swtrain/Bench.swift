@@ -5,7 +5,7 @@ import SwTrain
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks, each against a raw peer measured in the same run.",
-        subcommands: [GEMM.self])
+        subcommands: [GEMM.self, AllReduce.self, Step.self])
 
     struct Output: ParsableArguments {
         @Flag(help: "Print one JSON object per line (DESIGN.md section 4).")
@@ -42,6 +42,64 @@ struct Bench: ParsableCommand {
 
         func run() throws {
             output.emit(GEMMBench.run(widths: widths, batch: batch, threads: threads, repeats: repeats))
+        }
+    }
+
+    struct AllReduce: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "allreduce",
+            abstract: "The trainer's bucketed gradient sync vs one raw MPI_Allreduce (needs mpirun).",
+            discussion: "launch/mpirun -np 2 swtrain bench allreduce --max-mb 16")
+
+        @OptionGroup var output: Output
+
+        @Option(help: "Largest case in MiB (cases: 4 KB, 64 KB, 1 MB, 16 MB, 64 MB).")
+        var maxMb = 64
+
+        @Option(help: "Timed repeats per case (default: chosen by size).")
+        var repeats: Int?
+
+        @Option(help: "Bucket size in MiB (parallel.bucket_mb).")
+        var bucketMb = 4.0
+
+        func validate() throws {
+            guard maxMb >= 1, repeats.map({ $0 >= 1 }) ?? true, bucketMb > 0 else {
+                throw ValidationError("max-mb, repeats and bucket-mb must be positive")
+            }
+        }
+
+        func run() throws {
+            let (rows, isRoot) = try AllReduceBench.run(maxMB: maxMb, repeats: repeats, bucketMB: bucketMb)
+            if isRoot { output.emit(rows) }
+        }
+    }
+
+    struct Step: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time whole training steps of a config: data, forward, backward, comm wait, optimizer.",
+            discussion: "Under mpirun every rank trains and rank 0 prints: launch/mpirun -np 4 swtrain bench step CONFIG")
+
+        @OptionGroup var output: Output
+
+        @Argument(help: "The JSON config file.")
+        var config: String
+
+        @Option(name: .customLong("set"), parsing: .singleValue, help: "Override a config field (repeatable).")
+        var overrides: [String] = []
+
+        @Option(help: "Timed steps.")
+        var steps = 200
+
+        @Option(help: "Untimed warm-up steps.")
+        var warmup = 20
+
+        func validate() throws {
+            guard steps >= 1, warmup >= 0 else { throw ValidationError("steps must be positive, warmup >= 0") }
+        }
+
+        func run() throws {
+            let (report, isRoot) = try StepBench.run(configPath: config, overrides: overrides, steps: steps, warmup: warmup)
+            if isRoot { print(output.json ? report.jsonLine : report.table) }
         }
     }
 }

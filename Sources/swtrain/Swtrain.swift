@@ -43,6 +43,9 @@ enum CLIErrors {
         if Swtrain.exitCode(for: error) == .success { Swtrain.exit(withError: error) }
         let (text, code): (String, Int32)
         switch error {
+        case let e as CollectiveFailure:
+            if !e.report { return e.code }
+            (text, code) = (e.description, e.code)
         case let e as ConfigError: (text, code) = (e.description, 2)
         case let e as ExitCode: return e.rawValue
         case let e as ValidationError: (text, code) = (e.message, 2)

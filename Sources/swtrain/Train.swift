@@ -19,8 +19,29 @@ struct Train: ParsableCommand {
     @Flag(help: "Plain log lines even on a terminal.")
     var plain = false
 
+    @Option(help: .hidden)
+    var failAt: String?
+
+    @Option(help: .hidden)
+    var stopAfter: Int?
+
+    /// `--fail-at RANK:STEP` (fault injection for tests).
+    var parsedFailAt: (rank: Int, step: Int)? {
+        guard let failAt else { return nil }
+        let parts = failAt.split(separator: ":").compactMap { Int($0) }
+        return parts.count == 2 ? (parts[0], parts[1]) : nil
+    }
+
+    func validate() throws {
+        if failAt != nil && parsedFailAt == nil {
+            throw ValidationError("--fail-at expects RANK:STEP, like 1:5, got '\(failAt!)'")
+        }
+        if let s = stopAfter, s < 1 { throw ValidationError("--stop-after expects a positive step count, got \(s)") }
+    }
+
     func run() throws {
-        try TrainCommand.run(configPath: config, overrides: overrides, resume: resume, plainProgress: plain)
+        try TrainCommand.run(configPath: config, overrides: overrides, resume: resume, plainProgress: plain,
+                             hooks: .init(failAt: parsedFailAt, stopAfter: stopAfter))
     }
 }
 

@@ -1,4 +1,5 @@
 import Testing
+import _TestSupport
 
 /// Runs `swtrain-commcheck` under `mpirun` with 2 and 4 ranks (oversubscribed on small
 /// machines). Serialized: concurrent jobs on two cores would only slow each other down.

@@ -30,7 +30,7 @@ extension Trainer {
                                  dataParallelSize: comm.size / config.parallel.pipelineStages,
                                  pipelineStages: config.parallel.pipelineStages,
                                  configHash: String(config.hash, radix: 16), configName: config.name,
-                                 parameters: store.count)
+                                 parameters: store.count, logWindow: logWindow)
         return ([Trainer.modelFile: .safetensors(modelWriter), Trainer.optimizerFile: .safetensors(optWriter)], state)
     }
 
@@ -78,6 +78,7 @@ extension Trainer {
         }
         sampler.restore(state.sampler)
         step = state.step
+        logWindow = state.logWindow
         samplesSeen = state.samplesSeen
         if state.configHash != String(config.hash, radix: 16), comm.rank == 0 {
             FileHandle.standardError.write(Data("swtrain: note: resuming \(checkpoint.name) with a config that differs from the one it was saved with\n".utf8))

@@ -6,17 +6,39 @@ import SwConfig
 final class MetricsLog {
     private let handle: FileHandle?
 
-    /// Opens `path`, truncating it for a new run or appending when resuming.
-    init(path: String?, append: Bool) throws {
+    /// Opens `path`, truncating it for a new run, or appending when resuming at step
+    /// `resumedAt`: lines of later steps (logged by a run killed after its last checkpoint)
+    /// and a torn last line are dropped first, so the resumed run's lines follow on exactly.
+    init(path: String?, resumedAt: Int?) throws {
         guard let path else { handle = nil; return }
         let fm = FileManager.default
-        if !append || !fm.fileExists(atPath: path) {
-            guard fm.createFile(atPath: path, contents: nil) else {
-                throw RuntimeError("\(path): cannot create the metrics file")
+        if let resumedAt, let old = fm.contents(atPath: path) {
+            let kept = MetricsLog.lines(String(decoding: old, as: UTF8.self), upTo: resumedAt)
+            if kept.utf8.count != old.count {
+                do {
+                    try kept.write(toFile: path, atomically: true, encoding: .utf8)
+                } catch {
+                    throw RuntimeError("\(path): cannot rewrite the metrics file (\(error.localizedDescription))")
+                }
             }
+        } else if !fm.createFile(atPath: path, contents: nil) {
+            throw RuntimeError("\(path): cannot create the metrics file")
         }
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         _ = try handle?.seekToEnd()
+    }
+
+    /// The complete lines of `text` whose `"step"` is at most `step` (lines without a step
+    /// are kept; a line that does not parse, like a torn last line, is dropped).
+    static func lines(_ text: String, upTo step: Int) -> String {
+        var out = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            guard let data = line.data(using: .utf8),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { continue }
+            if let s = object["step"] as? Int, s > step { continue }
+            out += line + "\n"
+        }
+        return out
     }
 
     func write(_ object: JSONObject) {

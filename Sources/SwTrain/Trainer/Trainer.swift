@@ -32,6 +32,8 @@ public final class Trainer {
     /// The epoch the next batch comes from.
     public var epoch: Int { sampler.state.epoch }
 
+    /// The metrics window to save with the next checkpoint, or the one restored from it.
+    var logWindow: TrainerState.LogWindow?
     let regularization: Regularization
     let sync: DataParallelSync
     let x: Tensor, y: Tensor
@@ -41,7 +43,24 @@ public final class Trainer {
 
     /// Builds the model, data, optimizer and schedule for `config` on `comm`'s ranks. Every
     /// rank starts from the same parameters (rank 0's, broadcast).
-    public init(config: TrainConfig, comm: any Communicator) throws {
+    ///
+    /// In a distributed run this is a collective: the ranks first agree that each set up
+    /// cleanly (a set-up error met by every rank becomes a `CollectiveFailure` that rank 0
+    /// reports), then check that they all run the same config and parameter layout.
+    public convenience init(config: TrainConfig, comm: any Communicator) throws {
+        do {
+            try self.init(setUp: config, comm: comm)
+        } catch {
+            try Startup.agree(comm, failure: error)
+            throw error
+        }
+        try Startup.agree(comm, failure: nil)
+        try Startup.checkConsistency(comm, config: config, model: model)
+        try comm.broadcast(model.parameters.values.buffer, root: 0)
+    }
+
+    /// The local part of set-up: no communication.
+    init(setUp config: TrainConfig, comm: any Communicator) throws {
         try config.validate(worldSize: comm.size)
         self.config = config
         self.comm = comm
@@ -78,7 +97,6 @@ public final class Trainer {
         y = Tensor(zeros: [local] + train.targetShape)
         let probe = Tensor(zeros: [1] + model.inputShape)
         termsPerSample = model.loss.terms(outputCount: model.forward(probe, training: false).count)
-        try comm.broadcast(model.parameters.values.buffer, root: 0)
     }
 
     /// The outcome of one optimizer step (global figures, identical on every rank).
@@ -86,6 +104,8 @@ public final class Trainer {
         public var loss: Double
         public var samples: Int
         public var times: StepTimes
+        /// Gradient bytes this rank handed to all-reduce in the step (0 on one process).
+        public var commBytes: Int
     }
 
     /// Runs one optimizer step.
@@ -95,6 +115,7 @@ public final class Trainer {
         let accumulation = config.training.accumulationSteps
         var lossSum = 0.0, samples = 0, localSamples = 0
         var syncError: (any Error)?
+        let bytesBefore = sync.metrics.bytesReduced
         for micro in 0..<accumulation {
             var t0 = monotonicSeconds()
             let batch = sampler.next()
@@ -149,9 +170,9 @@ public final class Trainer {
         samplesSeen += samples
         let localMean = lossSum / Double(max(localSamples * termsPerSample, 1))
         if config.training.stopOnNaN && !localMean.isFinite {
-            throw RuntimeError("rank \(comm.rank): step \(step): the loss is \(localMean)\n  hint: lower optimizer.lr, set training.grad_clip, or set training.stop_on_nan false")
+            throw RuntimeError("the loss is \(localMean)\n  hint: lower optimizer.lr, set training.grad_clip, or set training.stop_on_nan false")
         }
-        return StepResult(loss: lossSum, samples: samples, times: times)
+        return StepResult(loss: lossSum, samples: samples, times: times, commBytes: sync.metrics.bytesReduced - bytesBefore)
     }
 
     /// Loss and accuracy on `data` (all ranks take part; each evaluates a strided share).

@@ -27,12 +27,22 @@ public struct TrainerState: Codable, Sendable {
     public var configHash: String
     public var configName: String
     public var parameters: Int
+    /// The global loss sum and sample count logged since the last metrics.jsonl line, so a
+    /// resume at a step that is not a log step writes the same next line.
+    public var logWindow: LogWindow?
+
+    /// Training figures accumulated since the last `train` line of metrics.jsonl.
+    public struct LogWindow: Codable, Sendable {
+        public var lossSum: Double
+        public var samples: Int
+        enum CodingKeys: String, CodingKey { case lossSum = "loss_sum", samples }
+    }
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", step, epoch, samplesSeen = "samples_seen", sampler, rng, optimizer
         case optimizerSteps = "optimizer_steps", nextLR = "next_lr", worldSize = "world_size"
         case dataParallelSize = "data_parallel_size", pipelineStages = "pipeline_stages"
-        case configHash = "config_hash", configName = "config_name", parameters
+        case configHash = "config_hash", configName = "config_name", parameters, logWindow = "log_window"
     }
 }
 

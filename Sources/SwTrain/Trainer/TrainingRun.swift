@@ -3,6 +3,14 @@ import SwComm
 import SwConfig
 import SwTensor
 
+/// An error thrown while training, with the step it happened in (the step being run, or the
+/// step just completed for logging, evaluation and checkpointing).
+public struct StepError: Error, CustomStringConvertible, Sendable {
+    public let step: Int
+    public let underlying: SendableError
+    public var description: String { "step \(step): \(underlying)" }
+}
+
 /// A whole run around a `Trainer`: the run folder (resolved config, metrics.jsonl), the
 /// progress line, periodic evaluation and logging, and the final summary.
 public final class TrainingRun {
@@ -10,6 +18,11 @@ public final class TrainingRun {
     let metrics: MetricsLog
     let progress: ProgressLine
     let runDirectory: String
+    /// End cleanly (with a checkpoint) once this many steps are done, without changing the
+    /// schedule (which follows `totalSteps`): a stop that a resume continues exactly.
+    public var stopAfter: Int?
+    /// Fault injection for tests: throw on rank `rank` when step `step` begins.
+    public var failAt: (rank: Int, step: Int)?
 
     /// The final figures of a run.
     public struct Summary: Sendable {
@@ -35,45 +48,49 @@ public final class TrainingRun {
                 throw RuntimeError("\(runDirectory): cannot create the run folder (\(error.localizedDescription))\n  hint: set checkpoint.dir to a writable folder")
             }
         }
-        metrics = try MetricsLog(path: isRoot ? runDirectory + "/metrics.jsonl" : nil, append: trainer.step > 0)
+        metrics = try MetricsLog(path: isRoot ? runDirectory + "/metrics.jsonl" : nil,
+                                 resumedAt: trainer.step > 0 ? trainer.step : nil)
         progress = ProgressLine(plain: plainProgress || !isRoot)
     }
 
-    /// Trains to the end, evaluating and logging as configured.
+    /// Trains to the end (or `stopAfter`), evaluating, logging and saving as configured.
+    /// Errors come out as `StepError`s.
     public func run() throws -> Summary {
+        let t = trainer
+        var inStep = t.step
+        do {
+            return try loop(inStep: &inStep)
+        } catch let e as StepError {
+            throw e
+        } catch {
+            throw StepError(step: inStep, underlying: SendableError(error))
+        }
+    }
+
+    private func loop(inStep: inout Int) throws -> Summary {
         let t = trainer
         let c = t.config.training
         let isRoot = t.comm.rank == 0
         let start = monotonicSeconds()
-        var windowStart = start
-        var windowTimes = StepTimes(), windowLoss = 0.0, windowSamples = 0, windowSteps = 0
+        let end = min(t.totalSteps, stopAfter ?? t.totalSteps)
+        var window = Window(start: start)
+        if let restored = t.logWindow {
+            // The loss sum is global: one rank carries it into the next reduction.
+            window.loss = t.comm.rank == 0 ? restored.lossSum : 0
+            window.samples = restored.samples
+        }
         var lastLoss = Double.nan
         var lastEval: (loss: Double, accuracy: Double?)?
-        while t.step < t.totalSteps {
+        while t.step < end {
+            inStep = t.step + 1
+            if let f = failAt, f.rank == t.comm.rank, f.step == inStep {
+                throw RuntimeError("injected failure (--fail-at \(f.rank):\(f.step))")
+            }
             let r = try t.trainStep()
-            windowTimes += r.times
-            windowLoss += r.loss
-            windowSamples += r.samples
-            windowSteps += 1
+            window.add(r)
             let last = t.step == t.totalSteps
             if t.step % c.logEverySteps == 0 || last {
-                let loss = try t.reduceLoss(sum: windowLoss, samples: windowSamples)
-                let now = monotonicSeconds()
-                let rate = Double(windowSamples) / (now - windowStart)
-                lastLoss = loss
-                if isRoot {
-                    let lr = t.schedule.lr(at: t.step - 1)
-                    var o = JSONObject([("event", .string("train")), ("step", .number(Double(t.step), isInteger: true)),
-                                        ("epoch", .number(Double(t.epoch), isInteger: true)),
-                                        ("loss", .number(loss, isInteger: false)), ("lr", .number(Double(lr), isInteger: false)),
-                                        ("samples_per_sec", .number(rate.rounded(), isInteger: false))])
-                    o["time_ms"] = .object(JSONObject(windowTimes.millisecondsJSON(steps: windowSteps).map { ($0.0, .number(($0.1 * 1000).rounded() / 1000, isInteger: false)) }))
-                    metrics.write(o)
-                    let eta = (now - start) / Double(t.step) * Double(t.totalSteps - t.step)
-                    progress.show("step \(t.step)/\(t.totalSteps)  epoch \(t.epoch)  loss \(String(format: "%.4f", loss))  lr \(String(format: "%.3g", lr))  \(Int(rate)) samples/s  ETA \(ProgressLine.duration(eta))")
-                }
-                windowTimes = StepTimes(); windowLoss = 0; windowSamples = 0; windowSteps = 0
-                windowStart = monotonicSeconds()
+                lastLoss = try log(&window, start: start)
             }
             if let test = t.test, (c.evalEverySteps > 0 && t.step % c.evalEverySteps == 0) || last {
                 let e = try t.evaluate(test)
@@ -88,17 +105,77 @@ public final class TrainingRun {
                     }
                     print("eval step \(t.step): loss \(String(format: "%.4f", e.loss))" + (e.accuracy.map { "  accuracy \(String(format: "%.4f", $0))" } ?? ""))
                 }
-                windowStart = monotonicSeconds()
+                window.start = monotonicSeconds()
             }
             let every = t.config.checkpoint.everySteps
-            if (every > 0 && t.step % every == 0) || last {
+            if (every > 0 && t.step % every == 0) || last || t.step == end {
+                let lossSum = t.comm.size > 1 ? try t.comm.allReduce(window.loss, op: .sum) : window.loss
+                t.logWindow = .init(lossSum: lossSum, samples: window.samples)
                 try t.saveCheckpoint()
-                windowStart = monotonicSeconds()
+                window.start = monotonicSeconds()
             }
         }
         progress.finish()
+        if t.step < t.totalSteps, isRoot {
+            print("stopped after step \(t.step) of \(t.totalSteps) (checkpoint saved; continue with --resume latest)")
+        }
         let seconds = monotonicSeconds() - start
         return Summary(steps: t.step, trainLoss: lastLoss, testLoss: lastEval?.loss, testAccuracy: lastEval?.accuracy,
                        samplesPerSecond: Double(t.samplesSeen) / seconds, seconds: seconds)
     }
+
+    /// Steps since the last log line.
+    struct Window {
+        var start: Double
+        var times = StepTimes(), loss = 0.0, samples = 0, steps = 0, commBytes = 0
+
+        mutating func add(_ r: Trainer.StepResult) {
+            times += r.times
+            loss += r.loss
+            samples += r.samples
+            steps += 1
+            commBytes += r.commBytes
+        }
+    }
+
+    /// Writes a `train` line for the window (collective: loss and per-rank step times are
+    /// gathered) and starts a new window. Returns the window's global mean loss.
+    private func log(_ w: inout Window, start: Double) throws -> Double {
+        let t = trainer
+        let loss = try t.reduceLoss(sum: w.loss, samples: w.samples)
+        // Each rank's busy time per step (everything but waiting for gradients): what tells
+        // a straggler, since the waiting of the others absorbs its delay.
+        let busy = (w.times.total - w.times.commWait) / Double(max(w.steps, 1))
+        let rankMicros = t.comm.size > 1 ? try t.comm.allGather(Int64((busy * 1e6).rounded())) : [Int64((busy * 1e6).rounded())]
+        let now = monotonicSeconds()
+        let rate = Double(w.samples) / (now - w.start)
+        if t.comm.rank == 0 {
+            let lr = t.schedule.lr(at: t.step - 1)
+            var o = JSONObject([("event", .string("train")), ("step", .number(Double(t.step), isInteger: true)),
+                                ("epoch", .number(Double(t.epoch), isInteger: true)),
+                                ("loss", .number(loss, isInteger: false)), ("lr", .number(Double(lr), isInteger: false)),
+                                ("samples_per_sec", .number(rate.rounded(), isInteger: false))])
+            o["time_ms"] = .object(JSONObject(w.times.millisecondsJSON(steps: w.steps).map { ($0.0, .number(($0.1 * 1000).rounded() / 1000, isInteger: false)) }))
+            o["comm_bytes"] = .number(Double(w.commBytes / max(w.steps, 1)), isInteger: true)
+            let ms = rankMicros.map { Double($0) / 1000 }
+            o["rank_step_ms"] = .array(ms.map { .number($0, isInteger: false) })
+            let sorted = ms.sorted()
+            let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+            if ms.count > 1, median > 0, let slowest = ms.indices.max(by: { ms[$0] < ms[$1] }) {
+                let ratio = ms[slowest] / median
+                o["straggler_ratio"] = .number((ratio * 1000).rounded() / 1000, isInteger: false)
+                if ratio > TrainingRun.stragglerRatio && ms[slowest] - median > 0.2 { o["straggler_rank"] = .number(Double(slowest), isInteger: true) }
+            }
+            metrics.write(o)
+            let eta = (now - start) / Double(max(t.step, 1)) * Double(t.totalSteps - t.step)
+            progress.show("step \(t.step)/\(t.totalSteps)  epoch \(t.epoch)  loss \(String(format: "%.4f", loss))  lr \(String(format: "%.3g", lr))  \(Int(rate)) samples/s  ETA \(ProgressLine.duration(eta))")
+        }
+        w = Window(start: monotonicSeconds())
+        return loss
+    }
+
+    /// A rank whose busy time per step exceeds the median by this factor (and by more than
+    /// 0.2 ms, so timer noise on tiny steps is not flagged) is named in metrics.jsonl as
+    /// `straggler_rank`; `straggler_ratio` (slowest / median) is written at every log line.
+    public static let stragglerRatio = 1.25
 }

@@ -1,0 +1,91 @@
+import Foundation
+import SwComm
+import SwConfig
+import SwTensor
+
+/// `swtrain bench step CONFIG`: times whole optimizer steps of a config (after warm-up) and
+/// reports where the time goes: data, forward, backward, comm wait, optimizer (medians over
+/// the steps of each part; for each figure the slowest rank's median), the step's wall time
+/// and samples/s (global batch / median step). Under mpirun every rank trains, rank 0 prints.
+/// No checkpoint, metrics or evaluation: only `Trainer.trainStep()`.
+public enum StepBench {
+    /// The figures of one run (identical on every rank after the reductions).
+    public struct Report: Sendable {
+        public var config: String
+        public var ranks: Int
+        public var steps: Int
+        public var globalBatch: Int
+        /// Median milliseconds: data, forward, backward, comm_wait, optimizer, step.
+        public var medians: [(String, Double)]
+        public var stepMs: Double
+        public var samplesPerSecond: Double
+        /// Gradient bytes each rank handed to all-reduce per step.
+        public var commBytes: Int
+
+        /// One JSON object in the `swtrain bench` line format. There is no peer yet (PyTorch
+        /// DDP is optional and not wired): `peer`, `peer_median_ms` and `ratio` are null.
+        public var jsonLine: String {
+            var o = JSONObject([("bench", .string("step")), ("case", .string("\(config)/np\(ranks)")),
+                                ("median_ms", .number(round4(stepMs), isInteger: false)),
+                                ("peer", .null), ("peer_median_ms", .null), ("ratio", .null)])
+            for (k, v) in medians where k != "step" { o["\(k)_ms"] = .number(round4(v), isInteger: false) }
+            o["samples_per_sec"] = .number(samplesPerSecond.rounded(), isInteger: false)
+            o["ranks"] = .number(Double(ranks), isInteger: true)
+            o["steps"] = .number(Double(steps), isInteger: true)
+            o["global_batch"] = .number(Double(globalBatch), isInteger: true)
+            o["comm_bytes"] = .number(Double(commBytes), isInteger: true)
+            return JSON.object(o).serialized()
+        }
+
+        /// A readable breakdown.
+        public var table: String {
+            var s = "bench step \(config): \(ranks) rank\(ranks == 1 ? "" : "s"), \(steps) steps, global batch \(globalBatch)\n"
+            for (k, v) in medians {
+                let share = k == "step" ? "" : String(format: "  %5.1f%%", 100 * v / max(stepMs, 1e-12))
+                s += "  \(pad(k, 10)) \(String(format: "%9.3f", v)) ms\(share)\n"
+            }
+            s += "  samples/s  \(Int(samplesPerSecond.rounded()))   comm bytes/step \(commBytes)"
+            return s
+        }
+    }
+
+    /// Runs `warmup` then `steps` steps of the config at `configPath`. Returns the report and
+    /// whether this process should print it (rank 0).
+    public static func run(configPath: String, overrides: [String], steps: Int, warmup: Int) throws -> (Report, Bool) {
+        let config = try TrainCommand.loadConfig(configPath, overrides: overrides)
+        let comm = try Launch.worldCommunicator()
+        do {
+            let trainer = try Trainer(config: config, comm: comm)
+            for _ in 0..<warmup { _ = try trainer.trainStep() }
+            var parts: [[Double]] = Array(repeating: [], count: 6)
+            var bytes = 0
+            for _ in 0..<steps {
+                let t0 = monotonicSeconds()
+                let r = try trainer.trainStep()
+                let wall = monotonicSeconds() - t0
+                let t = r.times
+                for (i, v) in [t.data, t.forward, t.backward, t.commWait, t.optimizer, wall].enumerated() { parts[i].append(v) }
+                bytes = r.commBytes
+            }
+            var medians = parts.map { median($0) * 1000 }
+            try medians.withUnsafeMutableBufferPointer { try comm.allReduce($0, op: .max) }
+            let names = ["data", "forward", "backward", "comm_wait", "optimizer", "step"]
+            let report = Report(config: config.name, ranks: comm.size, steps: steps, globalBatch: config.training.batchSize,
+                                medians: Array(zip(names, medians)), stepMs: medians[5],
+                                samplesPerSecond: Double(config.training.batchSize) / (medians[5] / 1000),
+                                commBytes: bytes)
+            return (report, comm.rank == 0)
+        } catch let e as CollectiveFailure {
+            TrainCommand.reportOnce(e, comm)
+        } catch {
+            guard comm.size > 1 else { throw error }
+            comm.fail(RuntimeError(TrainCommand.describe(error, step: nil)), code: error is ConfigError ? 2 : 1)
+        }
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        guard !xs.isEmpty else { return 0 }
+        let s = xs.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}

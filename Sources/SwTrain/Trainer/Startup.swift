@@ -1,0 +1,94 @@
+import Foundation
+import SwComm
+import SwConfig
+import SwNN
+
+/// An error that every rank of a distributed run met in the same way before training: one
+/// rank (rank 0) reports it, every rank exits with `code` after a clean MPI finalise, so the
+/// user sees one message and `mpirun` returns `code` (2 for a config error).
+public struct CollectiveFailure: Error, CustomStringConvertible, Sendable {
+    /// What went wrong (a `ConfigError` or a `RuntimeError`).
+    public let underlying: any Error & Sendable
+    /// True on the one rank that prints `underlying`.
+    public let report: Bool
+    /// The exit code of every rank.
+    public let code: Int32
+    public var description: String { "\(underlying)" }
+}
+
+/// Start-up agreement of a distributed run (a collective over the world, called by every rank
+/// from `Trainer.init`, in the same order).
+enum Startup {
+    /// Tells every rank whether the others set up cleanly (one `MPI_Allgather` of a flag).
+    /// Returns when every rank succeeded. When every rank failed, throws a `CollectiveFailure`
+    /// (rank 0 reports its own error). When only some failed, each of those rethrows its own
+    /// error (the caller aborts the job naming the rank) and the healthy ranks throw an error
+    /// naming the failed ranks after a short grace period, so a failed rank prints first.
+    static func agree(_ comm: any Communicator, failure: (any Error)?) throws {
+        if comm.size == 1 { if let failure { throw failure }; return }
+        let flag: Int64 = failure == nil ? 0 : (failure is ConfigError ? 2 : 1)
+        let flags = try comm.allGather(flag)
+        let failed = flags.indices.filter { flags[$0] != 0 }
+        if failed.isEmpty { return }
+        if failed.count == comm.size {
+            let code: Int32 = flags.allSatisfy({ $0 == 2 }) ? 2 : 1
+            throw CollectiveFailure(underlying: SendableError(failure!), report: comm.rank == 0, code: code)
+        }
+        if let failure { throw failure }
+        Thread.sleep(forTimeInterval: 3)
+        throw RuntimeError("start-up failed on rank(s) \(failed.map(String.init).joined(separator: ", "))")
+    }
+
+    /// Checks that every rank runs the same config (`TrainConfig.hash`) and the same parameter
+    /// layout (count and a hash of names, shapes and offsets). A mismatch is a config error
+    /// naming the ranks that differ from rank 0, thrown on every rank (rank 0 reports it).
+    static func checkConsistency(_ comm: any Communicator, config: TrainConfig, model: Model) throws {
+        if comm.size == 1 { return }
+        var configHash = config.hash
+        // Test hook: make one rank's config look different (SwTrainTests uses it).
+        if let r = ProcessInfo.processInfo.environment["SWTRAIN_TEST_PERTURB_CONFIG_RANK"].flatMap(Int.init),
+           r == comm.rank {
+            configHash ^= 1
+        }
+        let store = model.parameters
+        var layout: UInt64 = 0xCBF2_9CE4_8422_2325
+        for e in store.entries {
+            for b in "\(e.name)\(e.shape)@\(e.offset);".utf8 { layout = (layout ^ UInt64(b)) &* 0x100_0000_01B3 }
+        }
+        let mine: [Int64] = [Int64(bitPattern: configHash), Int64(store.count), Int64(bitPattern: layout)]
+        var all = [Int64](repeating: 0, count: 3 * comm.size)
+        try mine.withUnsafeBufferPointer { p in
+            try all.withUnsafeMutableBufferPointer { try comm.allGather(p, into: $0) }
+        }
+        var problems: [String] = []
+        for (k, what) in ["config (hash of the resolved config)", "parameter count", "parameter layout"].enumerated() {
+            let differ = (1..<comm.size).filter { all[3 * $0 + k] != all[k] }
+            if differ.isEmpty { continue }
+            let show: (Int) -> String = { r in
+                k == 1 ? "\(all[3 * r + k])" : String(UInt64(bitPattern: all[3 * r + k]), radix: 16)
+            }
+            problems.append("rank(s) \(differ.map(String.init).joined(separator: ", ")) differ from rank 0 in the \(what): "
+                + "rank 0 has \(show(0)), rank \(differ[0]) has \(show(differ[0]))")
+        }
+        if problems.isEmpty { return }
+        let error = ConfigError(file: config.file, path: "",
+                                message: "ranks do not run the same model: " + problems.joined(separator: "; "),
+                                hint: "start every rank with the same config file, --set overrides and swtrain build")
+        throw CollectiveFailure(underlying: error, report: comm.rank == 0, code: 2)
+    }
+}
+
+/// Carries any error across a `Sendable` boundary by its description and kind.
+public struct SendableError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    /// True when the error was a `ConfigError`.
+    public let isConfig: Bool
+    public init(_ error: any Error) {
+        if let e = error as? CommError {
+            description = "\(e.operation): \(e.message)"   // the rank is named by whoever prints it
+        } else {
+            description = "\(error)"
+        }
+        isConfig = error is ConfigError
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+import _TestSupport
+
+/// DESIGN.md section 5: a rank that fails ends the whole job within seconds, naming the rank;
+/// config errors found by every rank are printed once and exit 2.
+@Suite(.serialized, .enabled(if: TrainJobs.canRun, "mpirun or the swtrain executable is missing: failure tests skipped"))
+struct FailureTests {
+    @Test(arguments: [(2, 1), (4, 3)])
+    func failingRankAbortsJob(ranks: Int, failRank: Int) throws {
+        let folder = try TrainJobs.folder(config: TrainJobs.config(maxSteps: 30))
+        defer { TrainJobs.remove(folder) }
+        let r = try TrainJobs.train(folder, run: "run", ranks: ranks, ["--fail-at", "\(failRank):5"], timeout: 10)
+        #expect(!r.timedOut, "job still running after 10 s")
+        #expect(r.status != 0)
+        #expect(r.seconds < 10)
+        #expect(r.stderr.contains("swtrain: error: rank \(failRank): step 5: injected failure"), "stderr:\n\(r.stderr)")
+        #expect(!r.stdout.contains("done:"))
+    }
+
+    @Test func configErrorExitsTwoPrintedOnce() throws {
+        let folder = try TrainJobs.folder(config: TrainJobs.config())
+        defer { TrainJobs.remove(folder) }
+        // Found after MPI starts (the batch does not split over 4 ranks) and before it (unknown key).
+        for extra in [["--set", "training.batch_size=42"], ["--set", "training.bogus=1"]] {
+            let r = try TrainJobs.train(folder, run: "run", ranks: 4, extra, timeout: 20)
+            #expect(r.status == 2, "\(extra): exit \(r.status)\n\(r.stderr)")
+            #expect(r.stderr.components(separatedBy: "swtrain: error:").count == 2, "\(extra): stderr:\n\(r.stderr)")
+        }
+    }
+
+    /// Start-up consistency: a rank whose config differs (test hook) is named, exit 2.
+    @Test func configMismatchNamesRank() throws {
+        let folder = try TrainJobs.folder(config: TrainJobs.config())
+        defer { TrainJobs.remove(folder) }
+        let r = try TrainJobs.train(folder, run: "run", ranks: 4, timeout: 20,
+                                    environment: ["SWTRAIN_TEST_PERTURB_CONFIG_RANK": "2"])
+        #expect(r.status == 2, "exit \(r.status)\n\(r.stderr)")
+        #expect(r.stderr.contains("rank(s) 2 differ from rank 0 in the config"), "stderr:\n\(r.stderr)")
+    }
+}

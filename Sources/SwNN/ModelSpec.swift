@@ -218,15 +218,17 @@ public final class Model {
 
     /// Wraps `network` and `loss`; allocates the flat buffers. Parameters start at zero:
     /// call `initialize(seed:)`.
-    public init(network: Sequential, loss: any Loss) {
+    public init(network: Sequential, loss: any Loss, sharingParametersWith other: Model? = nil) {
         self.network = network
         self.loss = loss
-        self.parameters = ParameterStore(root: network)
+        self.parameters = other.map { ParameterStore(root: network, sharingWith: $0.parameters) } ?? ParameterStore(root: network)
         network.needsInputGradient = false
     }
 
-    /// Builds the model described by the `model` section.
-    public convenience init(config: ConfigValue) throws(ConfigError) {
+    /// Builds the model described by the `model` section. With `other`, the new model's
+    /// layers use `other`'s parameter and gradient buffers (same config required): a copy
+    /// with its own activations, as a pipeline stage needs for each micro-batch in flight.
+    public convenience init(config: ConfigValue, sharingParametersWith other: Model? = nil) throws(ConfigError) {
         let obj = try config.object(allowed: ["input", "layers", "loss"])
         let input = try obj.required("input", "the shape of one sample, like [40]").intArray(in: 1...Int.max)
         if input.isEmpty { throw try obj.required("input", "a shape").fail("a non-empty shape like [40]") }
@@ -244,7 +246,7 @@ public final class Model {
         default:
             loss = MeanSquaredError(features: Tensor.elementCount(out))
         }
-        self.init(network: network, loss: loss)
+        self.init(network: network, loss: loss, sharingParametersWith: other)
     }
 
     /// Initialises every parameter as PyTorch would for the same layers, from `seed`.

@@ -20,6 +20,12 @@ public struct PipelineStats: Sendable {
     public var wallSeconds = 0.0
     /// The most micro-batches whose activations were alive at once on this stage.
     public var peakInFlight = 0
+
+    public init(busySeconds: Double = 0, wallSeconds: Double = 0, peakInFlight: Int = 0) {
+        self.busySeconds = busySeconds
+        self.wallSeconds = wallSeconds
+        self.peakInFlight = peakInFlight
+    }
     /// 1 - busy / wall: the share of the step this stage sat idle (the bubble).
     public var bubbleFraction: Double { wallSeconds > 0 ? max(0, 1 - busySeconds / wallSeconds) : 0 }
     /// The theoretical bubble of a balanced pipeline: (s - 1) / (m + s - 1).

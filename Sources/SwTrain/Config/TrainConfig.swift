@@ -98,6 +98,18 @@ public struct TrainConfig: Sendable {
                               message: "expected a multiple of the data-parallel size \(dp), got \(training.batchSize)",
                               hint: "the global batch is split evenly over \(dp) ranks; use \(max(dp, training.batchSize / dp * dp)) or \((training.batchSize / dp + 1) * dp)")
         }
+        if parallel.pipelineStages > 1 {
+            let local = training.batchSize / dp
+            if local % parallel.microBatches != 0 {
+                throw ConfigError(file: file, path: "parallel.micro_batches",
+                                  message: "expected a divisor of the per-replica batch \(local) (batch_size \(training.batchSize) / \(dp) data-parallel replicas), got \(parallel.microBatches)",
+                                  hint: "pick micro_batches so that batch_size / (world size / pipeline_stages) splits evenly")
+            }
+            if !training.dropLast {
+                throw ConfigError(file: file, path: "training.drop_last",
+                                  message: "expected true with pipeline stages (micro-batches need full batches), got false")
+            }
+        }
     }
 
     /// A stable hash of the resolved config (FNV-1a 64 of its compact JSON), to check that all

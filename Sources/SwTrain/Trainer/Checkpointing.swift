@@ -38,6 +38,8 @@ extension Trainer {
     /// Returns the folder written, or nil on other ranks.
     @discardableResult
     public func saveCheckpoint() throws -> String? {
+        // Pipelined: rank 0 first gets every stage's parameters and optimizer state.
+        try pipeline?.broadcastSlices([model.parameters.values] + optimizer.stateTensors.map(\.tensor))
         guard comm.rank == 0 else { return nil }
         let (files, state) = try checkpointFiles()
         let writer = CheckpointWriter(directory: config.checkpoint.dir, keepLast: config.checkpoint.keepLast)

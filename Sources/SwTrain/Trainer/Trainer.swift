@@ -35,7 +35,13 @@ public final class Trainer {
     /// The metrics window to save with the next checkpoint, or the one restored from it.
     var logWindow: TrainerState.LogWindow?
     let regularization: Regularization
-    let sync: DataParallelSync
+    /// Gradient all-reduce over this rank's data-parallel group (over its stage's slice when
+    /// pipelined).
+    var sync: DataParallelSync
+    /// Where this rank sits: pipeline stage and data-parallel replica.
+    let topology: Topology
+    /// The pipeline stage this rank runs, when `parallel.pipeline_stages` > 1.
+    var pipeline: PipelineStage?
     let x: Tensor, y: Tensor
     var dOut: Tensor?
     let termsPerSample: Int
@@ -57,6 +63,22 @@ public final class Trainer {
         try Startup.agree(comm, failure: nil)
         try Startup.checkConsistency(comm, config: config, model: model)
         try comm.broadcast(model.parameters.values.buffer, root: 0)
+        if config.parallel.pipelineStages > 1 { try setUpPipeline() }
+    }
+
+    /// Splits the world into data-parallel and pipeline groups, plans the stages (printing the
+    /// plan on rank 0) and builds this rank's stage (collective).
+    func setUpPipeline() throws {
+        let (dataComm, pipeComm) = try topology.communicators(world: comm)
+        let plan = try PipelineStage.plan(for: self, world: comm)
+        if isRoot { print(plan.description) }
+        let stage = try PipelineStage(trainer: self, topology: topology, pipelineComm: pipeComm, plan: plan)
+        let r = stage.slice
+        sync = DataParallelSync(gradients: Tensor(viewing: model.parameters.gradients.pointer + r.lowerBound, shape: [r.count],
+                                                  owner: model.parameters.gradients),
+                                communicator: dataComm, bucketMB: config.parallel.bucketMB,
+                                firstBucketMB: min(1, config.parallel.bucketMB), average: false)
+        pipeline = stage
     }
 
     /// The local part of set-up: no communication.
@@ -77,12 +99,13 @@ public final class Trainer {
             test = nil
         }
         let t = config.training
-        let dp = comm.size / config.parallel.pipelineStages
+        topology = Topology(worldSize: comm.size, stages: config.parallel.pipelineStages, rank: comm.rank)!
+        let dp = topology.dataParallelSize
         if t.dropLast && train.count < t.batchSize {
             throw ConfigError(file: config.file, path: "training.batch_size",
                               message: "expected at most the \(train.count) training samples, got \(t.batchSize)")
         }
-        sampler = Sampler(datasetCount: train.count, globalBatch: t.batchSize, dataParallelRank: comm.rank,
+        sampler = Sampler(datasetCount: train.count, globalBatch: t.batchSize, dataParallelRank: topology.dataParallelRank,
                           dataParallelSize: dp, seed: config.seed, shuffle: true, dropLast: t.dropLast)
         let stepsPerEpoch = max(1, sampler.stepsPerEpoch / t.accumulationSteps)
         totalSteps = t.maxSteps ?? t.epochs * stepsPerEpoch
@@ -110,6 +133,7 @@ public final class Trainer {
 
     /// Runs one optimizer step.
     public func trainStep() throws -> StepResult {
+        if let pipeline { return try pipelineStep(pipeline) }
         var times = StepTimes()
         let params = model.parameters
         let accumulation = config.training.accumulationSteps
@@ -177,8 +201,9 @@ public final class Trainer {
 
     /// Loss and accuracy on `data` (all ranks take part; each evaluates a strided share).
     public func evaluate(_ data: any Dataset, batch: Int = 500) throws -> (loss: Double, accuracy: Double?) {
-        let dp = comm.size / config.parallel.pipelineStages
-        let mine = Array(stride(from: comm.rank, to: data.count, by: dp))
+        // Pipelined: every rank first gets the current parameters of every stage.
+        try pipeline?.broadcastSlices([model.parameters.values])
+        let mine = Array(stride(from: comm.rank, to: data.count, by: comm.size))
         let ex = Tensor(zeros: [batch] + model.inputShape)
         let ey = Tensor(zeros: [batch] + data.targetShape)
         var sums = [0.0, 0.0, 0.0]   // loss sum, terms, correct

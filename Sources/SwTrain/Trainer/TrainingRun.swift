@@ -1,6 +1,7 @@
 import Foundation
 import SwComm
 import SwConfig
+import SwParallel
 import SwTensor
 
 /// An error thrown while training, with the step it happened in (the step being run, or the
@@ -147,6 +148,14 @@ public final class TrainingRun {
         // a straggler, since the waiting of the others absorbs its delay.
         let busy = (w.times.total - w.times.commWait) / Double(max(w.steps, 1))
         let rankMicros = t.comm.size > 1 ? try t.comm.allGather(Int64((busy * 1e6).rounded())) : [Int64((busy * 1e6).rounded())]
+        let pipelineFigures = try t.pipeline.map { p throws -> [Int64] in
+            // Per rank: busy µs, wall µs, peak micro-batches alive, their activation bytes.
+            let mine = [Int64((p.stats.busySeconds * 1e6).rounded()), Int64((p.stats.wallSeconds * 1e6).rounded()),
+                        Int64(p.stats.peakInFlight), Int64(p.stats.peakInFlight * p.activationBytesPerMicroBatch)]
+            var all = [Int64](repeating: 0, count: 4 * t.comm.size)
+            try mine.withUnsafeBufferPointer { m in try all.withUnsafeMutableBufferPointer { try t.comm.allGather(m, into: $0) } }
+            return all
+        }
         let now = monotonicSeconds()
         let rate = Double(w.samples) / (now - w.start)
         if t.comm.rank == 0 {
@@ -166,12 +175,35 @@ public final class TrainingRun {
                 o["straggler_ratio"] = .number((ratio * 1000).rounded() / 1000, isInteger: false)
                 if ratio > TrainingRun.stragglerRatio && ms[slowest] - median > 0.2 { o["straggler_rank"] = .number(Double(slowest), isInteger: true) }
             }
+            if let f = pipelineFigures, let p = t.pipeline { o["pipeline"] = pipelineJSON(f, p) }
             metrics.write(o)
             let eta = (now - start) / Double(max(t.step, 1)) * Double(t.totalSteps - t.step)
             progress.show("step \(t.step)/\(t.totalSteps)  epoch \(t.epoch)  loss \(String(format: "%.4f", loss))  lr \(String(format: "%.3g", lr))  \(Int(rate)) samples/s  ETA \(ProgressLine.duration(eta))")
         }
         w = Window(start: monotonicSeconds())
         return loss
+    }
+
+    /// The `pipeline` object of a train line: per stage (the first replica's ranks) the busy
+    /// and wall time of the last step, its bubble fraction 1 - busy / wall next to the ideal
+    /// (s - 1) / (m + s - 1), and the peak micro-batches alive with their activation bytes.
+    private func pipelineJSON(_ f: [Int64], _ p: PipelineStage) -> JSON {
+        let stages = p.topology.stages, dp = p.topology.dataParallelSize
+        let ranks = (0..<stages).map { $0 * dp }
+        func column(_ k: Int, _ scale: Double) -> JSON { .array(ranks.map { .number(Double(f[4 * $0 + k]) * scale, isInteger: scale == 1) }) }
+        let bubbles = ranks.map { r -> Double in
+            let wall = Double(f[4 * r + 1])
+            return wall > 0 ? ((1 - Double(f[4 * r]) / wall) * 10_000).rounded() / 10_000 : 0
+        }
+        let m = p.engine.microBatches
+        return .object(JSONObject([
+            ("schedule", .string(p.engine.schedule.rawValue)), ("stages", .number(Double(stages), isInteger: true)),
+            ("micro_batches", .number(Double(m), isInteger: true)),
+            ("busy_ms", column(0, 1e-3)), ("wall_ms", column(1, 1e-3)),
+            ("bubble", .array(bubbles.map { .number($0, isInteger: false) })),
+            ("ideal_bubble", .number((PipelineStats.idealBubble(stages: stages, microBatches: m) * 10_000).rounded() / 10_000, isInteger: false)),
+            ("peak_in_flight", column(2, 1)), ("peak_activation_bytes", column(3, 1)),
+        ]))
     }
 
     /// A rank whose busy time per step exceeds the median by this factor (and by more than

@@ -1,0 +1,62 @@
+import SwNN
+import SwOptim
+import SwParallel
+import SwTensor
+
+extension Trainer {
+    /// One optimizer step of a pipeline stage (DESIGN.md section 3 with stages): the stage's
+    /// micro-batches run in the configured schedule; the stage's gradients are all-reduced in
+    /// its data-parallel group; clipping uses the norm over all stages; the optimizer updates
+    /// the stage's slice of the flat buffer.
+    func pipelineStep(_ p: PipelineStage) throws -> StepResult {
+        var times = StepTimes()
+        let params = model.parameters
+        let accumulation = config.training.accumulationSteps
+        var lossSum = 0.0, samples = 0
+        var busy = 0.0, wall = 0.0, peak = 0
+        for _ in 0..<accumulation {
+            let t0 = monotonicSeconds()
+            let batch = sampler.next()
+            train.gather(batch.indices, inputs: x, targets: y)
+            times.data += monotonicSeconds() - t0
+            let scale = 1 / Float(batch.globalBatchSize * termsPerSample * accumulation)
+            let r = try p.engine.step(input: { p.inputViews[$0] }) { j, out, grad in
+                model.loss.evaluate(output: out, targets: p.targetViews[j], gradient: grad, gradientScale: scale).sum
+            }
+            lossSum += r.loss
+            samples += batch.globalBatchSize
+            busy += r.stats.busySeconds
+            wall += r.stats.wallSeconds
+            peak = max(peak, r.stats.peakInFlight)
+        }
+        p.stats = PipelineStats(busySeconds: busy, wallSeconds: wall, peakInFlight: peak)
+        // The engine's wall time holds forward, backward and the waits between them; split
+        // it by the busy share so the breakdown still adds up.
+        times.forward = busy / 2
+        times.backward = wall - busy / 2
+        let bytesBefore = sync.metrics.bytesReduced
+        var t0 = monotonicSeconds()
+        try sync.finish()
+        var t1 = monotonicSeconds()
+        times.commWait = t1 - t0
+        t0 = t1
+        let slice = p.slice
+        let values = Tensor(viewing: params.values.pointer + slice.lowerBound, shape: [slice.count], owner: params.values)
+        let grads = Tensor(viewing: params.gradients.pointer + slice.lowerBound, shape: [slice.count], owner: params.gradients)
+        if !regularization.isZero { _ = regularization.apply(parameters: values, gradients: grads) }
+        if let clip = config.training.gradClip {
+            let squared = try p.comm.allReduce(GradClip.squaredNorm(grads), op: .sum)
+            if let c = GradClip.coefficient(norm: squared.squareRoot(), maxNorm: Float(clip)) { GradClip.scale(grads, by: c) }
+        }
+        optimizer.step(parameters: params.values, gradients: params.gradients, lr: schedule.lr(at: step), range: slice)
+        grads.zero()
+        t1 = monotonicSeconds()
+        times.optimizer = t1 - t0
+        step += 1
+        samplesSeen += samples
+        if config.training.stopOnNaN && !lossSum.isFinite {
+            throw RuntimeError("the loss is \(lossSum)\n  hint: lower optimizer.lr, set training.grad_clip, or set training.stop_on_nan false")
+        }
+        return StepResult(loss: lossSum, samples: samples, times: times, commBytes: sync.metrics.bytesReduced - bytesBefore)
+    }
+}

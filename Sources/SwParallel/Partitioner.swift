@@ -92,7 +92,8 @@ public enum Partitioner {
     }
 
     /// Measures each top-level layer of `network` on a random micro-batch of `batch` samples:
-    /// median forward and backward time over `repeats` runs (after one warm-up), parameters
+    /// the fastest forward and backward time over `repeats` runs after one warm-up (on a shared
+    /// machine interference only adds time, so the minimum is the steadiest estimate), parameters
     /// and output bytes. Parameters must be bound (a `ParameterStore` built over `network`).
     /// Random streams of dropout layers are restored afterwards and gradients are left as they
     /// were, so profiling does not change the training that follows.
@@ -126,8 +127,8 @@ public enum Partitioner {
             }
             layer.needsInputGradient = saved
             let params = layer.allLayers().reduce(0) { $0 + $1.layer.ownParameterCount }
-            costs.append(LayerCost(name: String(i), parameters: params, forwardSeconds: median(fwd),
-                                   backwardSeconds: median(bwd), activationBytes: y.count * 4))
+            costs.append(LayerCost(name: String(i), parameters: params, forwardSeconds: fwd.min()!,
+                                   backwardSeconds: bwd.min()!, activationBytes: y.count * 4))
             x = y.copy()
         }
         return costs

@@ -197,3 +197,17 @@ enum TransformerReference {
         #expect(error(#"[{"type": "token_position_embedding", "vocab": 5, "dim": 4}]"#, input: "[2, 4]")?.path == "model.layers[0]")
     }
 }
+
+@Suite struct FastGELUTests {
+    @Test func matchesExactGELUEverywhere() {
+        let n = 4001
+        let layer = GELU(shape: [n])
+        let x = Tensor(shape: [1, n], values: (0..<n).map { Float(-10 + 20 * Double($0) / Double(n - 1)) })
+        let y = layer.forward(x, training: false)
+        for i in 0..<n {
+            let v = Double(x.pointer[i])
+            let want = 0.5 * v * (1 + erf(v / 2.0.squareRoot()))
+            #expect(abs(Double(y.pointer[i]) - want) <= 1e-6 * max(1, abs(want)), "gelu(\(v))")
+        }
+    }
+}

@@ -8,8 +8,9 @@ import SwNN
 /// `CHECKPOINT` is a checkpoint folder, its `model.safetensors`, or a run folder (its newest
 /// complete checkpoint). The run folder is the checkpoint folder's parent: the model is built
 /// from the `model` section of its `config.json` (or of `--config`), and the vocabulary read
-/// from its `vocab.json` (or one next to `--config`); without a vocab.json, a config whose
-/// `data.train` is a text source rebuilds the vocabulary from that text.
+/// from its `vocab.json` (or one next to `--config`); without a vocab.json, when the config
+/// (`--config`, else the run's) loads and its `data.train` is a text source, the vocabulary is
+/// rebuilt from that text.
 public enum GenerateCommand {
     public static func run(checkpoint: String, prompt: String, tokens: Int, temperature: Double,
                            seed: UInt64, configPath: String?) throws {
@@ -50,7 +51,8 @@ public enum GenerateCommand {
         for c in candidates where FileManager.default.fileExists(atPath: c) {
             return try Vocabulary.load(path: c)
         }
-        if let configPath, case .text(let path, _, _, _) = try TrainConfig.load(path: configPath).data.train {
+        let config = configPath ?? (runFolder as NSString).appendingPathComponent("config.json")
+        if let loaded = try? TrainConfig.load(path: config), case .text(let path, _, _, _) = loaded.data.train {
             FileHandle.standardError.write(Data("swtrain: note: no vocab.json; rebuilding the vocabulary from \(path)\n".utf8))
             return try TextDataset(path: path, context: 1, validationFraction: 0).vocabulary
         }

@@ -35,6 +35,12 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
     case noSuchColumn(file: String, column: String, available: [String])
     /// The file holds no samples.
     case empty(file: String)
+    /// A text split holds `tokens` tokens, fewer than the `context + 1` one window needs.
+    case textTooShort(file: String, split: String, tokens: Int, context: Int)
+    /// The text holds characters the given vocabulary does not.
+    case unknownCharacters(file: String, characters: [String])
+    /// A vocabulary file is not `{"tokens": [...]}` of single characters.
+    case badVocabulary(file: String, reason: String)
 
     /// The file the error is about.
     public var file: String {
@@ -43,7 +49,8 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
              .unsupportedDtype(let f, _, _), .fortranOrder(let f), .bigEndian(let f, _),
              .compressed(let f, _, _), .missingMember(let f, _, _), .countMismatch(let f, _, _),
              .shapeMismatch(let f, _, _), .badLabel(let f, _, _, _), .notNumeric(let f, _, _, _, _),
-             .raggedRow(let f, _, _, _), .noSuchColumn(let f, _, _), .empty(let f):
+             .raggedRow(let f, _, _, _), .noSuchColumn(let f, _, _), .empty(let f),
+             .textTooShort(let f, _, _, _), .unknownCharacters(let f, _), .badVocabulary(let f, _):
             return f
         }
     }
@@ -86,6 +93,12 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
             return "no label column \(column) (columns: \(available.joined(separator: ", ")))"
         case .empty:
             return "no samples"
+        case .textTooShort(_, let split, let tokens, let context):
+            return "the \(split) split holds \(tokens) characters; a context of \(context) needs at least \(context + 1)"
+        case .unknownCharacters(_, let characters):
+            return "characters not in the vocabulary: " + characters.prefix(10).map { $0.debugDescription }.joined(separator: ", ")
+        case .badVocabulary(_, let reason):
+            return "not a vocabulary {\"tokens\": [...]}: \(reason)"
         }
     }
 
@@ -106,6 +119,10 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
             return "inputs and labels must have the same first dimension"
         case .truncated:
             return "the file may have been cut short while copying; write it again"
+        case .textTooShort:
+            return "use a smaller context, a longer text, or another validation_fraction"
+        case .unknownCharacters:
+            return "build the vocabulary from a text that holds every character"
         default:
             return nil
         }

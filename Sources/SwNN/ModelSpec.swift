@@ -120,6 +120,22 @@ public enum LayerRegistry {
             let dim = try e.int("dim", in: 1...Int.max)
             return Embedding(inputShape: input, vocab: vocab, dim: dim)
         },
+        "token_position_embedding": LayerBuilder(keys: ["vocab", "dim", "context"]) { e, input, _ throws(ConfigError) in
+            let vocab = try e.int("vocab", in: 1...Int.max)
+            let dim = try e.int("dim", in: 1...Int.max)
+            guard input.count == 1 else { throw shapeError(e, "token_position_embedding", "[T] (token ids)", input) }
+            let context = try e.int("context", default: input[0], in: input[0]...Int.max)
+            return TokenPositionEmbedding(inputShape: input, vocab: vocab, dim: dim, context: context)
+        },
+        "causal_attention": LayerBuilder(keys: ["heads", "dropout"]) { e, input, _ throws(ConfigError) in
+            let (heads, p) = try attentionKeys(e, "causal_attention", input)
+            return CausalSelfAttention(inputShape: input, heads: heads, dropout: p)
+        },
+        "transformer_block": LayerBuilder(keys: ["heads", "mlp_ratio", "dropout"]) { e, input, _ throws(ConfigError) in
+            let (heads, p) = try attentionKeys(e, "transformer_block", input)
+            let ratio = try e.int("mlp_ratio", default: 4, in: 1...Int.max)
+            return TransformerBlock(inputShape: input, heads: heads, mlpRatio: ratio, dropout: p)
+        },
     ]
 
     /// The accepted type names, sorted.
@@ -141,6 +157,21 @@ public enum LayerRegistry {
         }
         let n = try v.int(in: min...Int.max)
         return (n, n)
+    }
+
+    /// `heads` (dividing the width of a `[T, C]` input) and `dropout` (in [0, 1)).
+    static func attentionKeys(_ e: ConfigObject, _ type: String, _ input: [Int]) throws(ConfigError) -> (Int, Float) {
+        let heads = try e.int("heads", in: 1...Int.max)
+        let p = try e.double("dropout", default: 0, "a probability from 0 up to (not including) 1") { $0 >= 0 && $0 < 1 }
+        guard input.count == 2 else {
+            throw shapeError(e, type, "[T, C]", input, hint: "put a token_position_embedding (or embedding) before it")
+        }
+        guard input[1] % heads == 0 else {
+            throw ConfigError(file: e.file, path: keyPath(e, "heads"),
+                              message: "\(heads) heads do not divide the width \(input[1])",
+                              hint: "use a number of heads that divides \(input[1])")
+        }
+        return (heads, Float(p))
     }
 
     /// A hint to reshape an input of the wrong rank to `rank` dimensions.
@@ -209,6 +240,11 @@ public enum LayerRegistry {
 /// names; a `residual` at index `i` names its body's parameters `i.layers.<j>.<name>`. A dense
 /// weight is `[out, in]`, a conv1d weight `[out, in, kernel]`, a conv2d weight
 /// `[out, in, kh, kw]`, an embedding `[vocab, dim]`, a layernorm `weight`/`bias` `[dim]`.
+/// Transformer layers nest like a nanoGPT-style PyTorch module: a `token_position_embedding`
+/// at `i` has `i.tok.weight` `[vocab, C]` and `i.pos.weight` `[context, C]`; a
+/// `causal_attention` has `i.qkv.weight` `[3C, C]`, `i.qkv.bias`, `i.proj.weight` `[C, C]`,
+/// `i.proj.bias`; a `transformer_block` has `i.ln1.*`, `i.attn.qkv.*`, `i.attn.proj.*`,
+/// `i.ln2.*`, `i.mlp.0.*` (C -> rC) and `i.mlp.2.*` (rC -> C) (see `TransformerBlock`).
 public final class Model {
     public let network: Sequential
     public let loss: any Loss

@@ -41,19 +41,6 @@ public enum EvalCommand {
 extension Trainer {
     /// Loads parameters from a model.safetensors file; names and shapes must match exactly.
     public func loadModel(from path: String) throws {
-        let file = try SafeTensorsFile(path: path)
-        let store = model.parameters
-        let expected = Set(store.entries.map(\.name)), found = Set(file.entries.map(\.name))
-        if expected != found {
-            let missing = expected.subtracting(found).sorted(), extra = found.subtracting(expected).sorted()
-            throw RuntimeError("\(path): does not match the config's model: missing \(missing.prefix(5)), unexpected \(extra.prefix(5))\n  hint: use the config the checkpoint was trained with")
-        }
-        for e in store.entries {
-            do {
-                try file.read(e.name, into: store.value(e.name)!)
-            } catch {
-                throw RuntimeError("\(path): tensor \(e.name): \(error)")
-            }
-        }
+        try model.loadParameters(from: path)
     }
 }

@@ -5,7 +5,9 @@ import SwConfig
 /// - `{"kind": "mnist1d", "split": "train"|"test", "samples": 5000, "seed": 42}` (built in);
 /// - `{"kind": "npy", "inputs": "x.npy", "labels": "y.npy"}` (or one `.npz` with `"inputs"`
 ///   and `"labels"` naming arrays inside it);
-/// - `{"kind": "csv", "path": "d.csv", "label_column": "label", "header": true}`.
+/// - `{"kind": "csv", "path": "d.csv", "label_column": "label", "header": true}`;
+/// - `{"kind": "text", "path": "t.txt", "context": 64, "split": "train"|"validation",
+///   "validation_fraction": 0.1}` (character-level language modelling, see `TextDataset`).
 /// Relative paths resolve against the config file's folder; a missing file is an error here,
 /// before any training starts.
 public struct DataConfig: Sendable {
@@ -28,6 +30,7 @@ public enum DataSource: Sendable {
     case mnist1d(split: String, samples: Int, seed: UInt64)
     case npy(inputs: String, labels: String, inputsKey: String?, labelsKey: String?)
     case csv(path: String, labelColumn: String, header: Bool)
+    case text(path: String, context: Int, split: String, validationFraction: Double)
 
     var json: JSON {
         switch self {
@@ -43,12 +46,16 @@ public enum DataSource: Sendable {
         case .csv(let path, let col, let header):
             return .object(JSONObject([("kind", .string("csv")), ("path", .string(path)),
                                        ("label_column", .string(col)), ("header", .bool(header))]))
+        case .text(let path, let context, let split, let fraction):
+            return .object(JSONObject([("kind", .string("text")), ("path", .string(path)),
+                                       ("context", .number(Double(context), isInteger: true)),
+                                       ("split", .string(split)), ("validation_fraction", .number(fraction, isInteger: false))]))
         }
     }
 
     init(_ v: ConfigValue, baseDirectory: String) throws(ConfigError) {
         guard case .object(let raw) = v.json else { throw v.fail("a data source object with a \"kind\"") }
-        let kind = try ConfigObject(object: raw, path: v.path, file: v.file).string("kind", oneOf: ["mnist1d", "npy", "csv"])
+        let kind = try ConfigObject(object: raw, path: v.path, file: v.file).string("kind", oneOf: ["mnist1d", "npy", "csv", "text"])
         func file(_ o: ConfigObject, _ key: String) throws(ConfigError) -> String {
             let p = try o.string(key)
             let full = p.hasPrefix("/") ? p : (baseDirectory as NSString).appendingPathComponent(p)
@@ -69,6 +76,12 @@ public enum DataSource: Sendable {
             let o = try v.object(allowed: ["kind", "inputs", "labels", "inputs_key", "labels_key"])
             self = .npy(inputs: try file(o, "inputs"), labels: try file(o, "labels"),
                         inputsKey: try o.optionalString("inputs_key"), labelsKey: try o.optionalString("labels_key"))
+        case "text":
+            let o = try v.object(allowed: ["kind", "path", "context", "split", "validation_fraction"])
+            self = .text(path: try file(o, "path"), context: try o.int("context", in: 1...Int.max),
+                         split: try o.string("split", default: "train", oneOf: ["train", "validation"]),
+                         validationFraction: try o.double("validation_fraction", default: 0.1,
+                                                          "a fraction from 0 up to (not including) 1") { $0 >= 0 && $0 < 1 })
         default:
             let o = try v.object(allowed: ["kind", "path", "label_column", "header"])
             let col: String

@@ -19,6 +19,9 @@ enum Builders {
                 return try NPYDataset(inputs: inputs, labels: labels)
             case .csv(let p, let column, let header):
                 return try CSVDataset(path: p, labelColumn: Int(column).map { .index($0) } ?? .name(column), hasHeader: header)
+            case .text(let p, let context, let split, let fraction):
+                return try TextDataset(path: p, context: context, split: split == "train" ? .train : .validation,
+                                       validationFraction: fraction)
             }
         } catch {
             throw ConfigError(file: config.file, path: path, message: error.description)
@@ -33,6 +36,7 @@ enum Builders {
                               message: "samples have shape \(data.sampleShape) (\(data.sampleSize) values) but model.input is \(model.inputShape) (\(Tensor.elementCount(model.inputShape)) values)",
                               hint: "set model.input to a shape with \(data.sampleSize) elements, like \(data.sampleShape)")
         }
+        if let text = data as? TextDataset { try checkVocabulary(text, feeds: model, path: path, config: config) }
         if let loss = model.loss as? SoftmaxCrossEntropy, let classes = data.classes, classes > loss.classes {
             throw ConfigError(file: config.file, path: path,
                               message: "labels go up to \(classes - 1) but the model outputs \(loss.classes) classes",
@@ -41,6 +45,24 @@ enum Builders {
         if model.loss is MeanSquaredError, data.targetSize != Tensor.elementCount(model.outputShape) {
             throw ConfigError(file: config.file, path: path,
                               message: "targets have \(data.targetSize) values per sample but the model outputs \(model.outputShape)")
+        }
+    }
+
+    /// A text's vocabulary must fit the model's first layer (a token embedding): a
+    /// `ConfigError` at `model.layers[0].vocab` when it is smaller.
+    static func checkVocabulary(_ data: TextDataset, feeds model: Model, path: String, config: TrainConfig) throws(ConfigError) {
+        let need = data.vocabulary.count
+        let first = model.network.layers.first
+        let vocab = (first as? TokenPositionEmbedding)?.vocab ?? (first as? Embedding)?.vocab
+        guard let vocab else {
+            throw ConfigError(file: config.file, path: "model.layers[0]",
+                              message: "text data needs a token embedding first (token_position_embedding or embedding), got \(first?.typeName ?? "nothing")",
+                              hint: "start the model with {\"type\": \"token_position_embedding\", \"vocab\": \(need), \"dim\": 128}")
+        }
+        if vocab < need {
+            throw ConfigError(file: config.file, path: "model.layers[0].vocab",
+                              message: "the text of \(path) has \(need) distinct characters but the embedding's vocab is \(vocab)",
+                              hint: "set model.layers[0].vocab (and the last dense layer's units) to at least \(need)")
         }
     }
 

@@ -1,0 +1,69 @@
+import Foundation
+import SwTensor
+
+/// Character-level language-model data from a UTF-8 text file (invalid bytes read as U+FFFD).
+///
+/// The text is one stream of token ids (its Unicode scalars through `vocabulary`, by default
+/// built from the whole file so both splits share ids). The last `validationFraction` of the
+/// stream (rounded down) is the validation split, the rest the training split. Sample `i` of a
+/// split of `n` tokens is the window starting at its token `i`, for `i` in `0..<n - context`:
+/// input `[context]` = tokens `i..<i+context`, target `[context]` = tokens `i+1...i+context`
+/// (the next token at each position), both ids stored as Float; `classes` is the vocabulary
+/// size. The split's stream is stored once (`n` floats); `gather` copies windows with memcpy.
+public final class TextDataset: Dataset {
+    /// Which part of the text.
+    public enum Split: String, Sendable { case train, validation }
+
+    public let count: Int
+    public let sampleShape: [Int]
+    public let targetShape: [Int]
+    public var classes: Int? { vocabulary.count }
+    /// The ids of the characters, as the model sees them.
+    public let vocabulary: Vocabulary
+    /// The number of tokens in this split.
+    public let tokenCount: Int
+    /// The split's token ids (Float), `tokenCount` of them.
+    public let stream: Tensor
+    private let context: Int
+
+    /// Reads `path` and keeps `split`. Throws `DataError` for a missing or unreadable file, a
+    /// character outside a given `vocabulary`, or a split shorter than `context + 1` tokens.
+    public init(path: String, context: Int, split: Split = .train, validationFraction: Double = 0.1,
+                vocabulary: Vocabulary? = nil) throws(DataError) {
+        precondition(context > 0, "context must be positive, got \(context)")
+        precondition(validationFraction >= 0 && validationFraction < 1,
+                     "validation fraction must be in [0, 1), got \(validationFraction)")
+        let bytes = try readFileBytes(path)
+        let text = String(decoding: bytes, as: UTF8.self)
+        let vocab = vocabulary ?? Vocabulary(text: text)
+        let ids: [Int]
+        do { ids = try vocab.encode(text) } catch { throw .unknownCharacters(file: path, characters: error.characters) }
+        let validation = Int(Double(ids.count) * validationFraction)
+        let range = split == .train ? 0..<(ids.count - validation) : (ids.count - validation)..<ids.count
+        guard range.count > context else {
+            throw .textTooShort(file: path, split: split.rawValue, tokens: range.count, context: context)
+        }
+        let s = Tensor(zeros: [range.count])
+        for (k, i) in range.enumerated() { s.pointer[k] = Float(ids[i]) }
+        self.stream = s
+        self.tokenCount = range.count
+        self.vocabulary = vocab
+        self.context = context
+        self.count = range.count - context
+        self.sampleShape = [context]
+        self.targetShape = [context]
+    }
+
+    public func gather(_ indices: UnsafeBufferPointer<Int>, inputs: Tensor, targets: Tensor) {
+        let n = indices.count, T = context
+        precondition(inputs.count >= n * T && targets.count >= n * T,
+                     "gather: \(n) windows of \(T) do not fit tensors \(inputs.shape) / \(targets.shape)")
+        let src = stream.pointer
+        for k in 0..<n {
+            let i = indices[k]
+            precondition(i >= 0 && i < count, "gather: index \(i) out of range 0..<\(count)")
+            (inputs.pointer + k * T).update(from: src + i, count: T)
+            (targets.pointer + k * T).update(from: src + i + 1, count: T)
+        }
+    }
+}

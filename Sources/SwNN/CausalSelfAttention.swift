@@ -1,0 +1,187 @@
+import Foundation
+import SwTensor
+
+/// Multi-head causal self-attention, like nanoGPT's `CausalSelfAttention`:
+///
+/// ```
+/// qkv = x Wqkv^T + bqkv                      // (B, T, 3C): [q | k | v] per token
+/// q, k, v = split(qkv); head h uses columns h*d ..< (h+1)*d of each, d = C / heads
+/// S = q_h k_h^T / sqrt(d), S[i, j] = -inf for j > i   // (B, h, T, T)
+/// P = softmax(S) over j (then dropout(P) in training)
+/// o_h = P v_h, heads side by side                     // (B, T, C)
+/// y = o Wproj^T + bproj (then dropout(y) in training)
+/// ```
+///
+/// Input and output `(B, T, C)`. Children (PyTorch names): `qkv` = `Dense` C -> 3C (weight
+/// `[3C, C]`, bias `[3C]`) and `proj` = `Dense` C -> C, so a model names them
+/// `<i>.qkv.weight`, `<i>.qkv.bias`, `<i>.proj.weight`, `<i>.proj.bias`. The PyTorch module it
+/// matches is a custom one with `self.qkv = nn.Linear(C, 3C)` and `self.proj = nn.Linear(C, C)`
+/// (nanoGPT's `c_attn` / `c_proj`, renamed); `nn.MultiheadAttention` holds the same numbers
+/// (`in_proj_weight` `[3C, C]`, `out_proj`) under other names. Initialisation: as `nn.Linear`.
+///
+/// The per-(batch, head) products `q k^T`, `P v` and their backward go through `sgemm`
+/// addressing heads inside the `(B, T, 3C)` buffer with leading dimension `3C` (no copies);
+/// `P` is kept for backward, `(B, h, T, T)` floats. Dropout (probability `dropout`) applies
+/// to `P` and to the output, drawn from the layer's own stream `rng`.
+public final class CausalSelfAttention: StochasticLayer {
+    public let typeName = "causal_attention"
+    public let heads: Int
+    public let context: Int
+    public let width: Int
+    public let dropout: Float
+    public let inputShape: [Int]
+    public var outputShape: [Int] { inputShape }
+    public var needsInputGradient = true {
+        didSet { qkv.needsInputGradient = needsInputGradient }
+    }
+    public var rng = RNG(seed: 0)
+
+    /// The fused query/key/value projection, C -> 3C.
+    public let qkv: Dense
+    /// The output projection, C -> C.
+    public let proj: Dense
+
+    private var probs: Tensor?      // (B, h, T, T) softmax, before dropout
+    private var dropMask: Tensor?   // (B, h, T, T) 0 or 1 / (1 - p), when dropping
+    private var dropped: Tensor?    // (B, h, T, T) P * mask
+    private var outMask: Tensor?    // (B, T, C)
+    private var attOut: Tensor?     // (B, T, C) heads side by side
+    private var out: Tensor?        // (B, T, C) after output dropout
+    private var dQKV: Tensor?       // (B, T, 3C)
+    private var dAtt: Tensor?       // (B, T, C) after output dropout backward
+    private var dP: Tensor?         // (T, T) scratch
+    private var qkvOut: Tensor?     // (B, T, 3C) the qkv layer's output, for backward
+    private var masked = false
+
+    /// Attention over samples `[T, C]` with `heads` heads (`C` a multiple of `heads`).
+    public init(inputShape: [Int], heads: Int, dropout: Float = 0) {
+        precondition(inputShape.count == 2 && heads > 0 && inputShape[1] % heads == 0,
+                     "causal_attention needs input [T, C] with C a multiple of heads, got \(inputShape) and \(heads) heads")
+        precondition(dropout >= 0 && dropout < 1, "attention dropout must be in [0, 1), got \(dropout)")
+        self.inputShape = inputShape
+        self.context = inputShape[0]
+        self.width = inputShape[1]
+        self.heads = heads
+        self.dropout = dropout
+        qkv = Dense(inputShape: inputShape, units: 3 * inputShape[1])
+        proj = Dense(inputShape: inputShape, units: inputShape[1])
+    }
+
+    public var children: [(name: String, layer: any Layer)] { [("qkv", qkv), ("proj", proj)] }
+
+    public func resetParameters(rng: inout RNG) {
+        self.rng = rng.fork(0xA77E)
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let T = context, C = width, H = heads, d = C / H
+        let B = batchSize(x, inputShape)
+        let q = qkv.forward(x, training: training)                       // (B, T, 3C)
+        qkvOut = q
+        let P = reuseBatch(probs, batch: B, sample: [H, T, T]); probs = P
+        let o = reuseBatch(attOut, batch: B, sample: [T, C]); attOut = o
+        masked = training && dropout > 0
+        let scale = 1 / Float(d).squareRoot()
+        let qp = q.pointer, pp = P.pointer
+        var mp: UnsafeMutablePointer<Float>? = nil, pdp: UnsafeMutablePointer<Float>? = nil
+        if masked {
+            let m = reuseBatch(dropMask, batch: B, sample: [H, T, T]); dropMask = m
+            let pd = reuseBatch(dropped, batch: B, sample: [H, T, T]); dropped = pd
+            mp = m.pointer; pdp = pd.pointer
+        }
+        let keep = 1 / (1 - dropout)
+        for b in 0..<B {
+            for h in 0..<H {
+                let Q = qp + b * T * 3 * C + h * d, K = Q + C, V = Q + 2 * C
+                let S = pp + (b * H + h) * T * T                          // (T, T)
+                // S = scale * Q K^T
+                BLAS.gemm(transA: false, transB: true, m: T, n: T, k: d, alpha: scale,
+                          a: Q, lda: 3 * C, b: K, ldb: 3 * C, beta: 0, c: S, ldc: T)
+                for i in 0..<T { softmaxCausalRow(S + i * T, i + 1, T) }
+                var A = UnsafePointer(S)
+                if let mp, let pdp {
+                    let m = mp + (b * H + h) * T * T, pd = pdp + (b * H + h) * T * T
+                    for j in 0..<(T * T) {
+                        m[j] = rng.uniform() >= dropout ? keep : 0
+                        pd[j] = S[j] * m[j]
+                    }
+                    A = UnsafePointer(pd)
+                }
+                // o_h (T, d) = A (T, T) V (T, d), written into its columns of (B, T, C)
+                BLAS.gemm(transA: false, transB: false, m: T, n: d, k: T,
+                          a: A, lda: T, b: V, ldb: 3 * C, beta: 0, c: o.pointer + b * T * C + h * d, ldc: C)
+            }
+        }
+        let y = proj.forward(o, training: training)                       // (B, T, C)
+        guard masked else { return y }
+        let m = reuseBatch(outMask, batch: B, sample: [T, C]); outMask = m
+        let z = reuseBatch(out, batch: B, sample: [T, C]); out = z
+        for j in 0..<y.count {
+            m.pointer[j] = rng.uniform() >= dropout ? keep : 0
+            z.pointer[j] = y.pointer[j] * m.pointer[j]
+        }
+        return z
+    }
+
+    /// Softmax of `row[0..<n]` in place; `row[n..<T]` (the future) set to zero.
+    @inline(__always)
+    private func softmaxCausalRow(_ row: UnsafeMutablePointer<Float>, _ n: Int, _ T: Int) {
+        var mx = row[0]
+        for j in 1..<n where row[j] > mx { mx = row[j] }
+        var z: Float = 0
+        for j in 0..<n { let e = expf(row[j] - mx); row[j] = e; z += e }
+        let inv = 1 / z
+        for j in 0..<n { row[j] *= inv }
+        for j in n..<T { row[j] = 0 }
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        let T = context, C = width, H = heads, d = C / H
+        let B = dy.count / (T * C)
+        var g = dy
+        if masked {
+            let ga = reuseBatch(dAtt, batch: B, sample: [T, C]); dAtt = ga
+            let m = outMask!.pointer
+            for j in 0..<dy.count { ga.pointer[j] = dy.pointer[j] * m[j] }
+            g = ga
+        }
+        let dO = proj.backward(g)                                          // (B, T, C)
+        let q = qkvOut!                                         // (B, T, 3C)
+        let dq = reuseBatch(dQKV, batch: B, sample: [T, 3 * C]); dQKV = dq
+        let dp = scratch(&dP, count: T * T)
+        let scale = 1 / Float(d).squareRoot()
+        for b in 0..<B {
+            for h in 0..<H {
+                let Q = q.pointer + b * T * 3 * C + h * d, K = Q + C, V = Q + 2 * C
+                let dQ = dq.pointer + b * T * 3 * C + h * d, dK = dQ + C, dV = dQ + 2 * C
+                let dOh = dO.pointer + b * T * C + h * d
+                let P = probs!.pointer + (b * H + h) * T * T
+                let A = masked ? UnsafePointer(dropped!.pointer + (b * H + h) * T * T) : UnsafePointer(P)
+                // dV (T, d) = A^T (T, T) dO (T, d)
+                BLAS.gemm(transA: true, transB: false, m: T, n: d, k: T,
+                          a: A, lda: T, b: dOh, ldb: C, beta: 0, c: dV, ldc: 3 * C)
+                // dA (T, T) = dO (T, d) V^T (d, T)
+                BLAS.gemm(transA: false, transB: true, m: T, n: T, k: d,
+                          a: dOh, lda: C, b: V, ldb: 3 * C, beta: 0, c: dp, ldc: T)
+                if masked {
+                    let m = dropMask!.pointer + (b * H + h) * T * T
+                    for j in 0..<(T * T) { dp[j] *= m[j] }
+                }
+                // dS = P (dA - Σ_j dA P) on j <= i, scaled by 1/sqrt(d) for the product
+                for i in 0..<T {
+                    let pr = P + i * T, gr = dp + i * T
+                    var dot: Float = 0
+                    for j in 0...i { dot += gr[j] * pr[j] }
+                    for j in 0...i { gr[j] = scale * pr[j] * (gr[j] - dot) }
+                    for j in (i + 1)..<T { gr[j] = 0 }
+                }
+                // dQ (T, d) = dS (T, T) K (T, d);  dK (T, d) = dS^T (T, T) Q (T, d)
+                BLAS.gemm(transA: false, transB: false, m: T, n: d, k: T,
+                          a: dp, lda: T, b: K, ldb: 3 * C, beta: 0, c: dQ, ldc: 3 * C)
+                BLAS.gemm(transA: true, transB: false, m: T, n: d, k: T,
+                          a: dp, lda: T, b: Q, ldb: 3 * C, beta: 0, c: dK, ldc: 3 * C)
+            }
+        }
+        return qkv.backward(dq)
+    }
+}

@@ -1,0 +1,91 @@
+import SwTensor
+
+/// Token plus learned position embedding, like GPT-2's `wte` + `wpe`:
+/// `y[b, t, :] = tok[x[b, t], :] + pos[t, :]`.
+///
+/// Input `(B, T)` token ids stored as Float (integers in `0..<vocab`; anything else is a
+/// precondition failure), output `(B, T, dim)`. Parameters `tok.weight` `[vocab, dim]` and
+/// `pos.weight` `[context, dim]` (`context >= T`; positions `T..<context` are unused), both
+/// N(0, 1) as `nn.Embedding`. The PyTorch module it matches holds
+/// `self.tok = nn.Embedding(vocab, dim)` and `self.pos = nn.Embedding(context, dim)` and
+/// returns `tok(x) + pos(arange(T))`. Backward adds each `dy` row to its token's row of
+/// `dtok` and to its position's row of `dpos`; ids have no gradient (`dx` is zero).
+public final class TokenPositionEmbedding: Layer {
+    public let typeName = "token_position_embedding"
+    public let vocab: Int
+    public let dim: Int
+    public let context: Int
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    public var needsInputGradient = true
+
+    private var tok: Tensor!, pos: Tensor!
+    private var dTok: Tensor!, dPos: Tensor!
+    private var input: Tensor?
+    private var out: Tensor?
+    private var dx: Tensor?
+
+    /// An embedding of `[T]` ids into `[T, dim]`, with positions for up to `context` (default `T`).
+    public init(inputShape: [Int], vocab: Int, dim: Int, context: Int? = nil) {
+        precondition(inputShape.count == 1 && vocab > 0 && dim > 0)
+        let ctx = context ?? inputShape[0]
+        precondition(ctx >= inputShape[0], "context \(ctx) is shorter than the input length \(inputShape[0])")
+        self.inputShape = inputShape
+        self.vocab = vocab
+        self.dim = dim
+        self.context = ctx
+        self.outputShape = inputShape + [dim]
+    }
+
+    public var parameterShapes: [(name: String, shape: [Int])] {
+        [("tok.weight", [vocab, dim]), ("pos.weight", [context, dim])]
+    }
+
+    public func bind(parameters: [Tensor], gradients: [Tensor]) {
+        tok = parameters[0]; pos = parameters[1]
+        dTok = gradients[0]; dPos = gradients[1]
+    }
+
+    public func resetParameters(rng: inout RNG) {
+        rng.fillNormal(tok)
+        rng.fillNormal(pos)
+    }
+
+    @inline(__always)
+    private func token(_ x: Tensor, _ i: Int) -> Int {
+        let v = x.pointer[i]
+        guard v >= 0, v < Float(vocab), v == v.rounded(.towardZero) else {
+            preconditionFailure("token_position_embedding: token id \(v) at flat position \(i) of the input is not an integer in 0..<\(vocab) (vocab)")
+        }
+        return Int(v)
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let b = batchSize(x, inputShape)
+        let y = reuseBatch(out, batch: b, sample: outputShape)   // (B, T, D)
+        out = y
+        input = x
+        let T = inputShape[0], D = dim
+        for i in 0..<x.count {
+            let src = tok.pointer + token(x, i) * D, p = pos.pointer + (i % T) * D
+            let dst = y.pointer + i * D
+            for j in 0..<D { dst[j] = src[j] + p[j] }
+        }
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        let x = input!
+        let T = inputShape[0], D = dim
+        for i in 0..<x.count {
+            let src = dy.pointer + i * D
+            let dt = dTok.pointer + token(x, i) * D, dp = dPos.pointer + (i % T) * D
+            for j in 0..<D { dt[j] += src[j]; dp[j] += src[j] }
+        }
+        guard needsInputGradient else { return dy }
+        let g = Tensor.reuse(dx, shape: x.shape)
+        dx = g
+        g.zero()
+        return g
+    }
+}

@@ -1,0 +1,83 @@
+import SwTensor
+
+/// A pre-norm GPT block:
+///
+/// ```
+/// h = x + attn(ln1(x))                       // (B, T, C)
+/// y = h + mlp(ln2(h)),  mlp = dense(C -> rC), gelu, dense(rC -> C) [, dropout]
+/// ```
+///
+/// Input and output `(B, T, C)`. Children, with the PyTorch names of the module
+/// `Block(ln1=nn.LayerNorm(C), attn=CausalSelfAttention(C, heads), ln2=nn.LayerNorm(C),
+/// mlp=nn.Sequential(nn.Linear(C, rC), nn.GELU(), nn.Linear(rC, C)[, nn.Dropout(p)]))`:
+/// `ln1.weight [C]`, `ln1.bias [C]`, `attn.qkv.weight [3C, C]`, `attn.qkv.bias [3C]`,
+/// `attn.proj.weight [C, C]`, `attn.proj.bias [C]`, `ln2.weight [C]`, `ln2.bias [C]`,
+/// `mlp.0.weight [rC, C]`, `mlp.0.bias [rC]`, `mlp.2.weight [C, rC]`, `mlp.2.bias [C]`:
+/// `12 C² + 13 C` numbers for r = 4 (in general `(4 + 2r) C² + (9 + r) C`).
+/// Dropout `p` applies to attention probabilities, the attention output and the MLP output.
+public final class TransformerBlock: Layer {
+    public let typeName = "transformer_block"
+    public let inputShape: [Int]
+    public var outputShape: [Int] { inputShape }
+    public var needsInputGradient = true {
+        didSet { ln1.needsInputGradient = needsInputGradient }
+    }
+
+    public let ln1: LayerNorm
+    public let attn: CausalSelfAttention
+    public let ln2: LayerNorm
+    public let mlp: Sequential
+
+    private var mid: Tensor?    // (B, T, C) h = x + attn(ln1(x))
+    private var out: Tensor?    // (B, T, C)
+    private var dMid: Tensor?   // (B, T, C)
+    private var dx: Tensor?     // (B, T, C)
+
+    /// A block over samples `[T, C]` with `heads` attention heads and an MLP of `mlpRatio * C`.
+    public init(inputShape: [Int], heads: Int, mlpRatio: Int = 4, dropout: Float = 0) {
+        precondition(inputShape.count == 2 && mlpRatio > 0)
+        let T = inputShape[0], C = inputShape[1]
+        self.inputShape = inputShape
+        ln1 = LayerNorm(inputShape: inputShape)
+        attn = CausalSelfAttention(inputShape: inputShape, heads: heads, dropout: dropout)
+        ln2 = LayerNorm(inputShape: inputShape)
+        var layers: [any Layer] = [Dense(inputShape: inputShape, units: mlpRatio * C),
+                                   GELU(shape: [T, mlpRatio * C]),
+                                   Dense(inputShape: [T, mlpRatio * C], units: C)]
+        if dropout > 0 { layers.append(Dropout(shape: inputShape, p: dropout)) }
+        mlp = Sequential(layers, inputShape: inputShape)
+    }
+
+    public var children: [(name: String, layer: any Layer)] {
+        [("ln1", ln1), ("attn", attn), ("ln2", ln2), ("mlp", mlp)]
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let a = attn.forward(ln1.forward(x, training: training), training: training)
+        let h = Tensor.reuse(mid, shape: x.shape); mid = h
+        let n = x.count
+        let xp = x.pointer, ap = a.pointer, hp = h.pointer
+        for i in 0..<n { hp[i] = xp[i] + ap[i] }
+        let m = mlp.forward(ln2.forward(h, training: training), training: training)
+        let y = Tensor.reuse(out, shape: x.shape); out = y
+        let mp = m.pointer, yp = y.pointer
+        for i in 0..<n { yp[i] = hp[i] + mp[i] }
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        let n = dy.count
+        // dh = dy + ln2'(mlp'(dy))
+        let d2 = ln2.backward(mlp.backward(dy))
+        let dh = Tensor.reuse(dMid, shape: dy.shape); dMid = dh
+        let dyp = dy.pointer, d2p = d2.pointer, dhp = dh.pointer
+        for i in 0..<n { dhp[i] = dyp[i] + d2p[i] }
+        // dx = dh + ln1'(attn'(dh))
+        let d1 = ln1.backward(attn.backward(dh))
+        guard needsInputGradient else { return dh }
+        let g = Tensor.reuse(dx, shape: dy.shape); dx = g
+        let d1p = d1.pointer, gp = g.pointer
+        for i in 0..<n { gp[i] = dhp[i] + d1p[i] }
+        return g
+    }
+}

@@ -6,8 +6,11 @@ import SwTensor
 /// The text is one stream of token ids (its Unicode scalars through `vocabulary`, by default
 /// built from the whole file so both splits share ids). The last `validationFraction` of the
 /// stream (rounded down) is the validation split, the rest the training split. Sample `i` of a
-/// split of `n` tokens is the window starting at its token `i`, for `i` in `0..<n - context`:
-/// input `[context]` = tokens `i..<i+context`, target `[context]` = tokens `i+1...i+context`
+/// split of `n` tokens is the window starting at its token `i * stride`: input `[context]` =
+/// the `context` tokens from there, target `[context]` = the next token at each position
+/// (one position later). The training split takes every window (stride 1, `n - context` of
+/// them, drawn in random order by the sampler); the validation split by default takes
+/// non-overlapping windows (stride = context), so each held-out character is scored once
 /// (the next token at each position), both ids stored as Float; `classes` is the vocabulary
 /// size. The split's stream is stored once (`n` floats); `gather` copies windows with memcpy.
 public final class TextDataset: Dataset {
@@ -25,11 +28,13 @@ public final class TextDataset: Dataset {
     /// The split's token ids (Float), `tokenCount` of them.
     public let stream: Tensor
     private let context: Int
+    /// Tokens between the starts of consecutive windows.
+    public let stride: Int
 
     /// Reads `path` and keeps `split`. Throws `DataError` for a missing or unreadable file, a
     /// character outside a given `vocabulary`, or a split shorter than `context + 1` tokens.
     public init(path: String, context: Int, split: Split = .train, validationFraction: Double = 0.1,
-                vocabulary: Vocabulary? = nil) throws(DataError) {
+                vocabulary: Vocabulary? = nil, stride: Int? = nil) throws(DataError) {
         precondition(context > 0, "context must be positive, got \(context)")
         precondition(validationFraction >= 0 && validationFraction < 1,
                      "validation fraction must be in [0, 1), got \(validationFraction)")
@@ -49,7 +54,10 @@ public final class TextDataset: Dataset {
         self.tokenCount = range.count
         self.vocabulary = vocab
         self.context = context
-        self.count = range.count - context
+        let step = stride ?? (split == .train ? 1 : context)
+        precondition(step > 0, "stride must be positive, got \(step)")
+        self.stride = step
+        self.count = (range.count - context - 1) / step + 1
         self.sampleShape = [context]
         self.targetShape = [context]
     }
@@ -60,8 +68,8 @@ public final class TextDataset: Dataset {
                      "gather: \(n) windows of \(T) do not fit tensors \(inputs.shape) / \(targets.shape)")
         let src = stream.pointer
         for k in 0..<n {
-            let i = indices[k]
-            precondition(i >= 0 && i < count, "gather: index \(i) out of range 0..<\(count)")
+            precondition(indices[k] >= 0 && indices[k] < count, "gather: index \(indices[k]) out of range 0..<\(count)")
+            let i = indices[k] * stride
             (inputs.pointer + k * T).update(from: src + i, count: T)
             (targets.pointer + k * T).update(from: src + i + 1, count: T)
         }

@@ -58,7 +58,10 @@ public enum DataSource: Sendable {
         let kind = try ConfigObject(object: raw, path: v.path, file: v.file).string("kind", oneOf: ["mnist1d", "npy", "csv", "text"])
         func file(_ o: ConfigObject, _ key: String) throws(ConfigError) -> String {
             let p = try o.string(key)
-            let full = p.hasPrefix("/") ? p : (baseDirectory as NSString).appendingPathComponent(p)
+            // Absolute, so the config.json a run saves still finds its data from any folder.
+            let joined = p.hasPrefix("/") ? p : (baseDirectory as NSString).appendingPathComponent(p)
+            let absolute = joined.hasPrefix("/") ? joined : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(joined)
+            let full = (absolute as NSString).standardizingPath
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue else {
                 throw ConfigError(file: v.file, path: "\(v.path).\(key)", message: "no such file: \(full)",

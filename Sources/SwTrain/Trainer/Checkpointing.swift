@@ -51,19 +51,7 @@ extension Trainer {
     public func restore(from checkpoint: Checkpoint) throws {
         let state = try checkpoint.state(as: TrainerState.self)
         let store = model.parameters
-        let modelFile = try checkpoint.safetensors(Trainer.modelFile)
-        let expected = Set(store.entries.map(\.name)), found = Set(modelFile.entries.map(\.name))
-        if expected != found {
-            let missing = expected.subtracting(found).sorted(), extra = found.subtracting(expected).sorted()
-            throw RuntimeError("\(checkpoint.filePath(Trainer.modelFile)): does not match the model: missing \(missing.prefix(5)), unexpected \(extra.prefix(5))\n  hint: resume with the config the checkpoint was trained with")
-        }
-        for e in store.entries {
-            do {
-                try modelFile.read(e.name, into: store.value(e.name)!)
-            } catch {
-                throw RuntimeError("\(checkpoint.filePath(Trainer.modelFile)): tensor \(e.name): \(error)")
-            }
-        }
+        try model.loadParameters(from: checkpoint.filePath(Trainer.modelFile))
         guard state.optimizer == optimizer.name else {
             throw RuntimeError("\(checkpoint.filePath("trainer_state.json")): the checkpoint's optimizer is \(state.optimizer), the config's is \(optimizer.name)\n  hint: resume with the same optimizer.type")
         }

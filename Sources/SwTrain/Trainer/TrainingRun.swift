@@ -1,6 +1,7 @@
 import Foundation
 import SwComm
 import SwConfig
+import SwData
 import SwParallel
 import SwTensor
 
@@ -45,6 +46,10 @@ public final class TrainingRun {
                 try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
                 try (config.resolved.serialized(pretty: true) + "\n")
                     .write(toFile: runDirectory + "/config.json", atomically: true, encoding: .utf8)
+                // A language model's vocabulary: what `swtrain generate` decodes with.
+                if let text = trainer.train as? TextDataset {
+                    try text.vocabulary.jsonData().write(to: URL(fileURLWithPath: runDirectory + "/vocab.json"), options: .atomic)
+                }
             } catch {
                 throw RuntimeError("\(runDirectory): cannot create the run folder (\(error.localizedDescription))\n  hint: set checkpoint.dir to a writable folder")
             }

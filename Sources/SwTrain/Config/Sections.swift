@@ -160,6 +160,8 @@ public struct ParallelConfig: Sendable {
     /// "time", "params", or explicit stage boundaries (layer indices where stages 2... start).
     public var partition: Partition
     public var bucketMB: Double
+    /// "auto", "on" or "off": start bucket all-reduces during backward (see Trainer).
+    public var overlap: String
     var json: JSON
 
     public enum Partition: Sendable, Equatable {
@@ -168,7 +170,7 @@ public struct ParallelConfig: Sendable {
     }
 
     init(_ v: ConfigValue) throws(ConfigError) {
-        let o = try v.object(allowed: ["pipeline_stages", "micro_batches", "schedule", "partition", "bucket_mb"])
+        let o = try v.object(allowed: ["pipeline_stages", "micro_batches", "schedule", "partition", "bucket_mb", "overlap"])
         pipelineStages = try o.int("pipeline_stages", default: 1, in: 1...Int.max)
         microBatches = try o.int("micro_batches", default: 4, in: 1...Int.max)
         schedule = try o.string("schedule", default: "1f1b", oneOf: ["gpipe", "1f1b"])
@@ -190,11 +192,12 @@ public struct ParallelConfig: Sendable {
             partition = .time
         }
         bucketMB = try o.double("bucket_mb", default: 4, "a positive number", where: { $0 > 0 })
+        overlap = try o.string("overlap", default: "auto", oneOf: ["auto", "on", "off"])
         json = .object(JSONObject([
             ("pipeline_stages", .number(Double(pipelineStages), isInteger: true)),
             ("micro_batches", .number(Double(microBatches), isInteger: true)),
             ("schedule", .string(schedule)), ("partition", pj),
-            ("bucket_mb", .number(bucketMB, isInteger: false)),
+            ("bucket_mb", .number(bucketMB, isInteger: false)), ("overlap", .string(overlap)),
         ]))
     }
 }

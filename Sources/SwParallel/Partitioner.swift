@@ -91,13 +91,14 @@ public enum Partitioner {
         return zip(points, points.dropFirst()).map { $0..<$1 }
     }
 
-    /// Measures each top-level layer of `network` on a random micro-batch of `batch` samples:
+    /// Measures each top-level layer of `network` on the micro-batch `input` (real samples:
+    /// an embedding needs token ids):
     /// the fastest forward and backward time over `repeats` runs after one warm-up (on a shared
     /// machine interference only adds time, so the minimum is the steadiest estimate), parameters
     /// and output bytes. Parameters must be bound (a `ParameterStore` built over `network`).
     /// Random streams of dropout layers are restored afterwards and gradients are left as they
     /// were, so profiling does not change the training that follows.
-    public static func profile(_ network: Sequential, gradients: Tensor, batch: Int, repeats: Int = 5, seed: UInt64 = 1) -> [LayerCost] {
+    public static func profile(_ network: Sequential, gradients: Tensor, input: Tensor, repeats: Int = 5, seed: UInt64 = 1) -> [LayerCost] {
         let stochastic = network.allLayers().compactMap { $0.layer as? any StochasticLayer }
         let savedStreams = stochastic.map(\.rng)
         let savedGradients = gradients.copy()
@@ -106,8 +107,7 @@ public enum Partitioner {
             gradients.assign(savedGradients)
         }
         var rng = RNG(seed: seed)
-        var x = Tensor(zeros: [batch] + network.inputShape)
-        rng.fillUniform(x, -1, 1)
+        var x = input
         var costs: [LayerCost] = []
         for (i, layer) in network.layers.enumerated() {
             let saved = layer.needsInputGradient

@@ -63,11 +63,13 @@ func largest(_ split: [Range<Int>], _ w: [Double]) -> Double {
         let store = ParameterStore(root: net)
         var rng = RNG(seed: 3)
         net.resetAllParameters(rng: &rng)
+        let input = Tensor(zeros: [64, 64])
+        rng.fillUniform(input, -1, 1)
         var ratios: [Double] = []
         for _ in 0..<3 {
-            let planned = Partitioner.profile(net, gradients: store.gradients, batch: 64, repeats: 5)
+            let planned = Partitioner.profile(net, gradients: store.gradients, input: input, repeats: 5)
             let plan = Partitioner.minMaxSplit(planned.map(\.seconds), parts: 3)
-            let measured = Partitioner.profile(net, gradients: store.gradients, batch: 64, repeats: 5).map(\.seconds)
+            let measured = Partitioner.profile(net, gradients: store.gradients, input: input, repeats: 5).map(\.seconds)
             let best = allSplits(widths.count, 3).map { largest($0, measured) }.min()!
             ratios.append(largest(plan, measured) / best)
             if ratios.last! <= 1.25 { break }
@@ -83,7 +85,7 @@ func largest(_ split: [Range<Int>], _ w: [Double]) -> Double {
         store.gradients.fill(0.25)
         let drop = net.layers[1] as! Dropout
         let before = drop.rng.state
-        _ = Partitioner.profile(net, gradients: store.gradients, batch: 4)
+        _ = Partitioner.profile(net, gradients: store.gradients, input: Tensor(repeating: 0.5, shape: [4, 8]))
         #expect(drop.rng.state == before)
         #expect(store.gradients.array.allSatisfy { $0 == 0.25 })
     }

@@ -96,3 +96,45 @@ struct PipelineTests {
         #expect(peaks["1f1b"] == [2, 1], "\(peaks)")
     }
 }
+
+/// A character language model (embedding first, (B, T, C) activations between stages): the
+/// stage plan profiles real token ids, and 2 stages end where one process does.
+@Suite(.serialized, .enabled(if: TrainJobs.canRun, "mpirun or the swtrain executable is missing: pipeline tests skipped"))
+struct PipelineTransformerTests {
+    static let config = """
+    {
+      "name": "pp-lm", "seed": 5,
+      "data": {"train": {"kind": "text", "path": "corpus.txt", "context": 8, "split": "train"},
+               "test": {"kind": "text", "path": "corpus.txt", "context": 8, "split": "validation"}},
+      "model": {"input": [8],
+                "layers": [{"type": "token_position_embedding", "vocab": 32, "dim": 16},
+                           {"type": "transformer_block", "heads": 2, "mlp_ratio": 2},
+                           {"type": "transformer_block", "heads": 2, "mlp_ratio": 2},
+                           {"type": "layernorm"}, {"type": "dense", "units": 32}],
+                "loss": "cross_entropy"},
+      "optimizer": {"type": "sgd", "lr": 0.1, "momentum": 0.9},
+      "training": {"batch_size": 16, "max_steps": 6, "eval_every_steps": 3, "log_every_steps": 3},
+      "parallel": {"micro_batches": 4},
+      "checkpoint": {"dir": "run", "every_steps": 3, "keep_last": 1}
+    }
+    """
+
+    @Test func twoStagesMatchOneProcess() throws {
+        let folder = try TrainJobs.folder(config: PipelineTransformerTests.config)
+        defer { TrainJobs.remove(folder) }
+        let words = ["the", "licence", "grants", "you", "permission", "to", "copy", "and", "share", "software"]
+        var rng = SystemRandomNumberGenerator()
+        let text = (0..<600).map { _ in words.randomElement(using: &rng)! }.joined(separator: " ")
+        try text.write(toFile: folder + "/corpus.txt", atomically: true, encoding: .utf8)
+        let one = try TrainJobs.train(folder, run: "np1", ranks: 1)
+        try #require(one.status == 0, "np=1: \(one.stderr)")
+        let two = try TrainJobs.train(folder, run: "pp2", ranks: 2, ["--set", "parallel.pipeline_stages=2"])
+        try #require(two.status == 0, "2 stages: \(two.stderr)")
+        let reference = try TrainJobs.tensors("\(folder)/np1"), params = try TrainJobs.tensors("\(folder)/pp2")
+        for (tensor, ref) in reference {
+            let err = TrainJobs.relativeError(ref, params[tensor] ?? [])
+            #expect(err <= 1e-5, "\(tensor): relative error \(err)")
+        }
+        #expect(FileManager.default.fileExists(atPath: "\(folder)/pp2/vocab.json"))
+    }
+}

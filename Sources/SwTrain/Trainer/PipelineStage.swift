@@ -65,7 +65,10 @@ final class PipelineStage {
         }
         let dp = world.size / p.pipelineStages
         let mb = max(1, t.config.training.batchSize / dp / p.microBatches)
-        var costs = Partitioner.profile(t.model.network, gradients: t.model.parameters.gradients, batch: mb,
+        // The first micro-batch of training data (the same samples on every rank).
+        let sample = t.train.batch(Array(0..<min(mb, t.train.count))).inputs
+        var costs = Partitioner.profile(t.model.network, gradients: t.model.parameters.gradients,
+                                        input: sample.reshaped([sample.rows] + t.model.inputShape),
                                         repeats: p.partition == .time ? 5 : 1)
         if p.partition == .time, world.size > 1 {
             var times = costs.flatMap { [$0.forwardSeconds, $0.backwardSeconds] }

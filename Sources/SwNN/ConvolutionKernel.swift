@@ -14,6 +14,25 @@ struct Window: Equatable, Sendable {
         Window(channels: channels, height: 1, width: length, kh: 1, kw: kernel, sh: 1, sw: stride, ph: 0, pw: padding)
     }
 
+    /// A pooling window for samples `[C, L]` (1-D: kernel, stride, padding as `.0`) or
+    /// `[C, H, W]` (2-D), checked as PyTorch checks it (padding at most half the kernel, the
+    /// kernel fits). Returns the window and the pooled sample shape.
+    static func pooling(_ typeName: String, inputShape: [Int], kernel: (Int, Int), stride: (Int, Int),
+                        padding: (Int, Int)) -> (window: Window, outputShape: [Int]) {
+        let w: Window
+        if inputShape.count == 2 {
+            w = .line(channels: inputShape[0], length: inputShape[1], kernel: kernel.0, stride: stride.0, padding: padding.0)
+        } else {
+            precondition(inputShape.count == 3, "\(typeName) needs samples of shape [channels, (height,) width], got \(inputShape)")
+            w = Window(channels: inputShape[0], height: inputShape[1], width: inputShape[2],
+                       kh: kernel.0, kw: kernel.1, sh: stride.0, sw: stride.1, ph: padding.0, pw: padding.1)
+        }
+        precondition(w.kh > 0 && w.kw > 0 && w.sh > 0 && w.sw > 0 && w.ph >= 0 && w.pw >= 0)
+        precondition(2 * w.ph <= w.kh && 2 * w.pw <= w.kw, "\(typeName): padding must be at most half the kernel")
+        precondition(w.isValid, "\(typeName): the kernel does not fit \(inputShape)")
+        return (w, inputShape.count == 2 ? [w.channels, w.outWidth] : [w.channels, w.outHeight, w.outWidth])
+    }
+
     var outHeight: Int { (height + 2 * ph - kh) / sh + 1 }
     var outWidth: Int { (width + 2 * pw - kw) / sw + 1 }
     /// Output positions per channel.

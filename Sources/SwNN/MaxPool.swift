@@ -21,26 +21,14 @@ public final class MaxPool: Layer {
     /// 1-D pooling: samples `[channels, length]`.
     public convenience init(inputShape: [Int], kernel: Int, stride: Int, padding: Int = 0) {
         precondition(inputShape.count == 2, "maxpool1d needs samples of shape [channels, length], got \(inputShape)")
-        self.init(typeName: "maxpool1d", inputShape: inputShape,
-                  window: .line(channels: inputShape[0], length: inputShape[1], kernel: kernel, stride: stride, padding: padding))
+        self.init(typeName: "maxpool1d", inputShape: inputShape, kernel: (kernel, 1), stride: (stride, 1), padding: (padding, 0))
     }
 
     /// 2-D pooling: samples `[channels, height, width]`.
-    public convenience init(inputShape: [Int], kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int) = (0, 0)) {
-        precondition(inputShape.count == 3, "maxpool2d needs samples of shape [channels, height, width], got \(inputShape)")
-        self.init(typeName: "maxpool2d", inputShape: inputShape,
-                  window: Window(channels: inputShape[0], height: inputShape[1], width: inputShape[2],
-                                 kh: kernel.0, kw: kernel.1, sh: stride.0, sw: stride.1, ph: padding.0, pw: padding.1))
-    }
-
-    init(typeName: String, inputShape: [Int], window w: Window) {
-        precondition(w.kh > 0 && w.kw > 0 && w.sh > 0 && w.sw > 0 && w.ph >= 0 && w.pw >= 0)
-        precondition(2 * w.ph <= w.kh && 2 * w.pw <= w.kw, "\(typeName): padding must be at most half the kernel")
-        precondition(w.isValid, "\(typeName): the kernel does not fit \(inputShape)")
+    public init(typeName: String = "maxpool2d", inputShape: [Int], kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int) = (0, 0)) {
         self.typeName = typeName
         self.inputShape = inputShape
-        self.window = w
-        self.outputShape = inputShape.count == 2 ? [w.channels, w.outWidth] : [w.channels, w.outHeight, w.outWidth]
+        (window, outputShape) = Window.pooling(typeName, inputShape: inputShape, kernel: kernel, stride: stride, padding: padding)
     }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {

@@ -49,9 +49,7 @@ public final class Dense: Layer {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let rows = x.count / inFeatures                      // B * (leading dims)
-        var shape = x.shape
-        shape[shape.count - 1] = outFeatures
-        let y = Tensor.reuse(out, shape: shape)              // (rows, out)
+        let y = reuseBatch(out, batch: batchSize(x, inputShape), sample: outputShape)   // (rows, out)
         out = y
         input = x
         if useBias {

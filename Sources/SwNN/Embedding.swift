@@ -38,13 +38,7 @@ public final class Embedding: Layer {
     }
 
     @inline(__always)
-    private func token(_ x: Tensor, _ i: Int) -> Int {
-        let v = x.pointer[i]
-        guard v >= 0, v < Float(vocab), v == v.rounded(.towardZero) else {
-            preconditionFailure("embedding: token id \(v) at flat position \(i) of the input is not an integer in 0..<\(vocab) (vocab)")
-        }
-        return Int(v)
-    }
+    private func token(_ x: Tensor, _ i: Int) -> Int { tokenID(x, i, vocab: vocab, layer: "embedding") }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let b = batchSize(x, inputShape)

@@ -55,6 +55,17 @@ public protocol StochasticLayer: Layer {
     var rng: RNG { get set }
 }
 
+/// Token id `i` of `x` (ids stored as Float) for an embedding over `vocab` entries; anything
+/// but an integer in `0..<vocab` is a programmer error (the data loaders check labels).
+@inline(__always)
+func tokenID(_ x: Tensor, _ i: Int, vocab: Int, layer: String) -> Int {
+    let v = x.pointer[i]
+    guard v >= 0, v < Float(vocab), v == v.rounded(.towardZero) else {
+        preconditionFailure("\(layer): token id \(v) at flat position \(i) of the input is not an integer in 0..<\(vocab) (vocab)")
+    }
+    return Int(v)
+}
+
 /// The batch size of `x` for a layer whose sample shape is `sampleShape`.
 @inline(__always)
 func batchSize(_ x: Tensor, _ sampleShape: [Int]) -> Int {

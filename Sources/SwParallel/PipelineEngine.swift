@@ -14,15 +14,20 @@ public enum PipelineSchedule: String, Sendable {
 
 /// What one pipelined step cost this stage.
 public struct PipelineStats: Sendable {
+    /// Time in forward compute (with the loss, on the last stage).
+    public var forwardSeconds = 0.0
+    /// Time in backward compute.
+    public var backwardSeconds = 0.0
     /// Time in forward and backward compute (the stage was busy).
-    public var busySeconds = 0.0
+    public var busySeconds: Double { forwardSeconds + backwardSeconds }
     /// Wall time of the whole schedule, waits included.
     public var wallSeconds = 0.0
     /// The most micro-batches whose activations were alive at once on this stage.
     public var peakInFlight = 0
 
-    public init(busySeconds: Double = 0, wallSeconds: Double = 0, peakInFlight: Int = 0) {
-        self.busySeconds = busySeconds
+    public init(forwardSeconds: Double = 0, backwardSeconds: Double = 0, wallSeconds: Double = 0, peakInFlight: Int = 0) {
+        self.forwardSeconds = forwardSeconds
+        self.backwardSeconds = backwardSeconds
         self.wallSeconds = wallSeconds
         self.peakInFlight = peakInFlight
     }
@@ -109,7 +114,7 @@ public final class PipelineEngine {
             if stage == stages - 1 {
                 lossSum += try loss(j, out, lossGradients[slot])
             }
-            stats.busySeconds += monotonicSeconds() - t
+            stats.forwardSeconds += monotonicSeconds() - t
             if stage < stages - 1 {
                 try comm.isend(UnsafeBufferPointer(out.buffer), to: stage + 1, tag: 2 * j, into: forwardSends[slot])
             }
@@ -128,7 +133,7 @@ public final class PipelineEngine {
             try backwardSends[slot].wait()             // the input-gradient buffer is about to be rewritten
             let t = monotonicSeconds()
             let dx = copies[slot].backward(dy)
-            stats.busySeconds += monotonicSeconds() - t
+            stats.backwardSeconds += monotonicSeconds() - t
             if stage > 0 {
                 try comm.isend(UnsafeBufferPointer(dx.buffer), to: stage - 1, tag: 2 * j + 1, into: backwardSends[slot])
             }

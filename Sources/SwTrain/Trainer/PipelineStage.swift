@@ -21,6 +21,8 @@ final class PipelineStage {
     let slices: [Range<Int>]
     /// This rank's slice.
     var slice: Range<Int> { slices[topology.stage] }
+    /// Views of this rank's slice of the parameters and gradients (built once).
+    let sliceValues: Tensor, sliceGradients: Tensor
     /// Views of micro-batch j's inputs and targets within the rank's local batch.
     let inputViews: [Tensor], targetViews: [Tensor]
     /// The last step's engine figures.
@@ -49,6 +51,9 @@ final class PipelineStage {
         }
         engine = PipelineEngine(stage: topology.stage, stages: topology.stages, microBatches: m, microBatchSize: mb,
                                 schedule: schedule, comm: pipelineComm, copies: copies)
+        let own = slices[topology.stage], store = t.model.parameters
+        sliceValues = Tensor(viewing: store.values.pointer + own.lowerBound, shape: [own.count], owner: store.values)
+        sliceGradients = Tensor(viewing: store.gradients.pointer + own.lowerBound, shape: [own.count], owner: store.gradients)
         inputViews = (0..<m).map { t.x.rows($0 * mb..<($0 + 1) * mb) }
         targetViews = (0..<m).map { t.y.rows($0 * mb..<($0 + 1) * mb) }
         activationBytesPerMicroBatch = plan.activationBytes(ofStage: topology.stage)

@@ -13,7 +13,7 @@ extension Trainer {
         let params = model.parameters
         let accumulation = config.training.accumulationSteps
         var lossSum = 0.0, samples = 0
-        var busy = 0.0, wall = 0.0, peak = 0
+        var stats = PipelineStats()
         for _ in 0..<accumulation {
             let t0 = monotonicSeconds()
             let batch = sampler.next()
@@ -25,30 +25,29 @@ extension Trainer {
             }
             lossSum += r.loss
             samples += batch.globalBatchSize
-            busy += r.stats.busySeconds
-            wall += r.stats.wallSeconds
-            peak = max(peak, r.stats.peakInFlight)
+            stats.forwardSeconds += r.stats.forwardSeconds
+            stats.backwardSeconds += r.stats.backwardSeconds
+            stats.wallSeconds += r.stats.wallSeconds
+            stats.peakInFlight = max(stats.peakInFlight, r.stats.peakInFlight)
         }
-        p.stats = PipelineStats(busySeconds: busy, wallSeconds: wall, peakInFlight: peak)
-        // The engine's wall time holds forward, backward and the waits between them; split
-        // it by the busy share so the breakdown still adds up.
-        times.forward = busy / 2
-        times.backward = wall - busy / 2
+        p.stats = stats
+        // Waiting for activations and gradients of the neighbouring stages is communication
+        // wait, like waiting for the gradient all-reduce.
+        times.forward = stats.forwardSeconds
+        times.backward = stats.backwardSeconds
         let bytesBefore = sync.metrics.bytesReduced
         var t0 = monotonicSeconds()
         try sync.finish()
         var t1 = monotonicSeconds()
-        times.commWait = t1 - t0
+        times.commWait = (stats.wallSeconds - stats.busySeconds) + (t1 - t0)
         t0 = t1
-        let slice = p.slice
-        let values = Tensor(viewing: params.values.pointer + slice.lowerBound, shape: [slice.count], owner: params.values)
-        let grads = Tensor(viewing: params.gradients.pointer + slice.lowerBound, shape: [slice.count], owner: params.gradients)
+        let values = p.sliceValues, grads = p.sliceGradients
         if !regularization.isZero { _ = regularization.apply(parameters: values, gradients: grads) }
         if let clip = config.training.gradClip {
             let squared = try p.comm.allReduce(GradClip.squaredNorm(grads), op: .sum)
             if let c = GradClip.coefficient(norm: squared.squareRoot(), maxNorm: Float(clip)) { GradClip.scale(grads, by: c) }
         }
-        optimizer.step(parameters: params.values, gradients: params.gradients, lr: schedule.lr(at: step), range: slice)
+        optimizer.step(parameters: params.values, gradients: params.gradients, lr: schedule.lr(at: step), range: p.slice)
         grads.zero()
         t1 = monotonicSeconds()
         times.optimizer = t1 - t0

@@ -158,8 +158,10 @@ public final class Trainer {
             var t0 = monotonicSeconds()
             let batch = sampler.next()
             let n = batch.indices.count
-            x.reshape([n] + model.inputShape)
-            y.reshape([n] + train.targetShape)
+            if x.rows != n {   // only a short last batch changes the shape
+                x.reshape([n] + model.inputShape)
+                y.reshape([n] + train.targetShape)
+            }
             train.gather(batch.indices, inputs: x, targets: y)
             var t1 = monotonicSeconds()
             times.data += t1 - t0

@@ -23,7 +23,9 @@ let package = Package(
                        providers: [.apt(["liblapacke-dev"])]),
 
         .target(name: "SwConfig"),
-        .target(name: "SwTensor", dependencies: ["CBLAS"]),
+        // Hand-written AVX-512 SGEMM kernels for dense-layer shapes (C, no unsafe flags).
+        .target(name: "CGemm"),
+        .target(name: "SwTensor", dependencies: ["CBLAS", "CGemm"]),
         .target(name: "SwNN", dependencies: ["SwTensor", "SwConfig"]),
         .target(name: "SwOptim", dependencies: ["SwTensor"]),
         .target(name: "SwData", dependencies: ["SwTensor", "SwConfig"]),
@@ -43,7 +45,7 @@ let package = Package(
 
         // Test helpers (finite differences, Double references), internal to the tests.
         .target(name: "_TestSupport", dependencies: ["SwTensor", "SwNN"]),
-        .testTarget(name: "SwTensorTests", dependencies: ["SwTensor", "_TestSupport"]),
+        .testTarget(name: "SwTensorTests", dependencies: ["SwTensor", "CGemm", "_TestSupport"]),
         .testTarget(name: "SwNNTests", dependencies: ["SwNN", "SwConfig", "_TestSupport"]),
         .testTarget(name: "SwOptimTests", dependencies: ["SwOptim", "_TestSupport"]),
         .testTarget(name: "SwDataTests", dependencies: ["SwData", "_TestSupport"]),

@@ -1,0 +1,33 @@
+#ifndef CGEMM_H
+#define CGEMM_H
+
+/// Hand-written single-thread AVX-512 SGEMM kernels for the two dense-layer
+/// products whose big operand (the weight) can be read in place, never repacked:
+///
+///   forward  Y[B,out] = X[B,in] . W[out,in]^T   -> swt_sgemm_nt
+///   dgrad   dX[B,in]  = dY[B,out] . W[out,in]   -> swt_sgemm_nn
+///
+/// All matrices are row-major float32 with leading dimensions (row strides, in
+/// elements) lda, ldb, ldc >= the row length. alpha is 1. When beta == 0, C is
+/// write-only (its old contents, NaNs included, are ignored); otherwise
+/// C = A.B + beta * C. Columns of C beyond N (the ldc padding) are never touched.
+/// Correct for any M, N >= 1 and K >= 0 (K == 0 gives C = beta * C).
+///
+/// Call only when swt_gemm_available() returns 1.
+
+/// 1 when the CPU has the AVX-512 subsets the kernels use (F and VL), else 0.
+int swt_gemm_available(void);
+
+/// C[M,N] = A[M,K] . B[N,K]^T + beta * C. Each output is a dot product of two
+/// contiguous rows; B is read once per call. For short K (<= 128, or <= 256 when
+/// M >= 128) B is transposed into
+/// a thread-local buffer (reused across calls) and the NN kernel runs instead.
+void swt_sgemm_nt(int M, int N, int K, const float *A, int lda,
+                  const float *B, int ldb, float *C, int ldc, float beta);
+
+/// C[M,N] = A[M,K] . B[K,N] + beta * C. Outer-product tiles of 8 rows x 48
+/// columns; B is read in place with software prefetch.
+void swt_sgemm_nn(int M, int N, int K, const float *A, int lda,
+                  const float *B, int ldb, float *C, int ldc, float beta);
+
+#endif

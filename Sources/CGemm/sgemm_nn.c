@@ -1,0 +1,93 @@
+/* dgrad, C[M,N] = A[M,K].B[K,N] + beta*C: A = dY (small), B = W (big).
+ * Nothing is packed. Loop nest: K block (NN_KC rows of B) > 48-column strip of
+ * B > 8-row tile of A. The strip (NN_KC x 192 B) is reused by all row tiles
+ * from L2; it cannot stay in L1 because W rows 4 KB apart share L1 sets, so
+ * rows are prefetched NN_PF ahead (+10-15% measured). NN_KC 256 (128 equal,
+ * 512 and 1024 clearly worse, Emerald Rapids). */
+#include "cgemm.h"
+#include "simd.h"
+
+#define OP_MR 8     /* rows of C per tile                          */
+#define OP_NV 3     /* 16-float vectors per tile row: 8 x 48 = 24 zmm */
+#define NN_KC 256   /* reduction block (rows of B)                  */
+#define NN_PF 8     /* prefetch distance in rows of B               */
+
+/* One MR x (NV*16) tile of C, accumulated in registers over K.
+ * a(i,p) = A[i*lda + p] is broadcast; B rows are vector loads.
+ * The last vector of a row may be partial (mask nm) unless FULL. */
+CGEMM_INLINE void op_kernel(const int MR, const int NV, const int FULL, int K,
+                            const float *A, long lda, const float *B, long ldb,
+                            float *C, long ldc, float beta, __mmask16 nm)
+{
+    __m512 acc[OP_MR][OP_NV];
+    if (beta == 0.0f) {
+        UNROLL for (int i = 0; i < MR; i++)
+            UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
+    } else {
+        __m512 vb = _mm512_set1_ps(beta);
+        UNROLL for (int i = 0; i < MR; i++)
+            UNROLL for (int v = 0; v < NV; v++) {
+                const float *c = C + i * ldc + 16 * v;
+                __m512 x = (!FULL && v == NV - 1) ? _mm512_maskz_loadu_ps(nm, c) : _mm512_loadu_ps(c);
+                acc[i][v] = beta == 1.0f ? x : _mm512_mul_ps(x, vb);
+            }
+    }
+    for (int p = 0; p < K; p++) {
+        const float *b = B + p * ldb;
+        __m512 bv[OP_NV];
+        UNROLL for (int v = 0; v < NV; v++)
+            _mm_prefetch((const char *)(b + NN_PF * ldb + 16 * v), _MM_HINT_T0);
+        UNROLL for (int v = 0; v < NV; v++)
+            bv[v] = (!FULL && v == NV - 1) ? _mm512_maskz_loadu_ps(nm, b + 16 * v)
+                                           : _mm512_loadu_ps(b + 16 * v);
+        UNROLL for (int i = 0; i < MR; i++) {
+            __m512 a = _mm512_set1_ps(A[i * lda + p]);
+            UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(a, bv[v], acc[i][v]);
+        }
+    }
+    UNROLL for (int i = 0; i < MR; i++)
+        UNROLL for (int v = 0; v < NV; v++) {
+            float *c = C + i * ldc + 16 * v;
+            if (!FULL && v == NV - 1) _mm512_mask_storeu_ps(c, nm, acc[i][v]);
+            else _mm512_storeu_ps(c, acc[i][v]);
+        }
+}
+
+/* Edge tiles: one instance per (rows, vectors) pair. */
+#define OP_CASE(mr, nv) case (mr) * 4 + (nv): \
+    op_kernel(mr, nv, 0, K, A, lda, B, ldb, C, ldc, beta, nm); break;
+#define OP_ROW(mr) OP_CASE(mr, 1) OP_CASE(mr, 2) OP_CASE(mr, 3)
+
+CGEMM_NOINLINE void op_edge(int mr, int nv, int K, const float *A, long lda,
+                            const float *B, long ldb, float *C, long ldc,
+                            float beta, __mmask16 nm)
+{
+    switch (mr * 4 + nv) {
+    OP_ROW(1) OP_ROW(2) OP_ROW(3) OP_ROW(4) OP_ROW(5) OP_ROW(6) OP_ROW(7) OP_ROW(8)
+    default: break;
+    }
+}
+
+CGEMM_TARGET void swt_sgemm_nn(int M, int N, int K, const float *A, int lda,
+                               const float *B, int ldb, float *C, int ldc, float beta)
+{
+    const int NC = OP_NV * 16;
+    if (K <= 0) { scale_c(M, N, C, ldc, beta); return; }
+    for (int p0 = 0; p0 < K; p0 += NN_KC) {
+        int kc = K - p0 < NN_KC ? K - p0 : NN_KC;
+        float bk = p0 == 0 ? beta : 1.0f;   /* later blocks accumulate */
+        for (int j0 = 0; j0 < N; j0 += NC) {
+            int nc = N - j0 < NC ? N - j0 : NC;
+            const float *Bj = B + (long)p0 * ldb + j0;
+            for (int i0 = 0; i0 < M; i0 += OP_MR) {
+                int mr = M - i0 < OP_MR ? M - i0 : OP_MR;
+                const float *Ai = A + (long)i0 * lda + p0;
+                float *Ci = C + (long)i0 * ldc + j0;
+                if (mr == OP_MR && nc == NC)
+                    op_kernel(OP_MR, OP_NV, 1, kc, Ai, lda, Bj, ldb, Ci, ldc, bk, 0xFFFF);
+                else
+                    op_edge(mr, (nc + 15) / 16, kc, Ai, lda, Bj, ldb, Ci, ldc, bk, lane_mask(nc % 16 ? nc % 16 : 16));
+            }
+        }
+    }
+}

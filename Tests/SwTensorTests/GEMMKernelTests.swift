@@ -1,0 +1,132 @@
+import CGemm
+import Testing
+import SwTensor
+
+/// swtrain's AVX-512 kernels (`CGemm`) against a Double re-computation, on random shapes with
+/// tails in every dimension, padded leading dimensions, beta 0 (C holds NaN: write-only) and
+/// beta 1, and C's padding columns checked bit for bit. Debug builds run the C at -O0, so the
+/// shapes stay moderate.
+@Suite struct GEMMKernelTests {
+    /// Max |C - R| / max |R| allowed; float32 sums of up to ~1500 terms land near 1e-7.
+    static let bound = 1e-5
+
+    /// One random problem: C[m,n] = A[m,k] . op(B) + beta C, all row-major with padding.
+    struct Problem {
+        let m, n, k, lda, ldb, ldc: Int
+        let transB: Bool, beta: Float
+        var a: [Float], b: [Float], c: [Float]
+        static let pad: Float = 12345.5   // C's padding columns must keep this exact value
+
+        init(m: Int, n: Int, k: Int, transB: Bool, beta: Float, rng: inout RNG) {
+            self.m = m; self.n = n; self.k = k; self.transB = transB; self.beta = beta
+            lda = k + Int(rng.nextUInt32() % 5)
+            ldb = (transB ? k : n) + Int(rng.nextUInt32() % 5)
+            ldc = n + Int(rng.nextUInt32() % 5)
+            a = (0..<(m * lda)).map { _ in rng.uniform(-1, 1) }
+            b = (0..<((transB ? n : k) * ldb)).map { _ in rng.uniform(-1, 1) }
+            c = [Float](repeating: Self.pad, count: m * ldc)
+            for i in 0..<m {
+                for j in 0..<n { c[i * ldc + j] = beta == 0 ? .nan : rng.uniform(-1, 1) }
+            }
+        }
+
+        /// The exact answer, in Double.
+        func reference() -> [Double] {
+            var r = [Double](repeating: 0, count: m * n)
+            for i in 0..<m {
+                for j in 0..<n {
+                    var s = 0.0
+                    for p in 0..<k {
+                        s += Double(a[i * lda + p]) * Double(transB ? b[j * ldb + p] : b[p * ldb + j])
+                    }
+                    r[i * n + j] = s + (beta == 0 ? 0 : Double(beta) * Double(c[i * ldc + j]))
+                }
+            }
+            return r
+        }
+
+        mutating func runKernel() {
+            let (m, n, k, lda, ldb, ldc) = (Int32(m), Int32(n), Int32(k), Int32(lda), Int32(ldb), Int32(ldc))
+            let (transB, beta, a, b) = (transB, beta, a, b)
+            c.withUnsafeMutableBufferPointer { c in
+                if transB {
+                    swt_sgemm_nt(m, n, k, a, lda, b, ldb, c.baseAddress, ldc, beta)
+                } else {
+                    swt_sgemm_nn(m, n, k, a, lda, b, ldb, c.baseAddress, ldc, beta)
+                }
+            }
+        }
+
+        /// Max |C - R| / max |R| over the m x n block (infinite if C has a NaN).
+        func relativeError(_ r: [Double]) -> Double {
+            var err = 0.0, scale = 0.0
+            for i in 0..<m {
+                for j in 0..<n {
+                    let x = Double(c[i * ldc + j]), y = r[i * n + j]
+                    err = x.isNaN ? .infinity : max(err, abs(x - y))
+                    scale = max(scale, abs(y))
+                }
+            }
+            return err / max(scale, 1e-30)
+        }
+
+        /// Whether every padding column of C still holds `pad`, bit for bit.
+        var paddingUntouched: Bool {
+            (0..<m).allSatisfy { i in (n..<ldc).allSatisfy { c[i * ldc + $0].bitPattern == Self.pad.bitPattern } }
+        }
+    }
+
+    /// Random (m, n, k) covering full tiles and tails: the forward tile is 4 x 6 (edges up to
+    /// 4 x 8), the NN tile 8 x 48, K blocks 1024 (NT) and 256 (NN); NT with k <= 128 (or <= 256
+    /// at m >= 128) takes the transpose path.
+    static func shapes(seed: UInt64) -> [(Int, Int, Int)] {
+        var rng = RNG(seed: seed)
+        func r(_ lo: Int, _ hi: Int) -> Int { lo + Int(rng.nextUInt32() % UInt32(hi - lo + 1)) }
+        var s: [(Int, Int, Int)] = [(1, 1, 1), (4, 6, 16), (8, 48, 256), (3, 5, 17), (9, 49, 257), (1, 1, 1025)]
+        for _ in 0..<24 { s.append((r(1, 21), r(1, 70), r(1, 300))) }
+        for _ in 0..<3 { s.append((r(1, 6), r(1, 14), r(1020, 1300))) }
+        s.append((130, 20, 200)); s.append((128, 33, 129))
+        return s
+    }
+
+    @Test(arguments: [(true, Float(0)), (true, 1), (false, 0), (false, 1)])
+    func kernelMatchesDoubleReference(transB: Bool, beta: Float) {
+        guard swt_gemm_available() != 0 else { return }
+        var rng = RNG(seed: transB ? 21 : 22)
+        for (m, n, k) in Self.shapes(seed: beta == 0 ? 5 : 6) {
+            var p = Problem(m: m, n: n, k: k, transB: transB, beta: beta, rng: &rng)
+            let ref = p.reference()
+            p.runKernel()
+            let e = p.relativeError(ref)
+            #expect(e <= Self.bound, "\(transB ? "nt" : "nn") m \(m) n \(n) k \(k) lda \(p.lda) ldb \(p.ldb) ldc \(p.ldc) beta \(beta): error \(e)")
+            #expect(p.paddingUntouched, "padding of C written: m \(m) n \(n) ldc \(p.ldc)")
+        }
+    }
+
+    /// The bound is tight enough to catch a single wrong element (or a dropped beta C term).
+    @Test func errorBoundCanFail() {
+        var rng = RNG(seed: 9)
+        var p = Problem(m: 5, n: 7, k: 64, transB: true, beta: 1, rng: &rng)
+        let ref = p.reference()
+        for i in 0..<p.m { for j in 0..<p.n { p.c[i * p.ldc + j] = Float(ref[i * p.n + j]) } }
+        #expect(p.relativeError(ref) <= Self.bound)
+        p.c[2 * p.ldc + 3] *= 1 + 1e-4
+        #expect(p.relativeError(ref) > Self.bound)
+    }
+
+    /// A dense-layer shape that `BLAS.gemm` routes to the kernels gives the same answer.
+    @Test(arguments: [true, false])
+    func blasGemmDenseShape(transB: Bool) {
+        let m = 12, n = 130, k = 136
+        var rng = RNG(seed: 31)
+        var p = Problem(m: m, n: n, k: k, transB: transB, beta: 1, rng: &rng)
+        let ref = p.reference()
+        let (a, b) = (p.a, p.b)
+        p.c.withUnsafeMutableBufferPointer { c in
+            BLAS.gemm(transA: false, transB: transB, m: m, n: n, k: k, a: a, lda: p.lda, b: b, ldb: p.ldb,
+                      beta: 1, c: c.baseAddress!, ldc: p.ldc)
+        }
+        #expect(p.relativeError(ref) <= Self.bound)
+        #expect(p.paddingUntouched)
+    }
+}

@@ -18,15 +18,15 @@ struct Bench: ParsableCommand {
 
     struct GEMM: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Dense layer forward+backward vs the same three GEMMs through raw cblas_sgemm.")
+            abstract: "Dense layer forward+backward, and its forward and input-gradient GEMMs, vs raw cblas_sgemm (OpenBLAS).")
 
         @OptionGroup var output: Output
 
         @Option(help: "BLAS threads.")
         var threads = 1
 
-        @Option(help: "Batch rows.")
-        var batch = 128
+        @Option(name: .customLong("batch"), parsing: .upToNextOption, help: "Batch rows (one or more).")
+        var batches: [Int] = [64, 128]
 
         @Option(parsing: .upToNextOption, help: "Layer widths.")
         var widths: [Int] = [256, 1024, 2048]
@@ -35,13 +35,13 @@ struct Bench: ParsableCommand {
         var repeats = 0
 
         func validate() throws {
-            guard threads >= 1, batch >= 1, repeats >= 0, widths.allSatisfy({ $0 >= 1 }) else {
+            guard threads >= 1, !batches.isEmpty, batches.allSatisfy({ $0 >= 1 }), repeats >= 0, widths.allSatisfy({ $0 >= 1 }) else {
                 throw ValidationError("threads, batch and widths must be positive, repeats >= 0")
             }
         }
 
         func run() throws {
-            output.emit(GEMMBench.run(widths: widths, batch: batch, threads: threads, repeats: repeats))
+            output.emit(GEMMBench.run(widths: widths, batches: batches, threads: threads, repeats: repeats))
         }
     }
 

@@ -3,16 +3,24 @@ import SwNN
 import SwTensor
 
 /// `swtrain bench gemm`: a dense layer's forward + backward (three GEMMs plus bias work)
-/// against the same three GEMMs through raw `cblas_sgemm`, in the same run, interleaved so
-/// both see the same machine noise; plus the peak of one large square sgemm.
+/// against the same three GEMMs through raw `cblas_sgemm` (always OpenBLAS), in the same run,
+/// interleaved so both see the same machine noise; then the layer's forward (`X Wᵀ`) and input
+/// gradient (`dY W`) products alone through `BLAS.gemm` (which picks swtrain's AVX-512 kernels
+/// for these shapes, see `BLAS.gemm`) against `cblas_sgemm`; plus the peak of one large square
+/// sgemm. `kernels=1` in a row means `BLAS.gemm` may use the own kernels in this process.
 public enum GEMMBench {
-    /// Runs every case; `widths` are the layer widths, `batch` the rows.
-    public static func run(widths: [Int] = [256, 1024, 2048], batch: Int = 128, threads: Int = 1,
+    /// Runs every case; `widths` are the layer widths, `batches` the rows.
+    public static func run(widths: [Int] = [256, 1024, 2048], batches: [Int] = [64, 128], threads: Int = 1,
                            repeats: Int = 0) -> [BenchRow] {
         BLAS.setThreads(threads)
         var rows: [BenchRow] = []
-        for w in widths {
-            rows.append(layerCase(width: w, batch: batch, repeats: repeats > 0 ? repeats : max(10, 40 * 1024 * 1024 / (w * w) / 4)))
+        for b in batches {
+            for w in widths {
+                let r = repeats > 0 ? repeats : max(10, 40 * 1024 * 1024 / (w * w) / 4)
+                rows.append(layerCase(width: w, batch: b, repeats: r))
+                rows.append(productCase(width: w, batch: b, dgrad: false, repeats: 3 * r))
+                rows.append(productCase(width: w, batch: b, dgrad: true, repeats: 3 * r))
+            }
         }
         rows.append(peakCase(n: 2048, repeats: repeats > 0 ? max(3, repeats / 4) : 8))
         return rows
@@ -49,6 +57,34 @@ public enum GEMMBench {
         let flops = 3 * 2 * Double(b) * Double(w) * Double(w)
         let mo = median(tOurs), mp = median(tPeer)
         return BenchRow(bench: "gemm", caseName: "dense-\(w)-b\(b)", medianMs: mo * 1e3, peer: "cblas_sgemm",
+                        peerMedianMs: mp * 1e3, extra: [("gflops", flops / mo / 1e9), ("peer_gflops", flops / mp / 1e9),
+                                                        ("kernels", BLAS.ownKernelsEnabled ? 1 : 0)])
+    }
+
+    /// One product of a `w`-wide layer at batch `b`: forward Y = X Wᵀ, or dgrad dX = dY W.
+    static func productCase(width w: Int, batch b: Int, dgrad: Bool, repeats: Int) -> BenchRow {
+        let a = Tensor(zeros: [b, w]), weight = Tensor(zeros: [w, w])
+        let c = Tensor(zeros: [b, w]), cPeer = Tensor(zeros: [b, w])
+        var rng = RNG(seed: 3)
+        rng.fillUniform(a, -1, 1)
+        rng.fillUniform(weight, -1, 1)
+        let bi = Int32(b), wi = Int32(w)
+        func ours() {
+            BLAS.gemm(transA: false, transB: !dgrad, m: b, n: w, k: w, a: a.pointer, b: weight.pointer, beta: 0, c: c.pointer)
+        }
+        func peer() {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, dgrad ? CblasNoTrans : CblasTrans, bi, wi, wi,
+                        1, a.pointer, wi, weight.pointer, wi, 0, cPeer.pointer, wi)
+        }
+        for _ in 0..<3 { ours(); peer() }
+        var tOurs: [Double] = [], tPeer: [Double] = []
+        for _ in 0..<repeats {
+            var t = monotonicSeconds(); ours(); tOurs.append(monotonicSeconds() - t)
+            t = monotonicSeconds(); peer(); tPeer.append(monotonicSeconds() - t)
+        }
+        let flops = 2 * Double(b) * Double(w) * Double(w)
+        let mo = median(tOurs), mp = median(tPeer)
+        return BenchRow(bench: "gemm", caseName: "\(dgrad ? "dgrad" : "fwd")-\(w)-b\(b)", medianMs: mo * 1e3, peer: "cblas_sgemm",
                         peerMedianMs: mp * 1e3, extra: [("gflops", flops / mo / 1e9), ("peer_gflops", flops / mp / 1e9)])
     }
 

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import SwTensor
 
@@ -42,8 +43,12 @@ public final class Adam: Optimizer {
 
     /// Adam over buffers of `count` elements (torch defaults). Invalid hyperparameters are a
     /// programmer error (validate the config with `Adam.validate` first).
+    ///
+    /// `allocate` makes the two moment buffers (called twice with `count`); it must return a
+    /// tensor of `count` elements, all zero. The default allocates private memory; a
+    /// data-parallel reducer may pass node-shared memory instead.
     public init(count: Int, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
-                weightDecay: Float = 0) {
+                weightDecay: Float = 0, allocate: (_ count: Int) -> Tensor = { Tensor(zeros: [$0]) }) {
         if let message = Adam.validate(beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay) {
             preconditionFailure("Adam: \(message)")
         }
@@ -52,47 +57,41 @@ public final class Adam: Optimizer {
         self.beta2 = beta2
         self.eps = eps
         self.weightDecay = weightDecay
-        expAvg = Tensor(zeros: [count])
-        expAvgSq = Tensor(zeros: [count])
+        expAvg = allocateState(count, allocate, "Adam exp_avg")
+        expAvgSq = allocateState(count, allocate, "Adam exp_avg_sq")
     }
 
     public func step(parameters: Tensor, gradients: Tensor, lr: Float, range: Range<Int>) {
-        checkBuffers(parameters, gradients, range)
+        withGradient(parameters, gradients, range) { update(parameters, $0, lr: lr, range: range) }
+    }
+
+    public func step(parameters: Tensor, summing sources: [Tensor], lr: Float, range: Range<Int>,
+                     zeroSources: Bool) {
+        withGradients(parameters, sources, range, zero: zeroSources) { update(parameters, $0, lr: lr, range: range) }
+    }
+
+    /// The one Adam update: counts the step and runs the shared kernel with L2 decay.
+    private func update(_ parameters: Tensor, _ g: GradientSources, lr: Float, range: Range<Int>) {
         stepCount += 1
-        adamUpdate(parameters: parameters, gradients: gradients, expAvg: expAvg, expAvgSq: expAvgSq,
+        adamUpdate(parameters: parameters, gradients: g, expAvg: expAvg, expAvgSq: expAvgSq,
                    range: range, step: stepCount, lr: lr, beta1: beta1, beta2: beta2, eps: eps,
                    l2: weightDecay, decay: 1)
     }
 }
 
-/// The shared Adam/AdamW loop: `p ← decay · p − (γ / bc1) · m / (√v / √bc2 + ε)` after the
+/// The shared Adam/AdamW update: `p ← decay · p − (γ / bc1) · m / (√v / √bc2 + ε)` after the
 /// moment updates, with `l2 · p` (the old `p`) added to the gradient first.
-/// Adam passes `l2 = λ, decay = 1`; AdamW passes `l2 = 0, decay = 1 − γλ`.
-func adamUpdate(parameters: Tensor, gradients: Tensor, expAvg: Tensor, expAvgSq: Tensor,
+/// Adam passes `l2 = λ, decay = 1`; AdamW passes `l2 = 0, decay = 1 − γλ`. The per-step
+/// scalars are computed here (bias corrections in Double, rounded to Float); the per-element
+/// math is the `swt_adam_step` kernel.
+func adamUpdate(parameters: Tensor, gradients g: GradientSources, expAvg: Tensor, expAvgSq: Tensor,
                 range: Range<Int>, step t: Int, lr: Float, beta1: Float, beta2: Float, eps: Float,
                 l2: Float, decay: Float) {
     let bc1 = 1 - pow(Double(beta1), Double(t))
     let bc2 = 1 - pow(Double(beta2), Double(t))
-    let stepSize = Float(Double(lr) / bc1)
-    let bc2Sqrt = Float(bc2.squareRoot())
-    let w1 = 1 - beta1, w2 = 1 - beta2, b2 = beta2
+    let hp = swt_adam_params(step_size: Float(Double(lr) / bc1), bc2_sqrt: Float(bc2.squareRoot()),
+                             w1: 1 - beta1, w2: 1 - beta2, beta2: beta2, eps: eps, l2: l2, decay: decay)
     let lo = range.lowerBound
-    let p = parameters.pointer + lo, gp = gradients.pointer + lo
-    let m = expAvg.pointer + lo, v = expAvgSq.pointer + lo, n = range.count
-    var i = 0
-    while i < n {
-        var pv = load(p, i, n)
-        var g = load(gp, i, n)
-        if l2 != 0 { g = pv * l2 + g }
-        var mv = load(m, i, n)
-        mv = (g - mv) * w1 + mv
-        let vv = load(v, i, n) * b2 + g * g * w2
-        store(mv, m, i, n)
-        store(vv, v, i, n)
-        let denom = vv.squareRoot() / bc2Sqrt + eps
-        if decay != 1 { pv = pv * decay }
-        pv = pv - stepSize * mv / denom
-        store(pv, p, i, n)
-        i += Vec.scalarCount
-    }
+    swt_adam_step(parameters.pointer + lo, expAvg.pointer + lo, expAvgSq.pointer + lo,
+                  g.pointers, g.count, g.zeroFlag, range.count, hp)
 }

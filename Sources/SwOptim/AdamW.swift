@@ -35,8 +35,12 @@ public final class AdamW: Optimizer {
 
     /// AdamW over buffers of `count` elements (torch defaults). Invalid hyperparameters are a
     /// programmer error (validate the config with `AdamW.validate` first).
+    ///
+    /// `allocate` makes the two moment buffers (called twice with `count`); it must return a
+    /// tensor of `count` elements, all zero. The default allocates private memory; a
+    /// data-parallel reducer may pass node-shared memory instead.
     public init(count: Int, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
-                weightDecay: Float = 0.01) {
+                weightDecay: Float = 0.01, allocate: (_ count: Int) -> Tensor = { Tensor(zeros: [$0]) }) {
         if let message = AdamW.validate(beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay) {
             preconditionFailure("AdamW: \(message)")
         }
@@ -45,15 +49,24 @@ public final class AdamW: Optimizer {
         self.beta2 = beta2
         self.eps = eps
         self.weightDecay = weightDecay
-        expAvg = Tensor(zeros: [count])
-        expAvgSq = Tensor(zeros: [count])
+        expAvg = allocateState(count, allocate, "AdamW exp_avg")
+        expAvgSq = allocateState(count, allocate, "AdamW exp_avg_sq")
     }
 
     public func step(parameters: Tensor, gradients: Tensor, lr: Float, range: Range<Int>) {
-        checkBuffers(parameters, gradients, range)
+        withGradient(parameters, gradients, range) { update(parameters, $0, lr: lr, range: range) }
+    }
+
+    public func step(parameters: Tensor, summing sources: [Tensor], lr: Float, range: Range<Int>,
+                     zeroSources: Bool) {
+        withGradients(parameters, sources, range, zero: zeroSources) { update(parameters, $0, lr: lr, range: range) }
+    }
+
+    /// The one AdamW update: counts the step and runs the shared kernel with decoupled decay.
+    private func update(_ parameters: Tensor, _ g: GradientSources, lr: Float, range: Range<Int>) {
         stepCount += 1
         let decay = Float(1 - Double(lr) * Double(weightDecay))
-        adamUpdate(parameters: parameters, gradients: gradients, expAvg: expAvg, expAvgSq: expAvgSq,
+        adamUpdate(parameters: parameters, gradients: g, expAvg: expAvg, expAvgSq: expAvgSq,
                    range: range, step: stepCount, lr: lr, beta1: beta1, beta2: beta2, eps: eps,
                    l2: 0, decay: decay)
     }

@@ -11,7 +11,11 @@ import SwTensor
 /// State: every per-element state (a moment) is one flat buffer with the parameters' layout,
 /// listed in `stateTensors` under PyTorch's state names (`"exp_avg"`, `"exp_avg_sq"`,
 /// `"momentum_buffer"`). To restore a checkpoint, copy into those tensors and set `stepCount`.
-/// The optimizer never writes to the gradients and never allocates in `step`.
+/// The optimizer never allocates in `step` and writes to the gradients only when asked to
+/// zero them (`zeroSources`).
+///
+/// The inner loops are the C kernels of `CKernels` (AVX-512 when the CPU has it, else a
+/// scalar loop giving bit-identical results).
 public protocol Optimizer: AnyObject {
     /// A short lower-case name, as in the config (`"sgd"`, `"adam"`, `"adamw"`).
     var name: String { get }
@@ -25,7 +29,18 @@ public protocol Optimizer: AnyObject {
     /// Applies one update to the elements `range` of `parameters` with learning rate `lr`
     /// (both tensors have `count` elements; the rest is left alone). A pipeline stage updates
     /// only the slice of the flat buffer its layers own; the step count is per call.
+    /// This is `step(parameters:summing:lr:range:zeroSources:)` with one source and no zeroing.
     func step(parameters: Tensor, gradients: Tensor, lr: Float, range: Range<Int>)
+    /// One update of `range` in which the gradient of element i is
+    /// `sources[0][i] + sources[1][i] + ...` (Float32, summed left to right in this order);
+    /// afterwards, when `zeroSources`, every source is set to 0 over `range`.
+    ///
+    /// One pass over the memory: each source element is read once and, when zeroing, set to
+    /// 0 right after it is read. Every source has `count` elements; only `range` of each is
+    /// read or written, so the sources may live in memory other processes use outside
+    /// `range` (a node-shared gradient buffer per rank). `sources` must not be empty, and no
+    /// source may overlap another, the parameters or the state.
+    func step(parameters: Tensor, summing sources: [Tensor], lr: Float, range: Range<Int>, zeroSources: Bool)
 }
 
 extension Optimizer {
@@ -34,11 +49,47 @@ extension Optimizer {
         step(parameters: parameters, gradients: gradients, lr: lr, range: 0..<count)
     }
 
+    /// Applies one update to every element of `parameters`, the gradient being the sum of
+    /// `sources` (see `step(parameters:summing:lr:range:zeroSources:)`).
+    public func step(parameters: Tensor, summing sources: [Tensor], lr: Float, zeroSources: Bool) {
+        step(parameters: parameters, summing: sources, lr: lr, range: 0..<count, zeroSources: zeroSources)
+    }
+
     /// Checks the buffers passed to `step` (a programmer error if they do not match).
     @inline(__always)
     func checkBuffers(_ parameters: Tensor, _ gradients: Tensor, _ range: Range<Int>) {
         precondition(parameters.count == count && gradients.count == count,
                      "\(name).step: optimizer built for \(count) elements, got parameters \(parameters.count), gradients \(gradients.count)")
         precondition(range.lowerBound >= 0 && range.upperBound <= count, "\(name).step: range \(range) outside 0..<\(count)")
+    }
+
+    /// Checks the buffers passed to the summing `step` (a programmer error if they do not match).
+    @inline(__always)
+    func checkBuffers(_ parameters: Tensor, _ sources: [Tensor], _ range: Range<Int>) {
+        precondition(!sources.isEmpty, "\(name).step: no gradient sources")
+        var k = 0
+        while k < sources.count {
+            let n = sources[k].count
+            precondition(n == count, "\(name).step: optimizer built for \(count) elements, got source \(k) with \(n)")
+            k += 1
+        }
+        precondition(parameters.count == count, "\(name).step: optimizer built for \(count) elements, got parameters \(parameters.count)")
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "\(name).step: range \(range) outside 0..<\(count)")
+    }
+
+    /// Checks the buffers, then calls `update` with one gradient source, not zeroed.
+    @inline(__always)
+    func withGradient(_ parameters: Tensor, _ gradients: Tensor, _ range: Range<Int>,
+                      _ update: (GradientSources) -> Void) {
+        checkBuffers(parameters, gradients, range)
+        withGradientSources(gradients, offset: range.lowerBound, update)
+    }
+
+    /// Checks the buffers, then calls `update` with `sources`, zeroed when `zero`.
+    @inline(__always)
+    func withGradients(_ parameters: Tensor, _ sources: [Tensor], _ range: Range<Int>, zero: Bool,
+                       _ update: (GradientSources) -> Void) {
+        checkBuffers(parameters, sources, range)
+        withGradientSources(sources, offset: range.lowerBound, zero: zero, update)
     }
 }

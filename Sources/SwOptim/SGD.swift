@@ -1,3 +1,4 @@
+import CKernels
 import SwTensor
 
 /// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and
@@ -43,8 +44,12 @@ public final class SGD: Optimizer {
 
     /// SGD over buffers of `count` elements. Invalid hyperparameters are a programmer error
     /// (validate the config with `SGD.validate` first).
+    ///
+    /// `allocate` makes the momentum buffer (called once, with `count`, only when
+    /// `momentum != 0`); it must return a tensor of `count` elements, all zero. The default
+    /// allocates private memory; a data-parallel reducer may pass node-shared memory instead.
     public init(count: Int, momentum: Float = 0, dampening: Float = 0, nesterov: Bool = false,
-                weightDecay: Float = 0) {
+                weightDecay: Float = 0, allocate: (_ count: Int) -> Tensor = { Tensor(zeros: [$0]) }) {
         if let message = SGD.validate(momentum: momentum, dampening: dampening, nesterov: nesterov,
                                       weightDecay: weightDecay) {
             preconditionFailure("SGD: \(message)")
@@ -54,39 +59,25 @@ public final class SGD: Optimizer {
         self.dampening = dampening
         self.nesterov = nesterov
         self.weightDecay = weightDecay
-        momentumBuffer = momentum != 0 ? Tensor(zeros: [count]) : nil
+        momentumBuffer = momentum != 0 ? allocateState(count, allocate, "SGD momentum_buffer") : nil
     }
 
     public func step(parameters: Tensor, gradients: Tensor, lr: Float, range: Range<Int>) {
-        checkBuffers(parameters, gradients, range)
+        withGradient(parameters, gradients, range) { update(parameters, $0, lr: lr, range: range) }
+    }
+
+    public func step(parameters: Tensor, summing sources: [Tensor], lr: Float, range: Range<Int>,
+                     zeroSources: Bool) {
+        withGradients(parameters, sources, range, zero: zeroSources) { update(parameters, $0, lr: lr, range: range) }
+    }
+
+    /// The one SGD update: counts the step and runs the kernel over `range`.
+    private func update(_ parameters: Tensor, _ g: GradientSources, lr: Float, range: Range<Int>) {
         stepCount += 1
         let lo = range.lowerBound
-        let p = parameters.pointer + lo, gp = gradients.pointer + lo, n = range.count
-        let wd = weightDecay, mu = momentum, keep = 1 - dampening
-        let first = stepCount == 1
-        guard let b = momentumBuffer.map({ $0.pointer + lo }) else {
-            var i = 0
-            while i < n {
-                var pv = load(p, i, n)
-                var g = load(gp, i, n)
-                if wd != 0 { g = pv * wd + g }
-                pv = pv - g * lr
-                store(pv, p, i, n)
-                i += Vec.scalarCount
-            }
-            return
-        }
-        var i = 0
-        while i < n {
-            var pv = load(p, i, n)
-            var g = load(gp, i, n)
-            if wd != 0 { g = pv * wd + g }
-            let bv = first ? g : load(b, i, n) * mu + g * keep
-            store(bv, b, i, n)
-            g = nesterov ? bv * mu + g : bv
-            pv = pv - g * lr
-            store(pv, p, i, n)
-            i += Vec.scalarCount
-        }
+        let hp = swt_sgd_params(lr: lr, weight_decay: weightDecay, momentum: momentum, keep: 1 - dampening,
+                                first_step: stepCount == 1 ? 1 : 0, nesterov: nesterov ? 1 : 0)
+        swt_sgd_step(parameters.pointer + lo, momentumBuffer.map { $0.pointer + lo }, g.pointers, g.count,
+                     g.zeroFlag, range.count, hp)
     }
 }

@@ -1,4 +1,5 @@
-/// The SIMD width the optimizer loops work in: 16 floats (one AVX-512 register, two AVX2).
+/// The SIMD width the Swift loops (clipping, regularization) work in: 16 floats (one AVX-512
+/// register, two AVX2).
 typealias Vec = SIMD16<Float>
 
 /// Loads the 16 elements at `p + i`; past `n` the lanes are zero, so one loop body serves the
@@ -21,7 +22,6 @@ func store(_ v: Vec, _ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int) {
     for k in 0..<(n - i) { p[i + k] = v[k] }
 }
 
-// Note: everything in these loops compiles to packed SSE instructions except `squareRoot()`,
-// which Swift on Linux lowers to libm `sqrtf` with errno semantics: one `sqrtss` per lane
-// (plus a call only for negative inputs). A packed `sqrtps` would need a C kernel built with
-// -fno-math-errno (the planned CKernels target).
+// Used by the clipping and regularization passes. The optimizer loops are C kernels
+// (CKernels): without a target-cpu flag these Swift loops compile to SSE and `squareRoot()`
+// to scalar libm `sqrtf`, while the kernels pick AVX-512 at run time.

@@ -1,0 +1,88 @@
+// CKernels: the optimizer inner loops of SwOptim as C kernels, AVX-512 with a portable
+// scalar fallback chosen once at run time.
+//
+// Every kernel exists in three forms: `swt_X` dispatches (AVX-512 when the CPU and OS
+// support it and the scalar path is not forced), `swt_X_scalar` is the portable loop and
+// `swt_X_avx512` the vector loop (call it only when `swt_kernels_cpu_has_avx512()` is 1).
+// The two loops do the same IEEE-754 Float32 operations in the same order, with no fused
+// multiply-add, so they give bit-identical results.
+//
+// Gradient sources: the gradient of element i is sources[0][i] + sources[1][i] + ...,
+// summed left to right in Float32 (one source: just sources[0][i]). With `zero_sources`
+// each source element is set to +0 right after it is read. `nsources` must be >= 1, the
+// sources must not overlap each other or the parameter/state buffers (the kernels read and
+// write exactly elements [0, n) of every pointer). All pointers are to the first element
+// of the range to update; no alignment is required.
+#ifndef SWTRAIN_CKERNELS_H
+#define SWTRAIN_CKERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Per-step scalars of SGD (torch.optim.SGD), computed by the caller.
+typedef struct swt_sgd_params {
+    float lr;            ///< learning rate γ
+    float weight_decay;  ///< λ; 0 skips `g ← λ p + g`
+    float momentum;      ///< μ (used only with a momentum buffer)
+    float keep;          ///< 1 − τ (dampening)
+    int first_step;      ///< nonzero on step 1: the buffer becomes g
+    int nesterov;        ///< nonzero: g ← μ b + g, else g ← b
+} swt_sgd_params;
+
+/// Per-step scalars of Adam/AdamW (torch.optim.Adam/AdamW), computed by the caller.
+typedef struct swt_adam_params {
+    float step_size;     ///< Float(γ / (1 − β1ᵗ)) (bias correction in Double, then rounded)
+    float bc2_sqrt;      ///< Float(√(1 − β2ᵗ))
+    float w1;            ///< 1 − β1
+    float w2;            ///< 1 − β2
+    float beta2;         ///< β2
+    float eps;           ///< ε
+    float l2;            ///< coupled weight decay λ (Adam); 0 skips `g ← λ p + g`
+    float decay;         ///< decoupled factor 1 − γλ (AdamW); 1 skips `p ← decay · p`
+} swt_adam_params;
+
+/// 1 when the CPU and OS support AVX-512F, else 0 (checked once).
+int swt_kernels_cpu_has_avx512(void);
+/// Nonzero forces the scalar loops in the dispatching kernels; 0 restores CPU dispatch.
+void swt_kernels_force_scalar(int force);
+/// 1 when the dispatching kernels use the AVX-512 loops.
+int swt_kernels_using_avx512(void);
+
+/// SGD over n elements: with g the summed sources,
+/// `g ← λp + g` (λ ≠ 0); with a buffer b: `b ← g` (first step) or `b ← μb + (1−τ)g`,
+/// then `g ← μb + g` (nesterov) or `g ← b`; finally `p ← p − gγ`.
+/// `b` is NULL for plain SGD (no momentum).
+void swt_sgd_step(float *p, float *b, float *const *sources, size_t nsources, int zero_sources,
+                  size_t n, swt_sgd_params hp);
+void swt_sgd_step_scalar(float *p, float *b, float *const *sources, size_t nsources,
+                         int zero_sources, size_t n, swt_sgd_params hp);
+void swt_sgd_step_avx512(float *p, float *b, float *const *sources, size_t nsources,
+                         int zero_sources, size_t n, swt_sgd_params hp);
+
+/// Adam/AdamW over n elements: with g the summed sources,
+/// `g ← l2·p + g` (l2 ≠ 0); `m ← (g − m)w1 + m`; `v ← v·β2 + g·g·w2`;
+/// `p ← p·decay` (decay ≠ 1); `p ← p − step_size·m / (√v / bc2_sqrt + ε)`.
+void swt_adam_step(float *p, float *m, float *v, float *const *sources, size_t nsources,
+                   int zero_sources, size_t n, swt_adam_params hp);
+void swt_adam_step_scalar(float *p, float *m, float *v, float *const *sources, size_t nsources,
+                          int zero_sources, size_t n, swt_adam_params hp);
+void swt_adam_step_avx512(float *p, float *m, float *v, float *const *sources, size_t nsources,
+                          int zero_sources, size_t n, swt_adam_params hp);
+
+/// `dst[i] = sources[0][i] + sources[1][i] + ...` over n elements. `dst` may equal one of
+/// the sources (same pointer); with `zero_others` every source whose pointer is not `dst`
+/// is set to +0 right after it is read.
+void swt_sum_gradients(float *dst, float *const *sources, size_t nsources, int zero_others, size_t n);
+void swt_sum_gradients_scalar(float *dst, float *const *sources, size_t nsources, int zero_others,
+                              size_t n);
+void swt_sum_gradients_avx512(float *dst, float *const *sources, size_t nsources, int zero_others,
+                              size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -31,6 +31,10 @@ static inline MPI_Errhandler swt_mpi_errors_are_fatal(void) { return MPI_ERRORS_
 static inline int swt_mpi_thread_single(void) { return MPI_THREAD_SINGLE; }
 static inline int swt_mpi_thread_multiple(void) { return MPI_THREAD_MULTIPLE; }
 static inline int swt_mpi_any_tag(void) { return MPI_ANY_TAG; }
+static inline MPI_Info swt_mpi_info_null(void) { return MPI_INFO_NULL; }
+static inline MPI_Win swt_mpi_win_null(void) { return MPI_WIN_NULL; }
+static inline int swt_mpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
+static inline int swt_mpi_mode_nocheck(void) { return MPI_MODE_NOCHECK; }
 /* The largest tag every implementation must accept (MPI_TAG_UB is at least 32767). */
 static inline int swt_mpi_min_tag_ub(void) { return 32767; }
 #endif

@@ -59,6 +59,13 @@ public protocol Communicator: AnyObject {
     /// Splits into sub-communicators: ranks passing the same `color` (>= 0) form one, ordered
     /// by `key` then by rank. Collective over this communicator.
     func split(color: Int, key: Int) throws -> any Communicator
+    /// Splits into the groups of ranks that can share memory, one per node
+    /// (`MPI_Comm_split_type`, `MPI_COMM_TYPE_SHARED`), ordered by rank. Collective.
+    func splitByNode() throws -> any Communicator
+    /// Allocates memory every rank of this communicator can load and store: this rank
+    /// contributes `bytes` (0 is allowed; ranks may differ) and sees every rank's segment.
+    /// Collective; the ranks must share a node (a `splitByNode` group or part of one).
+    func allocateShared(bytes: Int) throws -> SharedMemory
     /// Returns once every rank has called it.
     func barrier() throws
     /// Ends every process of the job with `code` (`MPI_Abort`); does not return.

@@ -71,6 +71,10 @@ public final class LocalCommunicator: Communicator {
         return LocalCommunicator()
     }
 
+    public func splitByNode() throws -> any Communicator { LocalCommunicator() }
+
+    public func allocateShared(bytes: Int) throws -> SharedMemory { SharedMemory(localBytes: bytes) }
+
     public func barrier() throws {}
 
     public func abort(code: Int32) -> Never {

@@ -10,7 +10,7 @@ import Darwin
 /// Get the world from `MPIRuntime.world()` and groups from `split(color:key:)`. Every call maps
 /// to one MPI call (`MPI_Allreduce` with `MPI_IN_PLACE`, `MPI_Iallreduce`, `MPI_Bcast`,
 /// `MPI_Allgather`, `MPI_Send`/`MPI_Recv`, `MPI_Isend`/`MPI_Irecv`, `MPI_Comm_split`,
-/// `MPI_Barrier`, `MPI_Abort`); non-zero return codes throw `CommError` with
+/// `MPI_Comm_split_type`, `MPI_Win_allocate_shared`, `MPI_Barrier`, `MPI_Abort`); non-zero return codes throw `CommError` with
 /// `MPI_Error_string`'s text. Counts above `Int32.max` elements are a precondition failure.
 ///
 /// Communicators made by `split` are freed (`MPI_Comm_free`) when released, unless MPI has
@@ -153,6 +153,23 @@ public final class MPICommunicator: Communicator {
         try MPIError.check(MPI_Comm_set_errhandler(made, swt_mpi_errors_return()), rank: worldRank,
                            operation: "MPI_Comm_set_errhandler (split communicator)")
         return try MPICommunicator(handle: made, owned: true)
+    }
+
+    public func splitByNode() throws -> any Communicator {
+        var newComm: MPI_Comm? = swt_mpi_comm_null()
+        let what = "MPI_Comm_split_type (MPI_COMM_TYPE_SHARED)"
+        let rc = MPI_Comm_split_type(handle, Int32(swt_mpi_comm_type_shared()), Int32(rank), swt_mpi_info_null(), &newComm)
+        try MPIError.check(rc, rank: worldRank, operation: what)
+        guard let made = newComm, made != swt_mpi_comm_null() else {
+            throw CommError(rank: worldRank, operation: what, message: "MPI returned MPI_COMM_NULL")
+        }
+        try MPIError.check(MPI_Comm_set_errhandler(made, swt_mpi_errors_return()), rank: worldRank,
+                           operation: "MPI_Comm_set_errhandler (node communicator)")
+        return try MPICommunicator(handle: made, owned: true)
+    }
+
+    public func allocateShared(bytes: Int) throws -> SharedMemory {
+        try SharedMemory(mpi: self, bytes: bytes)
     }
 
     public func barrier() throws {

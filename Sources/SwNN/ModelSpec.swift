@@ -248,7 +248,7 @@ public enum LayerRegistry {
 public final class Model {
     public let network: Sequential
     public let loss: any Loss
-    public let parameters: ParameterStore
+    public private(set) var parameters: ParameterStore
     public var inputShape: [Int] { network.inputShape }
     public var outputShape: [Int] { network.outputShape }
 
@@ -283,6 +283,13 @@ public final class Model {
             loss = MeanSquaredError(features: Tensor.elementCount(out))
         }
         self.init(network: network, loss: loss, sharingParametersWith: other)
+    }
+
+    /// Moves the parameters and gradients into `values` and `gradients` (buffers of
+    /// `parameters.count` elements the caller owns, e.g. node-shared memory): every layer is
+    /// rebound to them. Copies nothing: fill `values` first.
+    public func useBuffers(values: Tensor, gradients: Tensor) {
+        parameters = ParameterStore(root: network, values: values, gradients: gradients)
     }
 
     /// Initialises every parameter as PyTorch would for the same layers, from `seed`.

@@ -22,6 +22,8 @@ public final class ParameterStore {
     public let values: Tensor
     /// All gradients (same layout as `values`).
     public let gradients: Tensor
+    /// `[gradients]`, the form the optimizers' fused step takes (kept, so a step allocates nothing).
+    public private(set) lazy var gradientSources: [Tensor] = [gradients]
     /// The total number of scalars.
     public var count: Int { values.count }
 
@@ -39,7 +41,13 @@ public final class ParameterStore {
         self.init(root: root, sharing: other)
     }
 
-    private init(root: any Layer, sharing: ParameterStore?) {
+    /// Binds `root` to `values` and `gradients`, buffers the caller owns (memory shared with
+    /// other processes, say) with exactly this layout's element count. Their contents are kept.
+    public convenience init(root: any Layer, values: Tensor, gradients: Tensor) {
+        self.init(root: root, sharing: nil, buffers: (values, gradients))
+    }
+
+    private init(root: any Layer, sharing: ParameterStore?, buffers: (Tensor, Tensor)? = nil) {
         var entries: [Entry] = []
         var leaves: [(any Layer, Range<Int>)] = []
         var offset = 0
@@ -58,6 +66,11 @@ public final class ParameterStore {
             precondition(sharing.entries == entries, "ParameterStore(sharingWith:): the layouts differ")
             values = sharing.values
             gradients = sharing.gradients
+        } else if let (v, g) = buffers {
+            precondition(v.count == offset && g.count == offset,
+                         "ParameterStore: the model has \(offset) parameters, the buffers hold \(v.count) and \(g.count)")
+            values = v
+            gradients = g
         } else {
             values = Tensor(zeros: [offset])
             gradients = Tensor(zeros: [offset])

@@ -134,6 +134,9 @@ func runChecks(_ comm: any Communicator, failRank: Int?) throws {
     try checkBucketSync(comm, average: true)
     try ok("bucket-sync")
 
+    try checkSharedMemory(comm)
+    try ok("shared-memory")
+
     if r == 0 { print("commcheck: all checks passed on \(p) ranks") }
 }
 
@@ -173,4 +176,31 @@ func checkBucketSync(_ comm: any Communicator, average: Bool) throws {
     let expectedBytes = p > 1 ? 3 * n * 4 : 0
     try expectEqual(sync.metrics.bytesReduced, expectedBytes, "bytes reduced")
     try expectEqual(sync.metrics.steps, 3, "steps")
+}
+
+/// Node-shared memory: every rank of the node sees every segment (odd sizes, one rank
+/// contributing nothing), and `SharedMemorySync` partitions the buffer into line-aligned
+/// shards covering it exactly.
+func checkSharedMemory(_ comm: any Communicator) throws {
+    let node = try comm.splitByNode()
+    try expectEqual(node.size, comm.size, "splitByNode size (all ranks of this test share one node)")
+    let sizes = (0..<node.size).map { $0 == 1 ? 0 : 1000 + 37 * $0 }
+    let mem = try node.allocateShared(bytes: sizes[node.rank] * MemoryLayout<Float>.stride)
+    let mine = mem.floats(of: node.rank, count: sizes[node.rank])
+    for i in mine.indices { mine[i] = Float(node.rank * 10_000 + i) }
+    try mem.synchronize(); try node.barrier(); try mem.synchronize()
+    for q in 0..<node.size where sizes[q] > 0 {
+        let theirs = mem.floats(of: q, count: sizes[q])
+        try expectEqualFloats(UnsafeBufferPointer(theirs), { Float(q * 10_000 + $0) }, "rank \(q)'s shared segment seen by rank \(node.rank)")
+        try expectEqual(Int(bitPattern: theirs.baseAddress) % 64, 0, "segment \(q) 64-byte aligned")
+    }
+    try node.barrier()   // nobody frees while others read
+    let sync = try SharedMemorySync(dataParallel: comm, count: 100_003, stateBuffers: 2)
+    try expectEqual(sync.shards.first?.lowerBound, 0, "first shard start")
+    try expectEqual(sync.shards.last?.upperBound, 100_003, "last shard end")
+    for (a, b) in zip(sync.shards, sync.shards.dropFirst()) {
+        try expectEqual(a.upperBound, b.lowerBound, "shards are contiguous")
+        try expectEqual(a.upperBound % 16, 0, "shard boundary on a cache line")
+    }
+    try expectEqual(sync.crossNode == nil, true, "one node: no cross-node group")
 }

@@ -6,7 +6,7 @@ import _TestSupport
 @Suite(.serialized, .enabled(if: MPIRun.mpirun != nil, "mpirun is not on PATH: multi-rank tests skipped"))
 struct MultiRankTests {
     static let checks = ["allreduce-float", "allreduce-double-int64", "allreduce-async", "broadcast",
-                         "allgather", "send-recv", "split", "errors-return", "bucket-sync"]
+                         "allgather", "send-recv", "split", "errors-return", "bucket-sync", "shared-memory"]
 
     @Test(arguments: [2, 4])
     func allChecksPass(ranks: Int) throws {

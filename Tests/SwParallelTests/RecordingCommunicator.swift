@@ -47,6 +47,8 @@ final class RecordingCommunicator: Communicator {
     func isend(_ buffer: UnsafeBufferPointer<Float>, to destination: Int, tag: Int, into request: CommRequest) throws {}
     func irecv(_ buffer: UnsafeMutableBufferPointer<Float>, from source: Int, tag: Int, into request: CommRequest) throws {}
     func split(color: Int, key: Int) throws -> any Communicator { self }
+    func splitByNode() throws -> any Communicator { self }
+    func allocateShared(bytes: Int) throws -> SharedMemory { try LocalCommunicator().allocateShared(bytes: bytes) }
     func barrier() throws {}
     func abort(code: Int32) -> Never { fatalError("abort(\(code))") }
 }

@@ -6,19 +6,29 @@ import _TestSupport
 /// as np=1 with batch B. Each tensor's relative error is max|a - b| / max|a|.
 @Suite(.serialized, .enabled(if: TrainJobs.canRun, "mpirun or the swtrain executable is missing: data-parallel tests skipped"))
 struct DataParallelTests {
-    /// `overlap` "on" starts bucket all-reduces during backward (non-blocking, polled);
-    /// "auto" on one node reduces once after backward: both must give the same parameters.
-    @Test(arguments: [("sgd", #"{"type": "sgd", "lr": 0.1, "momentum": 0.9}"#, 1e-5, "auto"),
-                      ("sgd-overlap", #"{"type": "sgd", "lr": 0.1, "momentum": 0.9}"#, 1e-5, "on"),
-                      ("adam", #"{"type": "adam", "lr": 0.01}"#, 1e-4, "auto"),
-                      ("adam-overlap", #"{"type": "adam", "lr": 0.01}"#, 1e-4, "on")])
-    func sameParametersOnAnyWorldSize(name: String, optimizer: String, tolerance: Double, overlap: String) throws {
+    /// Every way of combining gradients must give the same parameters: `sync` "auto" (node-shared
+    /// memory, sharded optimizer), "allreduce" with one all-reduce after backward or with
+    /// buckets overlapped during backward (`overlap` "on"), and shared memory across two
+    /// simulated nodes (`ranks_per_node` 2 at np=4: summed per node, then all-reduced) with
+    /// clipping and L2, which take the two-pass path.
+    static let sgd = #"{"type": "sgd", "lr": 0.1, "momentum": 0.9}"#
+    static let adam = #"{"type": "adam", "lr": 0.01}"#
+    @Test(arguments: [
+        ("sgd", sgd, 1e-5, ["parallel.sync=\"auto\""]),
+        ("sgd-allreduce", sgd, 1e-5, ["parallel.sync=\"allreduce\"", "parallel.overlap=\"off\""]),
+        ("sgd-allreduce-overlap", sgd, 1e-5, ["parallel.sync=\"allreduce\"", "parallel.overlap=\"on\""]),
+        ("sgd-two-nodes-clip-l2", sgd, 1e-5, ["parallel.ranks_per_node=2", "training.grad_clip=0.5", "regularization.l2=0.001"]),
+        ("adam", adam, 1e-4, ["parallel.sync=\"auto\""]),
+        ("adam-allreduce-overlap", adam, 1e-4, ["parallel.sync=\"allreduce\"", "parallel.overlap=\"on\""]),
+        ("adam-two-nodes", adam, 1e-4, ["parallel.ranks_per_node=2"]),
+    ])
+    func sameParametersOnAnyWorldSize(name: String, optimizer: String, tolerance: Double, settings: [String]) throws {
         let folder = try TrainJobs.folder(config: TrainJobs.config(optimizer: optimizer, maxSteps: 30))
         defer { TrainJobs.remove(folder) }
         var reference: [String: [Float]] = [:]
         for ranks in [1, 2, 4] {
             let r = try TrainJobs.train(folder, run: "np\(ranks)", ranks: ranks,
-                                        ["--set", "parallel.overlap=\"\(overlap)\"", "--set", "parallel.bucket_mb=0.002"])
+                                        settings.flatMap { ["--set", $0] } + ["--set", "parallel.bucket_mb=0.002"])
             try #require(r.status == 0, "\(name) np=\(ranks): exit \(r.status)\n\(r.stderr)")
             let params = try TrainJobs.tensors("\(folder)/np\(ranks)")
             if ranks == 1 { reference = params; continue }

@@ -9,15 +9,20 @@ struct MetricsAndBenchTests {
     /// Parameters of `TrainJobs.config()`: 40*32+32 + 32*10+10.
     static let parameterCount = 40 * 32 + 32 + 32 * 10 + 10
 
-    @Test func metricsHaveCommBytesAndRankStepTimes() throws {
+    /// comm_bytes: with "allreduce" every rank hands the whole gradient to MPI; with shared
+    /// memory ("auto" on one node) rank 0 reads its peer's half (shards on 16-float lines).
+    @Test(arguments: ["allreduce", "auto"])
+    func metricsHaveCommBytesAndRankStepTimes(sync: String) throws {
         let folder = try TrainJobs.folder(config: TrainJobs.config(maxSteps: 10))
         defer { TrainJobs.remove(folder) }
-        let r = try TrainJobs.train(folder, run: "run", ranks: 2)
+        let r = try TrainJobs.train(folder, run: "run", ranks: 2, ["--set", "parallel.sync=\"\(sync)\""])
         try #require(r.status == 0, "exit \(r.status)\n\(r.stderr)")
         let lines = try TrainJobs.metrics("\(folder)/run").filter { $0.event == "train" }
         #expect(lines.map(\.step) == [5, 10])
         for l in lines {
-            #expect(l.line["comm_bytes"] as? Int == Self.parameterCount * 4, "\(l.line)")
+            let lines16 = (Self.parameterCount + 15) / 16
+            let expected = sync == "allreduce" ? Self.parameterCount * 4 : lines16 / 2 * 16 * 4
+            #expect(l.line["comm_bytes"] as? Int == expected, "\(l.line)")
             let ms = l.line["rank_step_ms"] as? [Double]
             #expect(ms?.count == 2 && ms!.allSatisfy { $0 > 0 }, "\(l.line)")
             #expect(l.line["straggler_ratio"] is Double, "\(l.line)")
@@ -29,7 +34,8 @@ struct MetricsAndBenchTests {
         let folder = try TrainJobs.folder(config: TrainJobs.config())
         defer { TrainJobs.remove(folder) }
         let r = try MPIRun.run(ranks: 2, program: "swtrain",
-                               ["bench", "step", folder + "/config.json", "--json", "--steps", "10", "--warmup", "2"])
+                               ["bench", "step", folder + "/config.json", "--json", "--steps", "10", "--warmup", "2",
+                                "--set", "parallel.sync=\"allreduce\""])
         try #require(r.status == 0, "exit \(r.status)\n\(r.stderr)")
         let rows = r.stdout.split(separator: "\n")
         try #require(rows.count == 1, "rank 0 alone prints one line:\n\(r.stdout)")

@@ -162,6 +162,12 @@ public struct ParallelConfig: Sendable {
     public var bucketMB: Double
     /// "auto", "on" or "off": start bucket all-reduces during backward (see Trainer).
     public var overlap: String
+    /// "auto", "shared_memory" or "allreduce": how data-parallel gradients are combined
+    /// (see `Trainer.usesSharedMemorySync`).
+    public var sync: String
+    /// Ranks per node for the shared-memory sync, when not detected (`nil`: ask MPI). Each
+    /// group of this many consecutive ranks must still share a node.
+    public var ranksPerNode: Int?
     var json: JSON
 
     public enum Partition: Sendable, Equatable {
@@ -170,7 +176,8 @@ public struct ParallelConfig: Sendable {
     }
 
     init(_ v: ConfigValue) throws(ConfigError) {
-        let o = try v.object(allowed: ["pipeline_stages", "micro_batches", "schedule", "partition", "bucket_mb", "overlap"])
+        let o = try v.object(allowed: ["pipeline_stages", "micro_batches", "schedule", "partition", "bucket_mb", "overlap",
+                                              "sync", "ranks_per_node"])
         pipelineStages = try o.int("pipeline_stages", default: 1, in: 1...Int.max)
         microBatches = try o.int("micro_batches", default: 4, in: 1...Int.max)
         schedule = try o.string("schedule", default: "1f1b", oneOf: ["gpipe", "1f1b"])
@@ -193,12 +200,15 @@ public struct ParallelConfig: Sendable {
         }
         bucketMB = try o.double("bucket_mb", default: 4, "a positive number", where: { $0 > 0 })
         overlap = try o.string("overlap", default: "auto", oneOf: ["auto", "on", "off"])
+        sync = try o.string("sync", default: "auto", oneOf: ["auto", "shared_memory", "allreduce"])
+        ranksPerNode = o["ranks_per_node"] == nil ? nil : try o.int("ranks_per_node", in: 1...Int.max)
         json = .object(JSONObject([
             ("pipeline_stages", .number(Double(pipelineStages), isInteger: true)),
             ("micro_batches", .number(Double(microBatches), isInteger: true)),
             ("schedule", .string(schedule)), ("partition", pj),
             ("bucket_mb", .number(bucketMB, isInteger: false)), ("overlap", .string(overlap)),
-        ]))
+            ("sync", .string(sync)),
+        ] + (ranksPerNode.map { [("ranks_per_node", JSON.number(Double($0), isInteger: true))] } ?? [])))
     }
 }
 

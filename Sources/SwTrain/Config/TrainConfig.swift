@@ -98,6 +98,11 @@ public struct TrainConfig: Sendable {
                               message: "expected a multiple of the data-parallel size \(dp), got \(training.batchSize)",
                               hint: "the global batch is split evenly over \(dp) ranks; use \(max(dp, training.batchSize / dp * dp)) or \((training.batchSize / dp + 1) * dp)")
         }
+        if let k = parallel.ranksPerNode, dp % min(k, dp) != 0 {
+            throw ConfigError(file: file, path: "parallel.ranks_per_node",
+                              message: "expected a divisor of the data-parallel size \(dp), got \(k)",
+                              hint: "leave it out to let MPI find which ranks share a node")
+        }
         if parallel.pipelineStages > 1 {
             let local = training.batchSize / dp
             if local % parallel.microBatches != 0 {

@@ -66,17 +66,20 @@ enum Builders {
         }
     }
 
-    static func optimizer(_ c: OptimizerConfig, count: Int) -> any Optimizer {
+    /// The optimizer the config names, over `count` elements; `allocate` makes its state
+    /// buffers (node-shared memory under `SharedMemorySync`).
+    static func optimizer(_ c: OptimizerConfig, count: Int,
+                          allocate: @escaping (Int) -> Tensor = { Tensor(zeros: [$0]) }) -> any Optimizer {
         switch c.type {
         case "sgd":
             return SGD(count: count, momentum: Float(c.momentum), dampening: Float(c.dampening),
-                       nesterov: c.nesterov, weightDecay: Float(c.weightDecay))
+                       nesterov: c.nesterov, weightDecay: Float(c.weightDecay), allocate: allocate)
         case "adamw":
             return AdamW(count: count, beta1: Float(c.beta1), beta2: Float(c.beta2), eps: Float(c.eps),
-                         weightDecay: Float(c.weightDecay))
+                         weightDecay: Float(c.weightDecay), allocate: allocate)
         default:
             return Adam(count: count, beta1: Float(c.beta1), beta2: Float(c.beta2), eps: Float(c.eps),
-                        weightDecay: Float(c.weightDecay))
+                        weightDecay: Float(c.weightDecay), allocate: allocate)
         }
     }
 

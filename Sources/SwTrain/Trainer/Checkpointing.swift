@@ -51,17 +51,21 @@ extension Trainer {
     public func restore(from checkpoint: Checkpoint) throws {
         let state = try checkpoint.state(as: TrainerState.self)
         let store = model.parameters
-        try model.loadParameters(from: checkpoint.filePath(Trainer.modelFile))
         guard state.optimizer == optimizer.name else {
             throw RuntimeError("\(checkpoint.filePath("trainer_state.json")): the checkpoint's optimizer is \(state.optimizer), the config's is \(optimizer.name)\n  hint: resume with the same optimizer.type")
         }
-        let optFile = try checkpoint.safetensors(Trainer.optimizerFile)
-        for (stateName, buffer) in optimizer.stateTensors {
-            for e in store.entries {
-                let view = Tensor(viewing: buffer.pointer + e.offset, shape: e.shape, owner: buffer)
-                try optFile.read("\(e.name).\(stateName)", into: view)
+        // With node-shared buffers one rank per node writes them; the others wait for it.
+        if shared?.isNodeLeader ?? true {
+            try model.loadParameters(from: checkpoint.filePath(Trainer.modelFile))
+            let optFile = try checkpoint.safetensors(Trainer.optimizerFile)
+            for (stateName, buffer) in optimizer.stateTensors {
+                for e in store.entries {
+                    let view = Tensor(viewing: buffer.pointer + e.offset, shape: e.shape, owner: buffer)
+                    try optFile.read("\(e.name).\(stateName)", into: view)
+                }
             }
         }
+        try shared?.publishParameters()
         optimizer.stepCount = state.optimizerSteps
         for (name, layer) in model.stochasticLayers {
             if let s = state.rng[name] { layer.rng = RNG(state: s) }

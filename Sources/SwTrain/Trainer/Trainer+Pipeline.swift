@@ -47,8 +47,8 @@ extension Trainer {
             let squared = try p.comm.allReduce(GradClip.squaredNorm(grads), op: .sum)
             if let c = GradClip.coefficient(norm: squared.squareRoot(), maxNorm: Float(clip)) { GradClip.scale(grads, by: c) }
         }
-        optimizer.step(parameters: params.values, gradients: params.gradients, lr: schedule.lr(at: step), range: p.slice)
-        grads.zero()
+        optimizer.step(parameters: params.values, summing: params.gradientSources, lr: schedule.lr(at: step),
+                       range: p.slice, zeroSources: true)
         t1 = monotonicSeconds()
         times.optimizer = t1 - t0
         step += 1

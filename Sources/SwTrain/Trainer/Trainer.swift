@@ -19,7 +19,7 @@ public final class Trainer {
     public let config: TrainConfig
     public let comm: any Communicator
     public let model: Model
-    public let optimizer: any Optimizer
+    public internal(set) var optimizer: any Optimizer
     public let schedule: LRSchedule
     public let train: any Dataset
     public let test: (any Dataset)?
@@ -40,6 +40,8 @@ public final class Trainer {
     var sync: DataParallelSync
     /// Where this rank sits: pipeline stage and data-parallel replica.
     let topology: Topology
+    /// The node-shared buffers and shard, when gradients are combined through shared memory.
+    var shared: SharedMemorySync?
     /// The pipeline stage this rank runs, when `parallel.pipeline_stages` > 1.
     var pipeline: PipelineStage?
     /// Whether gradient buckets start all-reducing during backward (`parallel.overlap`).
@@ -48,6 +50,7 @@ public final class Trainer {
     /// its progress runs on the same cores as backward, so one blocking all-reduce after
     /// backward is faster (dense1024 at np=2: 11.0 vs 12.7 ms per step).
     lazy var overlapGradientSync: Bool = {
+        if shared != nil { return false }
         switch config.parallel.overlap {
         case "on": return true
         case "off": return false
@@ -78,6 +81,7 @@ public final class Trainer {
         try Startup.checkConsistency(comm, config: config, model: model)
         try comm.broadcast(model.parameters.values.buffer, root: 0)
         if config.parallel.pipelineStages > 1 { try setUpPipeline() }
+        if usesSharedMemorySync { try setUpSharedMemory() }
     }
 
     /// Splits the world into data-parallel and pipeline groups, plans the stages (printing the
@@ -192,6 +196,12 @@ public final class Trainer {
             }
             times.backward += monotonicSeconds() - t0
         }
+        let lr = schedule.lr(at: step)
+        if let shared {
+            try finishSharedStep(shared, lr: lr, times: &times)
+            return try endStep(lossSum: lossSum, samples: samples, localSamples: localSamples, times: times,
+                               commBytes: shared.bytesPerStep)
+        }
         var t0 = monotonicSeconds()
         try sync.finish()
         var t1 = monotonicSeconds()
@@ -201,18 +211,24 @@ public final class Trainer {
         if let clip = config.training.gradClip {
             _ = clipGradNorm(gradients: params.gradients, maxNorm: Float(clip))
         }
-        let lr = schedule.lr(at: step)
-        optimizer.step(parameters: params.values, gradients: params.gradients, lr: lr)
-        params.zeroGradients()
+        optimizer.step(parameters: params.values, summing: params.gradientSources, lr: lr, range: 0..<params.count,
+                       zeroSources: true)
         t1 = monotonicSeconds()
         times.optimizer = t1 - t0
+        return try endStep(lossSum: lossSum, samples: samples, localSamples: localSamples, times: times,
+                           commBytes: sync.metrics.bytesReduced - bytesBefore)
+    }
+
+    /// Counts the step and checks the loss.
+    private func endStep(lossSum: Double, samples: Int, localSamples: Int, times: StepTimes,
+                         commBytes: Int) throws -> StepResult {
         step += 1
         samplesSeen += samples
         let localMean = lossSum / Double(max(localSamples * termsPerSample, 1))
         if config.training.stopOnNaN && !localMean.isFinite {
             throw RuntimeError("the loss is \(localMean)\n  hint: lower optimizer.lr, set training.grad_clip, or set training.stop_on_nan false")
         }
-        return StepResult(loss: lossSum, samples: samples, times: times, commBytes: sync.metrics.bytesReduced - bytesBefore)
+        return StepResult(loss: lossSum, samples: samples, times: times, commBytes: commBytes)
     }
 
     /// Loss and accuracy on `data` (all ranks take part; each evaluates a strided share).

@@ -33,3 +33,16 @@ func withGradientSources<R>(_ sources: [Tensor], offset: Int, zero: Bool,
         return body(GradientSources(pointers: UnsafePointer(buffer.baseAddress!), count: sources.count, zero: zero))
     }
 }
+
+/// Checks that there is at least one source and that each has `count` elements (a
+/// programmer error otherwise; `caller` names the call in the message).
+@inline(__always)
+func checkSources(_ sources: [Tensor], count: Int, caller: @autoclosure () -> String) {
+    precondition(!sources.isEmpty, "\(caller()): no gradient sources")
+    var k = 0                                           // a plain loop: no iterator boxes at -Onone
+    while k < sources.count {
+        let n = sources[k].count
+        precondition(n == count, "\(caller()): expected \(count) elements, source \(k) has \(n)")
+        k += 1
+    }
+}

@@ -66,13 +66,7 @@ extension Optimizer {
     /// Checks the buffers passed to the summing `step` (a programmer error if they do not match).
     @inline(__always)
     func checkBuffers(_ parameters: Tensor, _ sources: [Tensor], _ range: Range<Int>) {
-        precondition(!sources.isEmpty, "\(name).step: no gradient sources")
-        var k = 0
-        while k < sources.count {
-            let n = sources[k].count
-            precondition(n == count, "\(name).step: optimizer built for \(count) elements, got source \(k) with \(n)")
-            k += 1
-        }
+        checkSources(sources, count: count, caller: "\(name).step")
         precondition(parameters.count == count, "\(name).step: optimizer built for \(count) elements, got parameters \(parameters.count)")
         precondition(range.lowerBound >= 0 && range.upperBound <= count, "\(name).step: range \(range) outside 0..<\(count)")
     }

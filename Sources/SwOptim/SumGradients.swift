@@ -13,13 +13,7 @@ import SwTensor
 /// from the destination-is-a-source case no two buffers may overlap.
 public func sumGradients(_ sources: [Tensor], into destination: Tensor, range: Range<Int>, zeroOthers: Bool) {
     let n = destination.count
-    precondition(!sources.isEmpty, "sumGradients: no sources")
-    var k = 0
-    while k < sources.count {
-        let m = sources[k].count
-        precondition(m == n, "sumGradients: destination has \(n) elements, source \(k) has \(m)")
-        k += 1
-    }
+    checkSources(sources, count: n, caller: "sumGradients")
     precondition(range.lowerBound >= 0 && range.upperBound <= n, "sumGradients: range \(range) outside 0..<\(n)")
     let lo = range.lowerBound
     withGradientSources(sources, offset: lo, zero: zeroOthers) { g in

@@ -45,16 +45,24 @@ public final class SharedMemorySync {
     /// True on local rank 0, which writes whatever the node holds once (restored checkpoints).
     public var isNodeLeader: Bool { node.rank == 0 }
 
+    /// This rank's shard of `gradients` and of `parameters` (views kept for the clipping and
+    /// regularization path, so a step allocates nothing).
+    public let shardGradients: Tensor, shardParameters: Tensor
+
     private let replica: SharedMemory
     private let grads: SharedMemory
+    /// `count` rounded up to whole 64-byte lines: the stride between buffers in `replica`.
+    private let padded: Int
     private let stateCapacity: Int
     private var stateUsed = 0
 
-    /// Groups the data-parallel ranks by node (or, with `ranksPerNode`, into consecutive groups
-    /// of that many ranks, which must still share a node: for tests and odd launchers) and
-    /// allocates the shared buffers for `count` parameters and up to `stateBuffers` optimizer
-    /// state buffers of the same size. Collective over `dataParallel`. Everything starts at 0.
-    public init(dataParallel: any Communicator, count: Int, stateBuffers: Int, ranksPerNode: Int? = nil) throws {
+    /// The node groups of `dataParallel`: the ranks sharing this rank's node (or, with
+    /// `ranksPerNode`, consecutive groups of that many ranks, which must still share a node:
+    /// for tests and odd launchers) and, across nodes, the ranks with this rank's local rank
+    /// (`nil` on one node). Collective over `dataParallel`; throws when nodes run different
+    /// numbers of ranks.
+    public static func groups(dataParallel: any Communicator, ranksPerNode: Int? = nil) throws
+        -> (node: any Communicator, crossNode: (any Communicator)?) {
         let node: any Communicator
         if let k = ranksPerNode {
             precondition(k >= 1 && dataParallel.size % k == 0, "ranksPerNode \(k) must divide \(dataParallel.size)")
@@ -68,18 +76,30 @@ public final class SharedMemorySync {
             throw CommError(rank: dataParallel.worldRank, operation: "shared-memory gradient sync",
                             message: "nodes run different numbers of ranks (\(-sizes[1]) to \(sizes[0])); launch the same number per node or set parallel.sync to \"allreduce\"")
         }
-        self.node = node
-        crossNode = node.size < dataParallel.size
+        let cross = node.size < dataParallel.size
             ? try dataParallel.split(color: node.rank, key: dataParallel.rank) : nil
+        return (node, cross)
+    }
+
+    /// Allocates the shared buffers for `count` parameters and up to `stateBuffers` optimizer
+    /// state buffers of the same size over `groups` (from `groups(dataParallel:ranksPerNode:)`).
+    /// Collective over the node. Everything starts at 0.
+    public init(groups: (node: any Communicator, crossNode: (any Communicator)?), count: Int,
+                stateBuffers: Int) throws {
+        let node = groups.node
+        self.node = node
+        crossNode = groups.crossNode
         self.count = count
         let padded = (count + 15) / 16 * 16
+        self.padded = padded
         stateCapacity = stateBuffers * padded
         let floatBytes = MemoryLayout<Float>.stride
-        replica = try node.allocateShared(bytes: node.rank == 0 ? (padded + stateCapacity) * floatBytes : 0)
-        grads = try node.allocateShared(bytes: padded * floatBytes)
-        if node.rank == 0 { replica.floats(of: 0, count: padded + stateCapacity).initialize(repeating: 0) }
-        grads.floats(of: node.rank, count: padded).initialize(repeating: 0)
-        let (rep, gr) = (replica, grads)
+        let rep = try node.allocateShared(bytes: node.rank == 0 ? (padded + stateCapacity) * floatBytes : 0)
+        let gr = try node.allocateShared(bytes: padded * floatBytes)
+        if node.rank == 0 { rep.floats(of: 0, count: padded + stateCapacity).initialize(repeating: 0) }
+        gr.floats(of: node.rank, count: padded).initialize(repeating: 0)
+        replica = rep
+        grads = gr
         parameters = Tensor(viewing: rep.floats(of: 0, count: count).baseAddress!, shape: [count], owner: rep)
         sources = (0..<node.size).map { r in
             Tensor(viewing: gr.floats(of: r, count: count).baseAddress!, shape: [count], owner: gr)
@@ -87,14 +107,23 @@ public final class SharedMemorySync {
         gradients = sources[node.rank]
         summed = [gradients]
         shards = SharedMemorySync.split(count, into: node.size)
+        let r = shards[node.rank]
+        shardGradients = Tensor(viewing: gradients.pointer + r.lowerBound, shape: [r.count], owner: gradients)
+        shardParameters = Tensor(viewing: parameters.pointer + r.lowerBound, shape: [r.count], owner: parameters)
         try publish()
+    }
+
+    /// `groups(dataParallel:ranksPerNode:)`, then the buffers. Collective over `dataParallel`.
+    public convenience init(dataParallel: any Communicator, count: Int, stateBuffers: Int,
+                            ranksPerNode: Int? = nil) throws {
+        try self.init(groups: try SharedMemorySync.groups(dataParallel: dataParallel, ranksPerNode: ranksPerNode),
+                      count: count, stateBuffers: stateBuffers)
     }
 
     /// A zeroed, node-shared buffer of `count` floats for optimizer state (the `allocate` hook
     /// of the optimizers). At most `stateBuffers` of them.
     public func allocateState(_ n: Int) -> Tensor {
         precondition(n == count, "SharedMemorySync: state buffers have \(count) elements, asked for \(n)")
-        let padded = (count + 15) / 16 * 16
         precondition(stateUsed + padded <= stateCapacity, "SharedMemorySync: more optimizer state buffers than reserved")
         let offset = padded + stateUsed
         stateUsed += padded
@@ -108,8 +137,7 @@ public final class SharedMemorySync {
     /// nodes. Does nothing on one node. Call after summing the node's sources into `gradients`.
     public func reduceAcrossNodes() throws {
         guard let crossNode else { return }
-        let r = shard
-        try crossNode.allReduce(UnsafeMutableBufferPointer(start: gradients.pointer + r.lowerBound, count: r.count), op: .sum)
+        try crossNode.allReduce(shardGradients.buffer, op: .sum)
     }
 
     /// Waits until every rank of the node has written its shard of the parameters (and zeroed

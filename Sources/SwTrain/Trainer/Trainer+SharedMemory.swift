@@ -25,10 +25,11 @@ extension Trainer {
     func setUpSharedMemory() throws {
         let params = model.parameters
         let stateBuffers = optimizer.stateTensors.count
-        let s = try SharedMemorySync(dataParallel: comm, count: params.count, stateBuffers: stateBuffers,
-                                     ranksPerNode: config.parallel.ranksPerNode.map { min($0, comm.size) })
-        if s.node.size == 1 && config.parallel.sync == "auto" { return }
-        if s.isNodeLeader { s.parameters.buffer.update(from: params.values.buffer) }
+        let groups = try SharedMemorySync.groups(dataParallel: comm,
+                                                 ranksPerNode: config.parallel.ranksPerNode.map { min($0, comm.size) })
+        if groups.node.size == 1 && config.parallel.sync == "auto" { return }
+        let s = try SharedMemorySync(groups: groups, count: params.count, stateBuffers: stateBuffers)
+        if s.isNodeLeader { _ = s.parameters.buffer.update(from: params.values.buffer) }
         try s.publishParameters()
         model.useBuffers(values: s.parameters, gradients: s.gradients)
         optimizer = Builders.optimizer(config.optimizer, count: params.count, allocate: s.allocateState)
@@ -53,12 +54,9 @@ extension Trainer {
             try s.reduceAcrossNodes()
             let t2 = monotonicSeconds()
             times.commWait += t2 - t1
-            t0 -= t2 - t1
-            let g = Tensor(viewing: s.gradients.pointer + r.lowerBound, shape: [r.count], owner: s.gradients)
-            if !regularization.isZero {
-                let p = Tensor(viewing: s.parameters.pointer + r.lowerBound, shape: [r.count], owner: s.parameters)
-                _ = regularization.apply(parameters: p, gradients: g)
-            }
+            t0 += t2 - t1   // the optimizer's time leaves the cross-node wait out
+            let g = s.shardGradients
+            if !regularization.isZero { _ = regularization.apply(parameters: s.shardParameters, gradients: g) }
             if let clip {
                 // The node's shards partition the buffer (other nodes hold the same sums).
                 let squared = try s.node.allReduce(GradClip.squaredNorm(g), op: .sum)

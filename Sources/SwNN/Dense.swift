@@ -14,6 +14,12 @@ public final class Dense: Layer {
     public let inputShape: [Int]
     public let outputShape: [Int]
     public var needsInputGradient = true
+    /// When set, `backward` leaves the weight and bias gradients to someone else: instead of
+    /// accumulating them it calls this with its input `(rows, in)` and the output gradient
+    /// `(rows, out)`, which the closure must copy before it returns (both are reused), and
+    /// computes only the input gradient. Data parallelism uses it to compute each weight
+    /// gradient once per node (`NodeWeightGradients`).
+    public var weightGradientSink: ((_ input: Tensor, _ outputGradient: Tensor) -> Void)?
 
     private var weight: Tensor!, bias: Tensor!
     private var dWeight: Tensor!, dBias: Tensor!
@@ -63,6 +69,22 @@ public final class Dense: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         let x = input!
         let rows = dy.count / outFeatures
+        if let sink = weightGradientSink {
+            sink(x, dy)
+        } else {
+            accumulateParameterGradients(x, dy, rows: rows)
+        }
+        guard needsInputGradient else { return dy }
+        // dx (rows, in) = dy (rows, out) W (out, in)
+        let g = Tensor.reuse(dx, shape: x.shape)
+        dx = g
+        BLAS.gemm(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures,
+                  a: dy.pointer, b: weight.pointer, beta: 0, c: g.pointer)
+        return g
+    }
+
+    /// dW += dyᵀ x and db += the column sums of dy.
+    private func accumulateParameterGradients(_ x: Tensor, _ dy: Tensor, rows: Int) {
         // dW (out, in) += dy^T (out, rows) x (rows, in)
         BLAS.gemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows,
                   a: dy.pointer, b: x.pointer, beta: 1, c: dWeight.pointer)
@@ -73,12 +95,5 @@ public final class Dense: Layer {
                 for j in 0..<outFeatures { db[j] += row[j] }
             }
         }
-        guard needsInputGradient else { return dy }
-        // dx (rows, in) = dy (rows, out) W (out, in)
-        let g = Tensor.reuse(dx, shape: x.shape)
-        dx = g
-        BLAS.gemm(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures,
-                  a: dy.pointer, b: weight.pointer, beta: 0, c: g.pointer)
-        return g
     }
 }

@@ -61,18 +61,8 @@ public final class Adam: Optimizer {
         expAvgSq = allocateState(count, allocate, "Adam exp_avg_sq")
     }
 
-    public func step(parameters: Tensor, gradients: Tensor, lr: Float, range: Range<Int>) {
-        withGradient(parameters, gradients, range) { update(parameters, $0, lr: lr, range: range) }
-    }
-
-    public func step(parameters: Tensor, summing sources: [Tensor], lr: Float, range: Range<Int>,
-                     zeroSources: Bool) {
-        withGradients(parameters, sources, range, zero: zeroSources) { update(parameters, $0, lr: lr, range: range) }
-    }
-
-    /// The one Adam update: counts the step and runs the shared kernel with L2 decay.
-    private func update(_ parameters: Tensor, _ g: GradientSources, lr: Float, range: Range<Int>) {
-        stepCount += 1
+    /// The shared Adam kernel with L2 (coupled) decay (see `Optimizer.apply`).
+    public func apply(_ g: GradientSources, to parameters: Tensor, lr: Float, range: Range<Int>) {
         adamUpdate(parameters: parameters, gradients: g, expAvg: expAvg, expAvgSq: expAvgSq,
                    range: range, step: stepCount, lr: lr, beta1: beta1, beta2: beta2, eps: eps,
                    l2: weightDecay, decay: 1)

@@ -53,18 +53,8 @@ public final class AdamW: Optimizer {
         expAvgSq = allocateState(count, allocate, "AdamW exp_avg_sq")
     }
 
-    public func step(parameters: Tensor, gradients: Tensor, lr: Float, range: Range<Int>) {
-        withGradient(parameters, gradients, range) { update(parameters, $0, lr: lr, range: range) }
-    }
-
-    public func step(parameters: Tensor, summing sources: [Tensor], lr: Float, range: Range<Int>,
-                     zeroSources: Bool) {
-        withGradients(parameters, sources, range, zero: zeroSources) { update(parameters, $0, lr: lr, range: range) }
-    }
-
-    /// The one AdamW update: counts the step and runs the shared kernel with decoupled decay.
-    private func update(_ parameters: Tensor, _ g: GradientSources, lr: Float, range: Range<Int>) {
-        stepCount += 1
+    /// The shared Adam kernel with decoupled decay (see `Optimizer.apply`).
+    public func apply(_ g: GradientSources, to parameters: Tensor, lr: Float, range: Range<Int>) {
         let decay = Float(1 - Double(lr) * Double(weightDecay))
         adamUpdate(parameters: parameters, gradients: g, expAvg: expAvg, expAvgSq: expAvgSq,
                    range: range, step: stepCount, lr: lr, beta1: beta1, beta2: beta2, eps: eps,

@@ -2,8 +2,9 @@ import SwTensor
 
 /// The gradient of one update as the C kernels take it: `count` pointers, each already
 /// offset to the first element of the range, summed left to right; with `zero` each source
-/// element is set to 0 right after it is read. Valid only inside the closure that made it.
-struct GradientSources {
+/// element is set to 0 right after it is read. Valid only inside the closure that made it;
+/// made by the `Optimizer` entry points and handed to `apply`.
+public struct GradientSources {
     let pointers: UnsafePointer<UnsafeMutablePointer<Float>?>
     let count: Int
     let zero: Bool

@@ -26,11 +26,23 @@ public protocol Optimizer: AnyObject {
     var stepCount: Int { get set }
     /// The state buffers (each with `count` elements), by PyTorch state name.
     var stateTensors: [(name: String, tensor: Tensor)] { get }
+    /// The update itself, behind every entry point below: runs this optimizer's kernel over
+    /// `range` with gradient `g` at the current `stepCount`, which it does not change. Call the
+    /// entry points (`step`, `update(parameters:gradient:lr:range:zeroGradient:)`) instead.
+    func apply(_ g: GradientSources, to parameters: Tensor, lr: Float, range: Range<Int>)
+}
+
+extension Optimizer {
     /// Applies one update to the elements `range` of `parameters` with learning rate `lr`
     /// (both tensors have `count` elements; the rest is left alone). A pipeline stage updates
     /// only the slice of the flat buffer its layers own; the step count is per call.
     /// This is `step(parameters:summing:lr:range:zeroSources:)` with one source and no zeroing.
-    func step(parameters: Tensor, gradients: Tensor, lr: Float, range: Range<Int>)
+    public func step(parameters: Tensor, gradients: Tensor, lr: Float, range: Range<Int>) {
+        checkBuffers(parameters, gradients, range)
+        stepCount += 1
+        withGradientSources(gradients, offset: range.lowerBound) { apply($0, to: parameters, lr: lr, range: range) }
+    }
+
     /// One update of `range` in which the gradient of element i is
     /// `sources[0][i] + sources[1][i] + ...` (Float32, summed left to right in this order);
     /// afterwards, when `zeroSources`, every source is set to 0 over `range`.
@@ -40,10 +52,31 @@ public protocol Optimizer: AnyObject {
     /// read or written, so the sources may live in memory other processes use outside
     /// `range` (a node-shared gradient buffer per rank). `sources` must not be empty, and no
     /// source may overlap another, the parameters or the state.
-    func step(parameters: Tensor, summing sources: [Tensor], lr: Float, range: Range<Int>, zeroSources: Bool)
-}
+    public func step(parameters: Tensor, summing sources: [Tensor], lr: Float, range: Range<Int>, zeroSources: Bool) {
+        checkBuffers(parameters, sources, range)
+        stepCount += 1
+        withGradientSources(sources, offset: range.lowerBound, zero: zeroSources) {
+            apply($0, to: parameters, lr: lr, range: range)
+        }
+    }
 
-extension Optimizer {
+    /// One piece of a step that is applied in pieces: updates `range` with the gradient of
+    /// element `range.lowerBound + i` at `gradient[i]` (set to 0 after it is read when
+    /// `zeroGradient`), at the current `stepCount`. The caller counts the step once
+    /// (`stepCount += 1`) before its pieces, so Adam's bias correction is the same in every
+    /// piece; the pieces of one step must not overlap. For a weight gradient that is computed
+    /// a block at a time and never stored whole (`gradient` then points into a scratch block).
+    public func update(parameters: Tensor, gradient: UnsafeMutablePointer<Float>, lr: Float, range: Range<Int>,
+                       zeroGradient: Bool) {
+        precondition(parameters.count == count, "\(name).update: optimizer built for \(count) elements, got parameters \(parameters.count)")
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "\(name).update: range \(range) outside 0..<\(count)")
+        precondition(stepCount > 0, "\(name).update: count the step (stepCount += 1) before its pieces")
+        let start: UnsafeMutablePointer<Float>? = gradient
+        withUnsafePointer(to: start) {
+            apply(GradientSources(pointers: $0, count: 1, zero: zeroGradient), to: parameters, lr: lr, range: range)
+        }
+    }
+
     /// Applies one update to every element of `parameters` with learning rate `lr`.
     public func step(parameters: Tensor, gradients: Tensor, lr: Float) {
         step(parameters: parameters, gradients: gradients, lr: lr, range: 0..<count)
@@ -69,21 +102,5 @@ extension Optimizer {
         checkSources(sources, count: count, caller: "\(name).step")
         precondition(parameters.count == count, "\(name).step: optimizer built for \(count) elements, got parameters \(parameters.count)")
         precondition(range.lowerBound >= 0 && range.upperBound <= count, "\(name).step: range \(range) outside 0..<\(count)")
-    }
-
-    /// Checks the buffers, then calls `update` with one gradient source, not zeroed.
-    @inline(__always)
-    func withGradient(_ parameters: Tensor, _ gradients: Tensor, _ range: Range<Int>,
-                      _ update: (GradientSources) -> Void) {
-        checkBuffers(parameters, gradients, range)
-        withGradientSources(gradients, offset: range.lowerBound, update)
-    }
-
-    /// Checks the buffers, then calls `update` with `sources`, zeroed when `zero`.
-    @inline(__always)
-    func withGradients(_ parameters: Tensor, _ sources: [Tensor], _ range: Range<Int>, zero: Bool,
-                       _ update: (GradientSources) -> Void) {
-        checkBuffers(parameters, sources, range)
-        withGradientSources(sources, offset: range.lowerBound, zero: zero, update)
     }
 }

@@ -62,18 +62,8 @@ public final class SGD: Optimizer {
         momentumBuffer = momentum != 0 ? allocateState(count, allocate, "SGD momentum_buffer") : nil
     }
 
-    public func step(parameters: Tensor, gradients: Tensor, lr: Float, range: Range<Int>) {
-        withGradient(parameters, gradients, range) { update(parameters, $0, lr: lr, range: range) }
-    }
-
-    public func step(parameters: Tensor, summing sources: [Tensor], lr: Float, range: Range<Int>,
-                     zeroSources: Bool) {
-        withGradients(parameters, sources, range, zero: zeroSources) { update(parameters, $0, lr: lr, range: range) }
-    }
-
-    /// The one SGD update: counts the step and runs the kernel over `range`.
-    private func update(_ parameters: Tensor, _ g: GradientSources, lr: Float, range: Range<Int>) {
-        stepCount += 1
+    /// The SGD kernel over `range` at the current step (see `Optimizer.apply`).
+    public func apply(_ g: GradientSources, to parameters: Tensor, lr: Float, range: Range<Int>) {
         let lo = range.lowerBound
         let hp = swt_sgd_params(lr: lr, weight_decay: weightDecay, momentum: momentum, keep: 1 - dampening,
                                 first_step: stepCount == 1 ? 1 : 0, nesterov: nesterov ? 1 : 0)

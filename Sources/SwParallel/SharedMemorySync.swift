@@ -51,6 +51,8 @@ public final class SharedMemorySync {
 
     private let replica: SharedMemory
     private let grads: SharedMemory
+    /// Further node buffers (`allocateNodeBuffer`), ordered with the others at each barrier.
+    private var extra: [SharedMemory] = []
     /// `count` rounded up to whole 64-byte lines: the stride between buffers in `replica`.
     private let padded: Int
     private let stateCapacity: Int
@@ -130,6 +132,17 @@ public final class SharedMemorySync {
         return Tensor(viewing: replica.floats(of: 0, offset: offset, count: n).baseAddress!, shape: [n], owner: replica)
     }
 
+    /// A zeroed buffer of `count` floats in node-shared memory, one copy per node (local rank 0
+    /// allocates it), 64-byte aligned, ordered by the same barriers as the gradients: what a
+    /// rank stores before `waitForGradients` its peers see after it. Collective over the node.
+    public func allocateNodeBuffer(floats count: Int) throws -> UnsafeMutablePointer<Float> {
+        let m = try node.allocateShared(bytes: isNodeLeader ? count * MemoryLayout<Float>.stride : 0)
+        if isNodeLeader { m.floats(of: 0, count: count).initialize(repeating: 0) }
+        extra.append(m)
+        try publish()
+        return m.floats(of: 0, count: count).baseAddress!
+    }
+
     /// Waits until every rank of the node has finished writing its gradients.
     public func waitForGradients() throws { try publish() }
 
@@ -154,9 +167,11 @@ public final class SharedMemorySync {
     private func publish() throws {
         try replica.synchronize()
         try grads.synchronize()
+        for m in extra { try m.synchronize() }
         try node.barrier()
         try replica.synchronize()
         try grads.synchronize()
+        for m in extra { try m.synchronize() }
     }
 
     /// `count` elements in `parts` contiguous ranges, as equal as 16-element (64-byte) lines allow.

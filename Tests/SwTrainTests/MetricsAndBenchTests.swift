@@ -10,18 +10,23 @@ struct MetricsAndBenchTests {
     static let parameterCount = 40 * 32 + 32 + 32 * 10 + 10
 
     /// comm_bytes: with "allreduce" every rank hands the whole gradient to MPI; with shared
-    /// memory ("auto" on one node) rank 0 reads its peer's half (shards on 16-float lines).
-    @Test(arguments: ["allreduce", "auto"])
-    func metricsHaveCommBytesAndRankStepTimes(sync: String) throws {
+    /// memory ("auto" on one node) and the weight gradients computed per node, rank 0 reads its
+    /// peer's 20 staged rows of each dense layer's input and output gradient; with
+    /// `weight_gradients` "off" it reads its peer's half of the gradients (shards on 16-float lines).
+    @Test(arguments: [("allreduce", "auto"), ("auto", "auto"), ("auto", "off")])
+    func metricsHaveCommBytesAndRankStepTimes(sync: String, weightGradients: String) throws {
         let folder = try TrainJobs.folder(config: TrainJobs.config(maxSteps: 10))
         defer { TrainJobs.remove(folder) }
-        let r = try TrainJobs.train(folder, run: "run", ranks: 2, ["--set", "parallel.sync=\"\(sync)\""])
+        let r = try TrainJobs.train(folder, run: "run", ranks: 2, ["--set", "parallel.sync=\"\(sync)\"",
+                                                                 "--set", "parallel.weight_gradients=\"\(weightGradients)\""])
         try #require(r.status == 0, "exit \(r.status)\n\(r.stderr)")
         let lines = try TrainJobs.metrics("\(folder)/run").filter { $0.event == "train" }
         #expect(lines.map(\.step) == [5, 10])
         for l in lines {
             let lines16 = (Self.parameterCount + 15) / 16
-            let expected = sync == "allreduce" ? Self.parameterCount * 4 : lines16 / 2 * 16 * 4
+            let expected = sync == "allreduce" ? Self.parameterCount * 4
+                : weightGradients == "auto" ? ((40 + 32) + (32 + 10)) * 20 * 4
+                : lines16 / 2 * 16 * 4
             #expect(l.line["comm_bytes"] as? Int == expected, "\(l.line)")
             let ms = l.line["rank_step_ms"] as? [Double]
             #expect(ms?.count == 2 && ms!.allSatisfy { $0 > 0 }, "\(l.line)")

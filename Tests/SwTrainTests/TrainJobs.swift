@@ -8,7 +8,7 @@ enum TrainJobs {
     /// A 2-layer MLP on 500 MNIST-1D samples (400 train: 10 steps of 40 per epoch).
     /// `dropout` adds a dropout layer (its random stream must survive a resume).
     static func config(optimizer: String = #"{"type": "sgd", "lr": 0.1, "momentum": 0.9}"#,
-                       dropout: Bool = false, maxSteps: Int = 30, checkpointEvery: Int = 10,
+                       dropout: Bool = false, layerNorm: Bool = false, maxSteps: Int = 30, checkpointEvery: Int = 10,
                        schedule: String = #"{"type": "cosine", "warmup_steps": 5}"#) -> String {
         """
         {
@@ -18,6 +18,7 @@ enum TrainJobs {
           "model": {"input": [40],
                     "layers": [{"type": "dense", "units": 32}, {"type": "relu"},
                                \(dropout ? #"{"type": "dropout", "p": 0.2},"# : "")
+                               \(layerNorm ? #"{"type": "layernorm"},"# : "")
                                {"type": "dense", "units": 10}],
                     "loss": "cross_entropy"},
           "optimizer": \(optimizer),

@@ -168,6 +168,9 @@ public struct ParallelConfig: Sendable {
     /// Ranks per node for the shared-memory sync, when not detected (`nil`: ask MPI). Each
     /// group of this many consecutive ranks must still share a node.
     public var ranksPerNode: Int?
+    /// "auto" or "off": with shared-memory sync, compute the dense layers' weight gradients once
+    /// per node, split by rows (see `Trainer.usesNodeWeightGradients`).
+    public var weightGradients: String
     var json: JSON
 
     public enum Partition: Sendable, Equatable {
@@ -177,7 +180,7 @@ public struct ParallelConfig: Sendable {
 
     init(_ v: ConfigValue) throws(ConfigError) {
         let o = try v.object(allowed: ["pipeline_stages", "micro_batches", "schedule", "partition", "bucket_mb", "overlap",
-                                              "sync", "ranks_per_node"])
+                                              "sync", "ranks_per_node", "weight_gradients"])
         pipelineStages = try o.int("pipeline_stages", default: 1, in: 1...Int.max)
         microBatches = try o.int("micro_batches", default: 4, in: 1...Int.max)
         schedule = try o.string("schedule", default: "1f1b", oneOf: ["gpipe", "1f1b"])
@@ -202,13 +205,15 @@ public struct ParallelConfig: Sendable {
         overlap = try o.string("overlap", default: "auto", oneOf: ["auto", "on", "off"])
         sync = try o.string("sync", default: "auto", oneOf: ["auto", "shared_memory", "allreduce"])
         ranksPerNode = o["ranks_per_node"] == nil ? nil : try o.int("ranks_per_node", in: 1...Int.max)
+        weightGradients = try o.string("weight_gradients", default: "auto", oneOf: ["auto", "off"])
         json = .object(JSONObject([
             ("pipeline_stages", .number(Double(pipelineStages), isInteger: true)),
             ("micro_batches", .number(Double(microBatches), isInteger: true)),
             ("schedule", .string(schedule)), ("partition", pj),
             ("bucket_mb", .number(bucketMB, isInteger: false)), ("overlap", .string(overlap)),
             ("sync", .string(sync)),
-        ] + (ranksPerNode.map { [("ranks_per_node", JSON.number(Double($0), isInteger: true))] } ?? [])))
+        ] + (ranksPerNode.map { [("ranks_per_node", JSON.number(Double($0), isInteger: true))] } ?? [])
+          + (weightGradients == "auto" ? [] : [("weight_gradients", JSON.string(weightGradients))])))
     }
 }
 

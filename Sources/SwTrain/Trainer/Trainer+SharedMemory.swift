@@ -1,5 +1,6 @@
 import Foundation
 import SwComm
+import SwNN
 import SwOptim
 import SwParallel
 import SwTensor
@@ -34,11 +35,91 @@ extension Trainer {
         model.useBuffers(values: s.parameters, gradients: s.gradients)
         optimizer = Builders.optimizer(config.optimizer, count: params.count, allocate: s.allocateState)
         shared = s
+        if usesNodeWeightGradients(s) { try setUpNodeWeightGradients(s) }
+    }
+
+    /// Whether the dense layers' weight gradients are computed once per node, by rows
+    /// (`parallel.weight_gradients` "auto"): when the summed gradient goes straight to the
+    /// optimizer, that is one micro-batch per step, no clipping, no L1/L2 and one node (across
+    /// nodes the gradients must be all-reduced before the update). Only with shared memory, so
+    /// with two or more ranks on the node: alone, the blocked GEMMs and the staging copy cost
+    /// more than the gradient traffic they save (dense1024: 14.2 against 13.9 ms, measured).
+    func usesNodeWeightGradients(_ s: SharedMemorySync) -> Bool {
+        config.parallel.weightGradients == "auto" && s.crossNode == nil && regularization.isZero
+            && config.training.gradClip == nil && config.training.accumulationSteps == 1
+            && model.network.allLayers().contains { $0.layer is Dense }
+    }
+
+    /// Stages every dense layer for `NodeWeightGradients` and finds the rest of this rank's
+    /// shard. Collective over the node.
+    func setUpNodeWeightGradients(_ s: SharedMemorySync) throws {
+        let params = model.parameters
+        let localBatch = (config.training.batchSize + topology.dataParallelSize - 1) / topology.dataParallelSize
+        var layers: [(layer: Dense, weightOffset: Int, biasOffset: Int?, rowsPerRank: Int)] = []
+        for (name, layer) in model.network.allLayers() {
+            guard let d = layer as? Dense, let w = params.entry(name + ".weight") else { continue }
+            let rowsPerSample = Tensor.elementCount(d.inputShape) / d.inFeatures
+            layers.append((d, w.offset, params.entry(name + ".bias")?.offset, localBatch * rowsPerSample))
+        }
+        let wg = try NodeWeightGradients(sync: s, layers: layers)
+        wg.attach()
+        nodeWeightGradients = wg
+        var rest = [s.shard]
+        for r in wg.ranges {
+            rest = rest.flatMap { piece -> [Range<Int>] in
+                let cut = piece.clamped(to: r)
+                guard !cut.isEmpty else { return [piece] }
+                return [piece.lowerBound..<cut.lowerBound, cut.upperBound..<piece.upperBound].filter { !$0.isEmpty }
+            }
+        }
+        sharedRest = rest
+    }
+
+    /// The end of a step with node weight gradients: wait for the node's staging and gradients,
+    /// then compute this rank's rows of every dense layer's gradient a block at a time and
+    /// update each block at once; sum and update the rest of the shard from the per-rank
+    /// buffers; publish the parameters. One optimizer step, applied in pieces.
+    func finishNodeWeightGradientStep(_ s: SharedMemorySync, _ wg: NodeWeightGradients, lr: Float,
+                                      times: inout StepTimes) throws {
+        var t0 = monotonicSeconds()
+        try s.waitForGradients()
+        var t1 = monotonicSeconds()
+        times.commWait += t1 - t0
+        t0 = t1
+        optimizer.stepCount += 1
+        var updating = 0.0
+        wg.forEachBlock { range, gradient in
+            let u0 = monotonicSeconds()
+            optimizer.update(parameters: s.parameters, gradient: gradient, lr: lr, range: range, zeroGradient: false)
+            updating += monotonicSeconds() - u0
+        }
+        for r in sharedRest {
+            sumGradients(s.sources, into: s.gradients, range: r, zeroOthers: true)
+            optimizer.update(parameters: s.parameters, gradient: s.gradients.pointer + r.lowerBound, lr: lr, range: r,
+                             zeroGradient: true)
+        }
+        t1 = monotonicSeconds()
+        // The weight-gradient GEMMs are backward's work, moved here; the updates are the optimizer's.
+        times.backward += t1 - t0 - updating
+        times.optimizer += updating
+        t0 = t1
+        try s.publishParameters()
+        times.commWait += monotonicSeconds() - t0
+    }
+
+    /// Bytes this rank reads from its peers per step with shared memory.
+    func sharedBytesPerStep(_ s: SharedMemorySync) -> Int {
+        guard let wg = nodeWeightGradients else { return s.bytesPerStep }
+        let rest = sharedRest.reduce(0) { $0 + $1.count }
+        return wg.bytesPerStep + rest * (s.node.size - 1) * MemoryLayout<Float>.stride
     }
 
     /// The end of a step with shared memory: wait for the node's gradients, reduce and update
     /// this rank's shard (zeroing the gradients it read), publish the parameters.
     func finishSharedStep(_ s: SharedMemorySync, lr: Float, times: inout StepTimes) throws {
+        if let wg = nodeWeightGradients {
+            return try finishNodeWeightGradientStep(s, wg, lr: lr, times: &times)
+        }
         var t0 = monotonicSeconds()
         try s.waitForGradients()
         var t1 = monotonicSeconds()

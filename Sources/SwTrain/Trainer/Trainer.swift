@@ -42,6 +42,11 @@ public final class Trainer {
     let topology: Topology
     /// The node-shared buffers and shard, when gradients are combined through shared memory.
     var shared: SharedMemorySync?
+    /// The dense layers' weight gradients, computed once per node by rows (with `shared`).
+    var nodeWeightGradients: NodeWeightGradients?
+    /// This rank's shard minus the ranges `nodeWeightGradients` updates: the parameters whose
+    /// gradients still go through the per-rank buffers.
+    var sharedRest: [Range<Int>] = []
     /// The pipeline stage this rank runs, when `parallel.pipeline_stages` > 1.
     var pipeline: PipelineStage?
     /// Whether gradient buckets start all-reducing during backward (`parallel.overlap`).
@@ -200,7 +205,7 @@ public final class Trainer {
         if let shared {
             try finishSharedStep(shared, lr: lr, times: &times)
             return try endStep(lossSum: lossSum, samples: samples, localSamples: localSamples, times: times,
-                               commBytes: shared.bytesPerStep)
+                               commBytes: sharedBytesPerStep(shared))
         }
         var t0 = monotonicSeconds()
         try sync.finish()

@@ -1,4 +1,6 @@
-/* dgrad, C[M,N] = A[M,K].B[K,N] + beta*C: A = dY (small), B = W (big).
+/* dgrad, C[M,N] = A[M,K].B[K,N] + beta*C: A = dY (small), B = W (big); and the
+ * weight gradient C[M,N] = A[K,M]^T.B[K,N] (swt_sgemm_tn: A = stacked dY, B =
+ * stacked X), the same tile with A read down its columns.
  * Nothing is packed. Loop nest: K block (NN_KC rows of B) > 48-column strip of
  * B > 8-row tile of A. The strip (NN_KC x 192 B) is reused by all row tiles
  * from L2; it cannot stay in L1 because W rows 4 KB apart share L1 sets, so
@@ -13,9 +15,9 @@
 #define NN_PF 8     /* prefetch distance in rows of B               */
 
 /* One MR x (NV*16) tile of C, accumulated in registers over K.
- * a(i,p) = A[i*lda + p] is broadcast; B rows are vector loads.
+ * a(i,p) = A[i*lda + p] (TA: A[p*lda + i]) is broadcast; B rows are vector loads.
  * The last vector of a row may be partial (mask nm) unless FULL. */
-CGEMM_INLINE void op_kernel(const int MR, const int NV, const int FULL, int K,
+CGEMM_INLINE void op_kernel(const int TA, const int MR, const int NV, const int FULL, int K,
                             const float *A, long lda, const float *B, long ldb,
                             float *C, long ldc, float beta, __mmask16 nm)
 {
@@ -37,11 +39,12 @@ CGEMM_INLINE void op_kernel(const int MR, const int NV, const int FULL, int K,
         __m512 bv[OP_NV];
         UNROLL for (int v = 0; v < NV; v++)
             _mm_prefetch((const char *)(b + NN_PF * ldb + 16 * v), _MM_HINT_T0);
+        if (TA) _mm_prefetch((const char *)(A + (p + NN_PF) * lda), _MM_HINT_T0);
         UNROLL for (int v = 0; v < NV; v++)
             bv[v] = (!FULL && v == NV - 1) ? _mm512_maskz_loadu_ps(nm, b + 16 * v)
                                            : _mm512_loadu_ps(b + 16 * v);
         UNROLL for (int i = 0; i < MR; i++) {
-            __m512 a = _mm512_set1_ps(A[i * lda + p]);
+            __m512 a = _mm512_set1_ps(TA ? A[p * lda + i] : A[i * lda + p]);
             UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(a, bv[v], acc[i][v]);
         }
     }
@@ -54,16 +57,26 @@ CGEMM_INLINE void op_kernel(const int MR, const int NV, const int FULL, int K,
 }
 
 /* Edge tiles: one instance per (rows, vectors) pair. */
-#define OP_CASE(mr, nv) case (mr) * 4 + (nv): \
-    op_kernel(mr, nv, 0, K, A, lda, B, ldb, C, ldc, beta, nm); break;
-#define OP_ROW(mr) OP_CASE(mr, 1) OP_CASE(mr, 2) OP_CASE(mr, 3)
+#define OP_CASE(ta, mr, nv) case (mr) * 4 + (nv): \
+    op_kernel(ta, mr, nv, 0, K, A, lda, B, ldb, C, ldc, beta, nm); break;
+#define OP_ROW(ta, mr) OP_CASE(ta, mr, 1) OP_CASE(ta, mr, 2) OP_CASE(ta, mr, 3)
 
 CGEMM_NOINLINE void op_edge(int mr, int nv, int K, const float *A, long lda,
                             const float *B, long ldb, float *C, long ldc,
                             float beta, __mmask16 nm)
 {
     switch (mr * 4 + nv) {
-    OP_ROW(1) OP_ROW(2) OP_ROW(3) OP_ROW(4) OP_ROW(5) OP_ROW(6) OP_ROW(7) OP_ROW(8)
+    OP_ROW(0, 1) OP_ROW(0, 2) OP_ROW(0, 3) OP_ROW(0, 4) OP_ROW(0, 5) OP_ROW(0, 6) OP_ROW(0, 7) OP_ROW(0, 8)
+    default: break;
+    }
+}
+
+CGEMM_NOINLINE void op_edge_t(int mr, int nv, int K, const float *A, long lda,
+                              const float *B, long ldb, float *C, long ldc,
+                              float beta, __mmask16 nm)
+{
+    switch (mr * 4 + nv) {
+    OP_ROW(1, 1) OP_ROW(1, 2) OP_ROW(1, 3) OP_ROW(1, 4) OP_ROW(1, 5) OP_ROW(1, 6) OP_ROW(1, 7) OP_ROW(1, 8)
     default: break;
     }
 }
@@ -84,9 +97,41 @@ CGEMM_TARGET void swt_sgemm_nn(int M, int N, int K, const float *A, int lda,
                 const float *Ai = A + (long)i0 * lda + p0;
                 float *Ci = C + (long)i0 * ldc + j0;
                 if (mr == OP_MR && nc == NC)
-                    op_kernel(OP_MR, OP_NV, 1, kc, Ai, lda, Bj, ldb, Ci, ldc, bk, 0xFFFF);
+                    op_kernel(0, OP_MR, OP_NV, 1, kc, Ai, lda, Bj, ldb, Ci, ldc, bk, 0xFFFF);
                 else
                     op_edge(mr, (nc + 15) / 16, kc, Ai, lda, Bj, ldb, Ci, ldc, bk, lane_mask(nc % 16 ? nc % 16 : 16));
+            }
+        }
+    }
+}
+
+CGEMM_TARGET void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
+                               const float *B, int ldb, float *C, int ldc, float beta,
+                               const float *const *prefetch, int nprefetch, long prefetch_floats)
+{
+    const int NC = OP_NV * 16;
+    if (K <= 0) { scale_c(M, N, C, ldc, beta); return; }
+    /* The prefetch lines, spread evenly over the tiles (into L2: the tiles keep L1). */
+    long lines = prefetch_floats > 0 && nprefetch > 0 ? (prefetch_floats + 15) / 16 : 0;
+    long total = lines * nprefetch, issued = 0;
+    long tiles = (long)((K + NN_KC - 1) / NN_KC) * ((N + NC - 1) / NC) * ((M + OP_MR - 1) / OP_MR);
+    long per = total ? (total + tiles - 1) / tiles : 0;
+    for (int p0 = 0; p0 < K; p0 += NN_KC) {
+        int kc = K - p0 < NN_KC ? K - p0 : NN_KC;
+        float bk = p0 == 0 ? beta : 1.0f;   /* later blocks accumulate */
+        for (int j0 = 0; j0 < N; j0 += NC) {
+            int nc = N - j0 < NC ? N - j0 : NC;
+            const float *Bj = B + (long)p0 * ldb + j0;
+            for (int i0 = 0; i0 < M; i0 += OP_MR) {
+                int mr = M - i0 < OP_MR ? M - i0 : OP_MR;
+                const float *Ai = A + (long)p0 * lda + i0;
+                float *Ci = C + (long)i0 * ldc + j0;
+                for (long q = 0; q < per && issued < total; q++, issued++)
+                    _mm_prefetch((const char *)(prefetch[issued / lines] + (issued % lines) * 16), _MM_HINT_T1);
+                if (mr == OP_MR && nc == NC)
+                    op_kernel(1, OP_MR, OP_NV, 1, kc, Ai, lda, Bj, ldb, Ci, ldc, bk, 0xFFFF);
+                else
+                    op_edge_t(mr, (nc + 15) / 16, kc, Ai, lda, Bj, ldb, Ci, ldc, bk, lane_mask(nc % 16 ? nc % 16 : 16));
             }
         }
     }

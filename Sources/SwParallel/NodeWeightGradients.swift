@@ -44,12 +44,16 @@ public final class NodeWeightGradients {
     private let blockCapacity: Int
     private let biasBlock: UnsafeMutablePointer<Float>
     private let blockLimit: Int
+    /// Where the next block's parameters and state start (for the kernel's prefetch).
+    private let prefetch: UnsafeMutablePointer<UnsafePointer<Float>?>
+    private static let maxPrefetch = 4
 
-    /// Floats per weight block (2 MB, this Xeon's L2): OpenBLAS packs the stacked inputs again
-    /// for every block, so fewer, larger blocks win. dense1024 at np=2, 512 rows a block
-    /// against 128: backward 4.43-4.56 against 4.62-4.93 ms, optimizer 0.82-0.91 against
-    /// 0.71-0.88 ms (five alternating runs).
-    public static let defaultBlockFloats = 512 * 1024
+    /// Floats per weight block. With swtrain's AVX-512 kernel (`BLAS.gemmTN`), 16 rows of 1024:
+    /// the block stays in L1 for the update, and the kernel prefetches the next block's
+    /// parameters and state while it computes. With OpenBLAS, which packs the stacked inputs
+    /// again for every block, 2 MB (this Xeon's L2): dense1024 at np=2, 512 rows a block
+    /// against 128 gave backward 4.43-4.56 against 4.62-4.93 ms (five alternating runs).
+    public static var defaultBlockFloats: Int { BLAS.ownKernelsEnabled ? 16 * 1024 : 512 * 1024 }
 
     /// Staging for `layers` (each with the flat offsets of its weight and bias, and the rows a
     /// rank may feed it per step) over the node of `sync`, in blocks of at most `blockFloats`
@@ -83,12 +87,15 @@ public final class NodeWeightGradients {
         block.initialize(repeating: 0, count: blockFloats)
         biasBlock = .allocate(capacity: widest)
         biasBlock.initialize(repeating: 0, count: widest)
+        prefetch = .allocate(capacity: Self.maxPrefetch)
+        prefetch.initialize(repeating: nil, count: Self.maxPrefetch)
     }
 
     deinit {
         detach()
         block.deallocate()
         biasBlock.deallocate()
+        prefetch.deallocate()
     }
 
     /// Weight rows per block for a layer of `inFeatures` inputs.
@@ -142,7 +149,11 @@ public final class NodeWeightGradients {
     /// node's batch, a block at a time, and calls `body` with each block's flat parameter range
     /// and its gradient (valid until `body` returns; `body` may overwrite it). Call after the
     /// barrier that follows backward on every rank of the node (`waitForGradients`).
-    public func forEachBlock(_ body: (_ range: Range<Int>, _ gradient: UnsafeMutablePointer<Float>) -> Void) {
+    /// `updated` (at most 4 flat buffers: the parameters and the optimizer state that `body`
+    /// updates) is prefetched a block ahead, within each layer's weight.
+    public func forEachBlock(prefetching updated: [Tensor] = [],
+                             _ body: (_ range: Range<Int>, _ gradient: UnsafeMutablePointer<Float>) -> Void) {
+        precondition(updated.count <= Self.maxPrefetch, "NodeWeightGradients: at most \(Self.maxPrefetch) buffers to prefetch")
         for (j, e) in entries.enumerated() {
             precondition(staged[j], "NodeWeightGradients: layer \(j) was not staged this step")
             staged[j] = false
@@ -152,10 +163,16 @@ public final class NodeWeightGradients {
             while r0 < e.rows.upperBound {
                 let r1 = min(r0 + step, e.rows.upperBound)
                 precondition((r1 - r0) * e.inFeatures <= blockCapacity)
+                // The next block of this layer's weight, to prefetch.
+                let next = min(r1 + step, e.rows.upperBound) - r1
+                for (q, t) in updated.enumerated() {
+                    prefetch[q] = UnsafePointer(t.pointer + e.weightOffset + r1 * e.inFeatures)
+                }
                 // block (r1-r0, in) = dY[:, r0..<r1]ᵀ (r1-r0, stacked) · X (stacked, in)
-                BLAS.gemm(transA: true, transB: false, m: r1 - r0, n: e.inFeatures, k: stacked,
-                          a: e.outputGradients + r0, lda: e.outFeatures, b: e.inputs, ldb: e.inFeatures,
-                          beta: 0, c: block, ldc: e.inFeatures)
+                BLAS.gemmTN(m: r1 - r0, n: e.inFeatures, k: stacked, a: e.outputGradients + r0, lda: e.outFeatures,
+                            b: e.inputs, ldb: e.inFeatures, beta: 0, c: block, ldc: e.inFeatures,
+                            prefetch: prefetch, prefetchPointers: next > 0 ? updated.count : 0,
+                            prefetchCount: next * e.inFeatures)
                 let w = e.weightOffset + r0 * e.inFeatures
                 body(w..<(w + (r1 - r0) * e.inFeatures), block)
                 r0 = r1

@@ -77,6 +77,24 @@ public enum BLAS {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(la), b, Int32(lb), beta, c, Int32(lc))
     }
+
+    /// C = Aᵀ B + beta C (beta 0 or 1) for A `(k, m)` and B `(k, n)`, row-major with leading
+    /// dimensions, while prefetching into L2 the first `prefetchCount` floats of each of the
+    /// `prefetchPointers` arrays at `prefetch`: a weight-gradient block whose parameters are
+    /// updated right after, by a caller that passes the next block's parameters and optimizer
+    /// state (`NodeWeightGradients`). swtrain's AVX-512 kernel (`swt_sgemm_tn`), or OpenBLAS
+    /// without the prefetch when the kernels are off.
+    public static func gemmTN(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                              b: UnsafePointer<Float>, ldb: Int, beta: Float,
+                              c: UnsafeMutablePointer<Float>, ldc: Int,
+                              prefetch: UnsafePointer<UnsafePointer<Float>?>? = nil, prefetchPointers: Int = 0,
+                              prefetchCount: Int = 0) {
+        ensureSetUp()
+        if m == 0 || n == 0 { return }
+        GEMMKernels.weightGradientBlock(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+                                        prefetch: prefetch, prefetchPointers: prefetchPointers,
+                                        prefetchCount: prefetchCount)
+    }
 }
 
 /// What the CPU supports, read once from /proc/cpuinfo (Linux).

@@ -40,4 +40,22 @@ enum GEMMKernels {
         }
         return true
     }
+
+    /// C = Aᵀ B (+ C with beta 1) for A `(k, m)` and B `(k, n)` row-major, prefetching
+    /// `prefetchCount` floats from each pointer of `prefetch` into L2 while it computes (see
+    /// `swt_sgemm_tn`): the weight-gradient blocks of `NodeWeightGradients`. Falls back to
+    /// OpenBLAS (no prefetch) when the kernels are off.
+    static func weightGradientBlock(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                    b: UnsafePointer<Float>, ldb: Int, beta: Float,
+                                    c: UnsafeMutablePointer<Float>, ldc: Int,
+                                    prefetch: UnsafePointer<UnsafePointer<Float>?>?, prefetchPointers: Int,
+                                    prefetchCount: Int) {
+        guard enabled, beta == 0 || beta == 1, max(m, n, k, lda, ldb, ldc) <= Int(Int32.max) else {
+            BLAS.gemm(transA: true, transB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                      beta: beta, c: c, ldc: ldc)
+            return
+        }
+        swt_sgemm_tn(Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), c, Int32(ldc), beta,
+                     prefetch, Int32(prefetchPointers), prefetchCount)
+    }
 }

@@ -10,19 +10,21 @@ import SwTensor
     /// Max |C - R| / max |R| allowed; float32 sums of up to ~1500 terms land near 1e-7.
     static let bound = 1e-5
 
-    /// One random problem: C[m,n] = A[m,k] . op(B) + beta C, all row-major with padding.
+    /// One random problem: C[m,n] = op(A) . op(B) + beta C, all row-major with padding
+    /// (`transA`: A is stored k x m, the weight-gradient kernel; never with `transB`).
     struct Problem {
         let m, n, k, lda, ldb, ldc: Int
         let transB: Bool, beta: Float
+        var transA = false
         var a: [Float], b: [Float], c: [Float]
         static let pad: Float = 12345.5   // C's padding columns must keep this exact value
 
-        init(m: Int, n: Int, k: Int, transB: Bool, beta: Float, rng: inout RNG) {
-            self.m = m; self.n = n; self.k = k; self.transB = transB; self.beta = beta
-            lda = k + Int(rng.nextUInt32() % 5)
+        init(m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool, beta: Float, rng: inout RNG) {
+            self.m = m; self.n = n; self.k = k; self.transA = transA; self.transB = transB; self.beta = beta
+            lda = (transA ? m : k) + Int(rng.nextUInt32() % 5)
             ldb = (transB ? k : n) + Int(rng.nextUInt32() % 5)
             ldc = n + Int(rng.nextUInt32() % 5)
-            a = (0..<(m * lda)).map { _ in rng.uniform(-1, 1) }
+            a = (0..<((transA ? k : m) * lda)).map { _ in rng.uniform(-1, 1) }
             b = (0..<((transB ? n : k) * ldb)).map { _ in rng.uniform(-1, 1) }
             c = [Float](repeating: Self.pad, count: m * ldc)
             for i in 0..<m {
@@ -37,7 +39,7 @@ import SwTensor
                 for j in 0..<n {
                     var s = 0.0
                     for p in 0..<k {
-                        s += Double(a[i * lda + p]) * Double(transB ? b[j * ldb + p] : b[p * ldb + j])
+                        s += Double(transA ? a[p * lda + i] : a[i * lda + p]) * Double(transB ? b[j * ldb + p] : b[p * ldb + j])
                     }
                     r[i * n + j] = s + (beta == 0 ? 0 : Double(beta) * Double(c[i * ldc + j]))
                 }
@@ -47,9 +49,18 @@ import SwTensor
 
         mutating func runKernel() {
             let (m, n, k, lda, ldb, ldc) = (Int32(m), Int32(n), Int32(k), Int32(lda), Int32(ldb), Int32(ldc))
-            let (transB, beta, a, b) = (transB, beta, a, b)
+            let (transA, transB, beta, a, b) = (transA, transB, beta, a, b)
             c.withUnsafeMutableBufferPointer { c in
-                if transB {
+                if transA {
+                    // Prefetch A and B (any readable memory will do): the hint must not change C.
+                    a.withUnsafeBufferPointer { ap in
+                        b.withUnsafeBufferPointer { bp in
+                            let targets: [UnsafePointer<Float>?] = [ap.baseAddress, bp.baseAddress]
+                            swt_sgemm_tn(m, n, k, ap.baseAddress, lda, bp.baseAddress, ldb, c.baseAddress, ldc, beta,
+                                         targets, 2, min(ap.count, bp.count))
+                        }
+                    }
+                } else if transB {
                     swt_sgemm_nt(m, n, k, a, lda, b, ldb, c.baseAddress, ldc, beta)
                 } else {
                     swt_sgemm_nn(m, n, k, a, lda, b, ldb, c.baseAddress, ldc, beta)
@@ -89,16 +100,16 @@ import SwTensor
         return s
     }
 
-    @Test(arguments: [(true, Float(0)), (true, 1), (false, 0), (false, 1)])
-    func kernelMatchesDoubleReference(transB: Bool, beta: Float) {
+    @Test(arguments: [("nt", Float(0)), ("nt", 1), ("nn", 0), ("nn", 1), ("tn", 0), ("tn", 1)])
+    func kernelMatchesDoubleReference(kind: String, beta: Float) {
         guard swt_gemm_available() != 0 else { return }
-        var rng = RNG(seed: transB ? 21 : 22)
+        var rng = RNG(seed: kind == "nt" ? 21 : kind == "nn" ? 22 : 23)
         for (m, n, k) in Self.shapes(seed: beta == 0 ? 5 : 6) {
-            var p = Problem(m: m, n: n, k: k, transB: transB, beta: beta, rng: &rng)
+            var p = Problem(m: m, n: n, k: k, transA: kind == "tn", transB: kind == "nt", beta: beta, rng: &rng)
             let ref = p.reference()
             p.runKernel()
             let e = p.relativeError(ref)
-            #expect(e <= Self.bound, "\(transB ? "nt" : "nn") m \(m) n \(n) k \(k) lda \(p.lda) ldb \(p.ldb) ldc \(p.ldc) beta \(beta): error \(e)")
+            #expect(e <= Self.bound, "\(kind) m \(m) n \(n) k \(k) lda \(p.lda) ldb \(p.ldb) ldc \(p.ldc) beta \(beta): error \(e)")
             #expect(p.paddingUntouched, "padding of C written: m \(m) n \(n) ldc \(p.ldc)")
         }
     }
@@ -112,6 +123,26 @@ import SwTensor
         #expect(p.relativeError(ref) <= Self.bound)
         p.c[2 * p.ldc + 3] *= 1 + 1e-4
         #expect(p.relativeError(ref) > Self.bound)
+    }
+
+    /// `BLAS.gemmTN`, through the kernel or OpenBLAS, with and without prefetch targets.
+    @Test(arguments: [false, true])
+    func blasGemmTN(prefetching: Bool) {
+        let m = 16, n = 1030, k = 45
+        var rng = RNG(seed: 32)
+        var p = Problem(m: m, n: n, k: k, transA: true, transB: false, beta: 0, rng: &rng)
+        let ref = p.reference()
+        let (a, b) = (p.a, p.b)
+        a.withUnsafeBufferPointer { ap in
+            let targets: [UnsafePointer<Float>?] = [ap.baseAddress]
+            p.c.withUnsafeMutableBufferPointer { c in
+                BLAS.gemmTN(m: m, n: n, k: k, a: ap.baseAddress!, lda: p.lda, b: b, ldb: p.ldb, beta: 0,
+                            c: c.baseAddress!, ldc: p.ldc, prefetch: prefetching ? targets : nil,
+                            prefetchPointers: prefetching ? 1 : 0, prefetchCount: ap.count)
+            }
+        }
+        #expect(p.relativeError(ref) <= Self.bound)
+        #expect(p.paddingUntouched)
     }
 
     /// A dense-layer shape that `BLAS.gemm` routes to the kernels gives the same answer.

@@ -6,6 +6,9 @@
 ///
 ///   forward  Y[B,out] = X[B,in] . W[out,in]^T   -> swt_sgemm_nt
 ///   dgrad   dX[B,in]  = dY[B,out] . W[out,in]   -> swt_sgemm_nn
+///   wgrad   dW[rows,in] = dY[B,rows]^T . X[B,in]  -> swt_sgemm_tn (a block of a
+///           weight gradient's rows, with the optimizer state of the next block
+///           prefetched while it computes)
 ///
 /// All matrices are row-major float32 with leading dimensions (row strides, in
 /// elements) lda, ldb, ldc >= the row length. alpha is 1. When beta == 0, C is
@@ -29,5 +32,16 @@ void swt_sgemm_nt(int M, int N, int K, const float *A, int lda,
 /// columns; B is read in place with software prefetch.
 void swt_sgemm_nn(int M, int N, int K, const float *A, int lda,
                   const float *B, int ldb, float *C, int ldc, float beta);
+
+/// C[M,N] = A[K,M]^T . B[K,N] + beta * C: the NN tile with A read down its
+/// columns (the 8 values a tile broadcasts per k are adjacent in A's row k).
+/// While it computes, it prefetches into L2 the first `prefetch_floats` floats
+/// of each of the `nprefetch` arrays `prefetch[q]` (NULL / 0: none), spread
+/// evenly over the tiles: a caller that updates parameters block by block
+/// passes the next block's parameters and optimizer state, so the update after
+/// this call finds them in cache.
+void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
+                  const float *B, int ldb, float *C, int ldc, float beta,
+                  const float *const *prefetch, int nprefetch, long prefetch_floats);
 
 #endif

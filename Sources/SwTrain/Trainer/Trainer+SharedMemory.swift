@@ -64,6 +64,7 @@ extension Trainer {
         let wg = try NodeWeightGradients(sync: s, layers: layers)
         wg.attach()
         nodeWeightGradients = wg
+        updatedBuffers = [s.parameters] + optimizer.stateTensors.map(\.tensor)
         var rest = [s.shard]
         for r in wg.ranges {
             rest = rest.flatMap { piece -> [Range<Int>] in
@@ -88,7 +89,7 @@ extension Trainer {
         t0 = t1
         optimizer.stepCount += 1
         var updating = 0.0
-        wg.forEachBlock { range, gradient in
+        wg.forEachBlock(prefetching: updatedBuffers) { range, gradient in
             let u0 = monotonicSeconds()
             optimizer.update(parameters: s.parameters, gradient: gradient, lr: lr, range: range, zeroGradient: false)
             updating += monotonicSeconds() - u0

@@ -47,6 +47,8 @@ public final class Trainer {
     /// This rank's shard minus the ranges `nodeWeightGradients` updates: the parameters whose
     /// gradients still go through the per-rank buffers.
     var sharedRest: [Range<Int>] = []
+    /// The parameters and optimizer state, which `nodeWeightGradients` prefetches block by block.
+    var updatedBuffers: [Tensor] = []
     /// The pipeline stage this rank runs, when `parallel.pipeline_stages` > 1.
     var pipeline: PipelineStage?
     /// Whether gradient buckets start all-reducing during backward (`parallel.overlap`).

@@ -105,33 +105,87 @@ CGEMM_TARGET void swt_sgemm_nn(int M, int N, int K, const float *A, int lda,
     }
 }
 
+/* swt_sgemm_tn packs both operands, so the NN tile reads contiguous panels:
+ * B once per layer (caller: swt_sgemm_tn_pack) as 48-column strips,
+ * P[s][p][48] (zero-padded); A per K block as 8-row tiles, Ap[t][p][8]. Read in
+ * place, rows of either are 4 KB apart (1024 features) and share L1 sets. */
+#include <stdlib.h>
+
+long swt_sgemm_tn_pack_size(int K, int N)
+{
+    return (long)((N + 47) / 48) * 48 * (K > 0 ? K : 0);
+}
+
+void swt_sgemm_tn_pack(int K, int N, const float *B, int ldb, float *P)
+{
+    for (int j0 = 0; j0 < N; j0 += 48) {
+        int nc = N - j0 < 48 ? N - j0 : 48;
+        float *strip = P + (long)(j0 / 48) * 48 * K;
+        for (int p = 0; p < K; p++) {
+            const float *b = B + (long)p * ldb + j0;
+            float *d = strip + (long)p * 48;
+            int j = 0;
+            for (; j < nc; j++) d[j] = b[j];
+            for (; j < 48; j++) d[j] = 0.0f;
+        }
+    }
+}
+
+/* Per-thread buffer for the packed A tiles; grows, never shrinks. */
+static _Thread_local float *ap_buf;
+static _Thread_local size_t ap_cap;
+
+static float *ap_workspace(size_t count)
+{
+    if (count > ap_cap) {
+        free(ap_buf);
+        size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
+        ap_buf = aligned_alloc(64, bytes);
+        ap_cap = ap_buf ? bytes / sizeof(float) : 0;
+    }
+    return ap_buf;
+}
+
 CGEMM_TARGET void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
-                               const float *B, int ldb, float *C, int ldc, float beta,
+                               const float *P, float *C, int ldc, float beta,
                                const float *const *prefetch, int nprefetch, long prefetch_floats)
 {
     const int NC = OP_NV * 16;
     if (K <= 0) { scale_c(M, N, C, ldc, beta); return; }
+    int tilesM = (M + OP_MR - 1) / OP_MR;
+    float *Ap = ap_workspace((size_t)tilesM * OP_MR * NN_KC);
+    if (!Ap) abort();
     /* The prefetch lines, spread evenly over the tiles (into L2: the tiles keep L1). */
     long lines = prefetch_floats > 0 && nprefetch > 0 ? (prefetch_floats + 15) / 16 : 0;
     long total = lines * nprefetch, issued = 0;
-    long tiles = (long)((K + NN_KC - 1) / NN_KC) * ((N + NC - 1) / NC) * ((M + OP_MR - 1) / OP_MR);
+    long tiles = (long)((K + NN_KC - 1) / NN_KC) * ((N + NC - 1) / NC) * tilesM;
     long per = total ? (total + tiles - 1) / tiles : 0;
     for (int p0 = 0; p0 < K; p0 += NN_KC) {
         int kc = K - p0 < NN_KC ? K - p0 : NN_KC;
         float bk = p0 == 0 ? beta : 1.0f;   /* later blocks accumulate */
+        for (int t = 0; t < tilesM; t++) {
+            int i0 = t * OP_MR, mr = M - i0 < OP_MR ? M - i0 : OP_MR;
+            float *d = Ap + (long)t * OP_MR * kc;
+            for (int p = 0; p < kc; p++) {
+                const float *a = A + (long)(p0 + p) * lda + i0;
+                int i = 0;
+                for (; i < mr; i++) d[p * OP_MR + i] = a[i];
+                for (; i < OP_MR; i++) d[p * OP_MR + i] = 0.0f;
+            }
+        }
         for (int j0 = 0; j0 < N; j0 += NC) {
             int nc = N - j0 < NC ? N - j0 : NC;
-            const float *Bj = B + (long)p0 * ldb + j0;
-            for (int i0 = 0; i0 < M; i0 += OP_MR) {
-                int mr = M - i0 < OP_MR ? M - i0 : OP_MR;
-                const float *Ai = A + (long)p0 * lda + i0;
+            const float *Bj = P + (long)(j0 / NC) * NC * K + (long)p0 * NC;
+            for (int t = 0; t < tilesM; t++) {
+                int i0 = t * OP_MR, mr = M - i0 < OP_MR ? M - i0 : OP_MR;
+                const float *Ai = Ap + (long)t * OP_MR * kc;
                 float *Ci = C + (long)i0 * ldc + j0;
                 for (long q = 0; q < per && issued < total; q++, issued++)
                     _mm_prefetch((const char *)(prefetch[issued / lines] + (issued % lines) * 16), _MM_HINT_T1);
                 if (mr == OP_MR && nc == NC)
-                    op_kernel(1, OP_MR, OP_NV, 1, kc, Ai, lda, Bj, ldb, Ci, ldc, bk, 0xFFFF);
+                    op_kernel(1, OP_MR, OP_NV, 1, kc, Ai, OP_MR, Bj, NC, Ci, ldc, bk, 0xFFFF);
                 else
-                    op_edge_t(mr, (nc + 15) / 16, kc, Ai, lda, Bj, ldb, Ci, ldc, bk, lane_mask(nc % 16 ? nc % 16 : 16));
+                    op_edge_t(mr, (nc + 15) / 16, kc, Ai, OP_MR, Bj, NC, Ci, ldc, bk, lane_mask(nc % 16 ? nc % 16 : 16));
             }
         }
     }

@@ -44,6 +44,9 @@ public final class NodeWeightGradients {
     private let blockCapacity: Int
     private let biasBlock: UnsafeMutablePointer<Float>
     private let blockLimit: Int
+    /// The stacked inputs of the layer being computed, packed for `BLAS.gemmTN` (nil when
+    /// swtrain's kernels are off: OpenBLAS reads them in place).
+    private let packed: UnsafeMutablePointer<Float>?
     /// Where the next block's parameters and state start (for the kernel's prefetch).
     private let prefetch: UnsafeMutablePointer<UnsafePointer<Float>?>
     private static let maxPrefetch = 4
@@ -67,6 +70,7 @@ public final class NodeWeightGradients {
         var made: [Entry] = []
         var blockFloats = 1
         var widest = 1
+        var packedFloats: Int? = 0
         for l in layers {
             let inF = l.layer.inFeatures, outF = l.layer.outFeatures
             let stacked = ranks * l.rowsPerRank
@@ -79,6 +83,8 @@ public final class NodeWeightGradients {
                               inputs: base, outputGradients: base + inCount, rows: rows))
             blockFloats = max(blockFloats, min(rows.count, Self.blockRows(inF, limit: limit)) * inF)
             widest = max(widest, rows.count)
+            let p = BLAS.packedCountForGemmTN(k: stacked, n: inF)
+            packedFloats = p.map { max($0, packedFloats ?? 0) }
         }
         entries = made
         staged = Array(repeating: false, count: made.count)
@@ -87,6 +93,11 @@ public final class NodeWeightGradients {
         block.initialize(repeating: 0, count: blockFloats)
         biasBlock = .allocate(capacity: widest)
         biasBlock.initialize(repeating: 0, count: widest)
+        packed = packedFloats.map { n in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
+            p.initialize(repeating: 0, count: max(n, 1))
+            return p
+        }
         prefetch = .allocate(capacity: Self.maxPrefetch)
         prefetch.initialize(repeating: nil, count: Self.maxPrefetch)
     }
@@ -96,6 +107,7 @@ public final class NodeWeightGradients {
         block.deallocate()
         biasBlock.deallocate()
         prefetch.deallocate()
+        packed?.deallocate()
     }
 
     /// Weight rows per block for a layer of `inFeatures` inputs.
@@ -159,6 +171,9 @@ public final class NodeWeightGradients {
             staged[j] = false
             let stacked = ranks * e.rowsPerRank
             let step = Self.blockRows(e.inFeatures, limit: blockLimit)
+            if let packed, !e.rows.isEmpty {
+                BLAS.packForGemmTN(k: stacked, n: e.inFeatures, b: e.inputs, ldb: e.inFeatures, into: packed)
+            }
             var r0 = e.rows.lowerBound
             while r0 < e.rows.upperBound {
                 let r1 = min(r0 + step, e.rows.upperBound)
@@ -170,7 +185,7 @@ public final class NodeWeightGradients {
                 }
                 // block (r1-r0, in) = dY[:, r0..<r1]ᵀ (r1-r0, stacked) · X (stacked, in)
                 BLAS.gemmTN(m: r1 - r0, n: e.inFeatures, k: stacked, a: e.outputGradients + r0, lda: e.outFeatures,
-                            b: e.inputs, ldb: e.inFeatures, beta: 0, c: block, ldc: e.inFeatures,
+                            b: UnsafePointer(packed ?? e.inputs), ldb: e.inFeatures, c: block, ldc: e.inFeatures,
                             prefetch: prefetch, prefetchPointers: next > 0 ? updated.count : 0,
                             prefetchCount: next * e.inFeatures)
                 let w = e.weightOffset + r0 * e.inFeatures
@@ -185,14 +200,24 @@ public final class NodeWeightGradients {
         }
     }
 
-    /// `out[c] = Σ_r m[r * stride + c]` for c < count, summed over rows in order.
+    /// `out[c] = Σ_r m[r * stride + c]` for c < count, summed over rows in order (16 columns
+    /// at a time in SIMD registers, the same sums as the scalar loop).
     private func columnSums(_ m: UnsafeMutablePointer<Float>, rows: Int, stride: Int, count: Int,
                             into out: UnsafeMutablePointer<Float>) {
-        out.update(repeating: 0, count: count)
-        for r in 0..<rows {
-            let row = m + r * stride
-            for c in 0..<count { out[c] += row[c] }
+        var c = 0
+        while c + 16 <= count {
+            var acc = SIMD16<Float>(repeating: 0)
+            for r in 0..<rows {
+                acc += UnsafeRawPointer(m + r * stride + c).loadUnaligned(as: SIMD16<Float>.self)
+            }
+            UnsafeMutableRawPointer(out + c).storeBytes(of: acc, as: SIMD16<Float>.self)
+            c += 16
+        }
+        while c < count {
+            var acc: Float = 0
+            for r in 0..<rows { acc += m[r * stride + c] }
+            out[c] = acc
+            c += 1
         }
     }
 }
-

@@ -1,4 +1,5 @@
 import CBLAS
+import CGemm
 import Foundation
 
 /// Matrix multiply through OpenBLAS (or swtrain's own kernels), and the process-wide BLAS set-up.
@@ -78,22 +79,39 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(la), b, Int32(lb), beta, c, Int32(lc))
     }
 
-    /// C = Aᵀ B + beta C (beta 0 or 1) for A `(k, m)` and B `(k, n)`, row-major with leading
-    /// dimensions, while prefetching into L2 the first `prefetchCount` floats of each of the
-    /// `prefetchPointers` arrays at `prefetch`: a weight-gradient block whose parameters are
-    /// updated right after, by a caller that passes the next block's parameters and optimizer
-    /// state (`NodeWeightGradients`). swtrain's AVX-512 kernel (`swt_sgemm_tn`), or OpenBLAS
-    /// without the prefetch when the kernels are off.
+    /// Floats of the packed copy of a `(k, n)` matrix for `gemmTN`, or nil when swtrain's
+    /// kernels are off (then `gemmTN` takes the matrix unpacked, through OpenBLAS).
+    public static func packedCountForGemmTN(k: Int, n: Int) -> Int? {
+        GEMMKernels.enabled ? Int(swt_sgemm_tn_pack_size(Int32(k), Int32(n))) : nil
+    }
+
+    /// Packs B `(k, n)` (row-major, `ldb`) into `packed` (`packedCountForGemmTN` floats) for
+    /// any number of `gemmTN` calls against it.
+    public static func packForGemmTN(k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int,
+                                     into packed: UnsafeMutablePointer<Float>) {
+        precondition(GEMMKernels.enabled && max(k, n, ldb) <= Int(Int32.max))
+        swt_sgemm_tn_pack(Int32(k), Int32(n), b, Int32(ldb), packed)
+    }
+
+    /// C = Aᵀ B (beta 0) for A `(k, m)` row-major with `lda`, B `(k, n)`: with swtrain's
+    /// kernels `b` is B packed by `packForGemmTN` and the kernel (`swt_sgemm_tn`) prefetches
+    /// into L2 the first `prefetchCount` floats of each of the `prefetchPointers` arrays at
+    /// `prefetch` while it computes; without them `b` is B itself (row-major, `ldb`) and
+    /// OpenBLAS runs it, with no prefetch. For a weight-gradient block whose parameters are
+    /// updated right after (`NodeWeightGradients` passes the next block's parameters and state).
     public static func gemmTN(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                              b: UnsafePointer<Float>, ldb: Int, beta: Float,
-                              c: UnsafeMutablePointer<Float>, ldc: Int,
+                              b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                               prefetch: UnsafePointer<UnsafePointer<Float>?>? = nil, prefetchPointers: Int = 0,
                               prefetchCount: Int = 0) {
         ensureSetUp()
         if m == 0 || n == 0 { return }
-        GEMMKernels.weightGradientBlock(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
-                                        prefetch: prefetch, prefetchPointers: prefetchPointers,
-                                        prefetchCount: prefetchCount)
+        guard GEMMKernels.enabled else {
+            gemm(transA: true, transB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
+            return
+        }
+        precondition(max(m, n, k, lda, ldc) <= Int(Int32.max))
+        swt_sgemm_tn(Int32(m), Int32(n), Int32(k), a, Int32(lda), b, c, Int32(ldc), 0,
+                     prefetch, Int32(prefetchPointers), prefetchCount)
     }
 }
 

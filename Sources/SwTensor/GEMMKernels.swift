@@ -11,7 +11,8 @@ import Foundation
 ///    3x at batch 1-4); from m = 256 OpenBLAS is level or ahead;
 ///  - `A B`: m <= 256 rows, k >= 16 and n >= 16, weight of at least 16 K elements; with k
 ///    tiny (a 10-class output layer's input gradient, k = 10) OpenBLAS is ahead.
-/// Everything else, including every `Aᵀ B` (the weight gradient), stays with OpenBLAS.
+/// Everything else, including every `Aᵀ B` through `gemm` (a layer's own weight gradient),
+/// stays with OpenBLAS; `BLAS.gemmTN` (the node weight-gradient blocks) packs for its own kernel.
 /// `SWTRAIN_GEMM=openblas` in the environment (read once) turns the kernels off.
 enum GEMMKernels {
     /// Whether the kernels may run in this process: the CPU has AVX-512 F and VL, and the
@@ -39,23 +40,5 @@ enum GEMMKernels {
             swt_sgemm_nn(Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), c, Int32(ldc), beta)
         }
         return true
-    }
-
-    /// C = Aᵀ B (+ C with beta 1) for A `(k, m)` and B `(k, n)` row-major, prefetching
-    /// `prefetchCount` floats from each pointer of `prefetch` into L2 while it computes (see
-    /// `swt_sgemm_tn`): the weight-gradient blocks of `NodeWeightGradients`. Falls back to
-    /// OpenBLAS (no prefetch) when the kernels are off.
-    static func weightGradientBlock(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                                    b: UnsafePointer<Float>, ldb: Int, beta: Float,
-                                    c: UnsafeMutablePointer<Float>, ldc: Int,
-                                    prefetch: UnsafePointer<UnsafePointer<Float>?>?, prefetchPointers: Int,
-                                    prefetchCount: Int) {
-        guard enabled, beta == 0 || beta == 1, max(m, n, k, lda, ldb, ldc) <= Int(Int32.max) else {
-            BLAS.gemm(transA: true, transB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
-                      beta: beta, c: c, ldc: ldc)
-            return
-        }
-        swt_sgemm_tn(Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), c, Int32(ldc), beta,
-                     prefetch, Int32(prefetchPointers), prefetchCount)
     }
 }

@@ -52,11 +52,14 @@ import SwTensor
             let (transA, transB, beta, a, b) = (transA, transB, beta, a, b)
             c.withUnsafeMutableBufferPointer { c in
                 if transA {
-                    // Prefetch A and B (any readable memory will do): the hint must not change C.
+                    // B packed, then the kernel, prefetching A and B (any readable memory will
+                    // do): the hint must not change C.
+                    var packed = [Float](repeating: .nan, count: Int(swt_sgemm_tn_pack_size(k, n)))
+                    swt_sgemm_tn_pack(k, n, b, ldb, &packed)
                     a.withUnsafeBufferPointer { ap in
                         b.withUnsafeBufferPointer { bp in
                             let targets: [UnsafePointer<Float>?] = [ap.baseAddress, bp.baseAddress]
-                            swt_sgemm_tn(m, n, k, ap.baseAddress, lda, bp.baseAddress, ldb, c.baseAddress, ldc, beta,
+                            swt_sgemm_tn(m, n, k, ap.baseAddress, lda, packed, c.baseAddress, ldc, beta,
                                          targets, 2, min(ap.count, bp.count))
                         }
                     }
@@ -125,18 +128,25 @@ import SwTensor
         #expect(p.relativeError(ref) > Self.bound)
     }
 
-    /// `BLAS.gemmTN`, through the kernel or OpenBLAS, with and without prefetch targets.
+    /// `BLAS.gemmTN` (B packed for the kernel, or in place for OpenBLAS when the kernels are
+    /// off), with and without prefetch targets.
     @Test(arguments: [false, true])
     func blasGemmTN(prefetching: Bool) {
         let m = 16, n = 1030, k = 45
         var rng = RNG(seed: 32)
         var p = Problem(m: m, n: n, k: k, transA: true, transB: false, beta: 0, rng: &rng)
         let ref = p.reference()
-        let (a, b) = (p.a, p.b)
+        var b = p.b
+        if let count = BLAS.packedCountForGemmTN(k: k, n: n) {
+            var packed = [Float](repeating: 0, count: count)
+            BLAS.packForGemmTN(k: k, n: n, b: b, ldb: p.ldb, into: &packed)
+            b = packed
+        }
+        let a = p.a
         a.withUnsafeBufferPointer { ap in
             let targets: [UnsafePointer<Float>?] = [ap.baseAddress]
             p.c.withUnsafeMutableBufferPointer { c in
-                BLAS.gemmTN(m: m, n: n, k: k, a: ap.baseAddress!, lda: p.lda, b: b, ldb: p.ldb, beta: 0,
+                BLAS.gemmTN(m: m, n: n, k: k, a: ap.baseAddress!, lda: p.lda, b: b, ldb: p.ldb,
                             c: c.baseAddress!, ldc: p.ldc, prefetch: prefetching ? targets : nil,
                             prefetchPointers: prefetching ? 1 : 0, prefetchCount: ap.count)
             }

@@ -7,8 +7,8 @@
 ///   forward  Y[B,out] = X[B,in] . W[out,in]^T   -> swt_sgemm_nt
 ///   dgrad   dX[B,in]  = dY[B,out] . W[out,in]   -> swt_sgemm_nn
 ///   wgrad   dW[rows,in] = dY[B,rows]^T . X[B,in]  -> swt_sgemm_tn (a block of a
-///           weight gradient's rows, with the optimizer state of the next block
-///           prefetched while it computes)
+///           weight gradient's rows against X packed once, with the optimizer
+///           state of the next block prefetched while it computes)
 ///
 /// All matrices are row-major float32 with leading dimensions (row strides, in
 /// elements) lda, ldb, ldc >= the row length. alpha is 1. When beta == 0, C is
@@ -33,15 +33,23 @@ void swt_sgemm_nt(int M, int N, int K, const float *A, int lda,
 void swt_sgemm_nn(int M, int N, int K, const float *A, int lda,
                   const float *B, int ldb, float *C, int ldc, float beta);
 
-/// C[M,N] = A[K,M]^T . B[K,N] + beta * C: the NN tile with A read down its
-/// columns (the 8 values a tile broadcasts per k are adjacent in A's row k).
-/// While it computes, it prefetches into L2 the first `prefetch_floats` floats
-/// of each of the `nprefetch` arrays `prefetch[q]` (NULL / 0: none), spread
-/// evenly over the tiles: a caller that updates parameters block by block
-/// passes the next block's parameters and optimizer state, so the update after
-/// this call finds them in cache.
+/// Floats needed by swt_sgemm_tn_pack for B[K,N].
+long swt_sgemm_tn_pack_size(int K, int N);
+/// Packs B[K,N] (row-major, ldb) for swt_sgemm_tn: 48-column strips, each K
+/// rows of 48 contiguous floats (the last strip zero-padded). Pack once, then
+/// run any number of swt_sgemm_tn calls (row blocks of C) against it.
+void swt_sgemm_tn_pack(int K, int N, const float *B, int ldb, float *P);
+
+/// C[M,N] = A[K,M]^T . B[K,N] + beta * C with B packed by swt_sgemm_tn_pack
+/// (same K and N). The NN tile over packed panels: A's 8-row tiles are packed
+/// per call into a thread-local buffer (so A may be read down its columns,
+/// lda >= M). While it computes, it prefetches into L2 the first
+/// `prefetch_floats` floats of each of the `nprefetch` arrays `prefetch[q]`
+/// (NULL / 0: none), spread evenly over the tiles: a caller that updates
+/// parameters block by block passes the next block's parameters and optimizer
+/// state, so the update after this call finds them in cache.
 void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
-                  const float *B, int ldb, float *C, int ldc, float beta,
+                  const float *P, float *C, int ldc, float beta,
                   const float *const *prefetch, int nprefetch, long prefetch_floats);
 
 #endif

@@ -42,8 +42,9 @@ extension Trainer {
     /// (`parallel.weight_gradients` "auto"): when the summed gradient goes straight to the
     /// optimizer, that is one micro-batch per step, no clipping, no L1/L2 and one node (across
     /// nodes the gradients must be all-reduced before the update). Only with shared memory, so
-    /// with two or more ranks on the node: alone, the blocked GEMMs and the staging copy cost
-    /// more than the gradient traffic they save (dense1024: 14.2 against 13.9 ms, measured).
+    /// with two or more ranks on the node: a process alone gains nothing from it (dense1024 with
+    /// the path forced at one rank: 12.7-13.5 against 12.7-13.3 ms, three alternating runs; the
+    /// staging copy and the moved GEMMs cost what the gradient buffer's traffic saved).
     func usesNodeWeightGradients(_ s: SharedMemorySync) -> Bool {
         config.parallel.weightGradients == "auto" && s.crossNode == nil && regularization.isZero
             && config.training.gradClip == nil && config.training.accumulationSteps == 1

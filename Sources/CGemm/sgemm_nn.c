@@ -131,21 +131,6 @@ void swt_sgemm_tn_pack(int K, int N, const float *B, int ldb, float *P)
     }
 }
 
-/* Per-thread buffer for the packed A tiles; grows, never shrinks. */
-static _Thread_local float *ap_buf;
-static _Thread_local size_t ap_cap;
-
-static float *ap_workspace(size_t count)
-{
-    if (count > ap_cap) {
-        free(ap_buf);
-        size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
-        ap_buf = aligned_alloc(64, bytes);
-        ap_cap = ap_buf ? bytes / sizeof(float) : 0;
-    }
-    return ap_buf;
-}
-
 CGEMM_TARGET void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
                                const float *P, float *C, int ldc, float beta,
                                const float *const *prefetch, int nprefetch, long prefetch_floats)
@@ -153,7 +138,7 @@ CGEMM_TARGET void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
     const int NC = OP_NV * 16;
     if (K <= 0) { scale_c(M, N, C, ldc, beta); return; }
     int tilesM = (M + OP_MR - 1) / OP_MR;
-    float *Ap = ap_workspace((size_t)tilesM * OP_MR * NN_KC);
+    float *Ap = cgemm_workspace(CGEMM_WORKSPACE_TN, (size_t)tilesM * OP_MR * NN_KC);
     if (!Ap) abort();
     /* The prefetch lines, spread evenly over the tiles (into L2: the tiles keep L1). */
     long lines = prefetch_floats > 0 && nprefetch > 0 ? (prefetch_floats + 15) / 16 : 0;

@@ -88,21 +88,6 @@ CGEMM_NOINLINE void dot_edge(int mr, int nr, int K, const float *A, long lda,
     }
 }
 
-/* Per-thread buffer for B^T in the short-K path; grows, never shrinks. */
-static _Thread_local float *bt_buf;
-static _Thread_local size_t bt_cap;
-
-static float *bt_workspace(size_t count)
-{
-    if (count > bt_cap) {
-        free(bt_buf);
-        size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
-        bt_buf = aligned_alloc(64, bytes);
-        bt_cap = bt_buf ? bytes / sizeof(float) : 0;
-    }
-    return bt_buf;
-}
-
 /* Bt[K,N] = B[N,K]^T, 16 columns of Bt per gather. */
 CGEMM_INLINE void transpose_b(int N, int K, const float *B, long ldb, float *Bt)
 {
@@ -123,7 +108,7 @@ CGEMM_TARGET void swt_sgemm_nt(int M, int N, int K, const float *A, int lda,
     if (K <= 0) { scale_c(M, N, C, ldc, beta); return; }
     int short_k = K <= NT_SMALLK || (K <= 2 * NT_SMALLK && M >= 128);
     if (short_k && (long)ldb * 15 < 0x7fffffffL) {   /* gather offsets are int32 */
-        float *Bt = bt_workspace((size_t)K * N);
+        float *Bt = cgemm_workspace(CGEMM_WORKSPACE_NT, (size_t)K * N);
         if (Bt) {
             transpose_b(N, K, B, ldb, Bt);
             swt_sgemm_nn(M, N, K, A, lda, Bt, N, C, ldc, beta);

@@ -3,6 +3,7 @@
 #define CGEMM_SIMD_H
 
 #include <immintrin.h>
+#include <stddef.h>
 
 /* AVX512VL matters for clang: without it the 256-bit halves that the horizontal
  * reductions work on can only live in ymm0-15, which pins the accumulators to
@@ -11,6 +12,14 @@
 #define CGEMM_INLINE CGEMM_TARGET __attribute__((always_inline)) static inline
 #define CGEMM_NOINLINE CGEMM_TARGET __attribute__((noinline)) static
 #define UNROLL _Pragma("GCC unroll 64")
+
+/* Per-thread float buffer `slot` of at least `count` floats, 64-byte aligned;
+ * grows, never shrinks; NULL when out of memory. Slots: B^T of the NT short-K
+ * path, the packed A tiles of TN. */
+#define CGEMM_WORKSPACE_NT 0
+#define CGEMM_WORKSPACE_TN 1
+#define CGEMM_WORKSPACES 2
+float *cgemm_workspace(int slot, size_t count);
 
 /* Mask of the low n lanes, 1 <= n <= 16. */
 static inline __mmask16 lane_mask(int n)

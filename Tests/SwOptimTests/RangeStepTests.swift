@@ -5,16 +5,19 @@ import SwTensor
 /// A pipeline stage updates only its slice: inside the range the result equals a full
 /// update, outside it nothing changes (parameters and state).
 @Suite struct RangeStepTests {
+    /// SGD with momentum and L2, Adam with L2, or AdamW, over `count` elements.
+    static func optimizer(_ kind: String, count n: Int) -> any Optimizer {
+        switch kind {
+        case "sgd": return SGD(count: n, momentum: 0.9, weightDecay: 0.01)
+        case "adam": return Adam(count: n, weightDecay: 0.01)
+        default: return AdamW(count: n)
+        }
+    }
+
     @Test(arguments: ["sgd", "adam", "adamw"])
     func rangeStepUpdatesOnlyTheSlice(kind: String) {
         let n = 53, range = 17..<41
-        func make() -> any Optimizer {
-            switch kind {
-            case "sgd": return SGD(count: n, momentum: 0.9, weightDecay: 0.01)
-            case "adam": return Adam(count: n, weightDecay: 0.01)
-            default: return AdamW(count: n)
-            }
-        }
+        func make() -> any Optimizer { Self.optimizer(kind, count: n) }
         var rng = RNG(seed: 4)
         let p0 = Tensor(zeros: [n]); rng.fillUniform(p0, -1, 1)
         let full = p0.copy(), part = p0.copy()
@@ -39,13 +42,7 @@ import SwTensor
     @Test(arguments: ["sgd", "adam", "adamw"])
     func piecesEqualOneStep(kind: String) {
         let n = 70, cuts = [0, 9, 40, 41, 70]
-        func make() -> any Optimizer {
-            switch kind {
-            case "sgd": return SGD(count: n, momentum: 0.9, weightDecay: 0.01)
-            case "adam": return Adam(count: n, weightDecay: 0.01)
-            default: return AdamW(count: n)
-            }
-        }
+        func make() -> any Optimizer { Self.optimizer(kind, count: n) }
         var rng = RNG(seed: 5)
         let whole = Tensor(zeros: [n]); rng.fillUniform(whole, -1, 1)
         let pieces = whole.copy()

@@ -24,7 +24,7 @@ public enum BLAS {
     @inline(__always)
     public static func ensureSetUp() { _ = setUp }
 
-    nonisolated(unsafe) private static let setUp: Bool = {
+    private static let setUp: Bool = {
         let env = Foundation.ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
         let current = String(cString: gotoblas_corename())
         let avx512Cores: Set<String> = ["SkylakeX", "Cooperlake", "SapphireRapids"]

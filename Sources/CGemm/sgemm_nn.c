@@ -56,27 +56,19 @@ CGEMM_INLINE void op_kernel(const int TA, const int MR, const int NV, const int 
         }
 }
 
-/* Edge tiles: one instance per (rows, vectors) pair. */
-#define OP_CASE(ta, mr, nv) case (mr) * 4 + (nv): \
+/* Edge tiles: one instance per (A read across or down, rows, vectors). */
+#define OP_CASE(ta, mr, nv) case ((ta) * 9 + (mr)) * 4 + (nv): \
     op_kernel(ta, mr, nv, 0, K, A, lda, B, ldb, C, ldc, beta, nm); break;
 #define OP_ROW(ta, mr) OP_CASE(ta, mr, 1) OP_CASE(ta, mr, 2) OP_CASE(ta, mr, 3)
+#define OP_ROWS(ta) OP_ROW(ta, 1) OP_ROW(ta, 2) OP_ROW(ta, 3) OP_ROW(ta, 4) \
+                    OP_ROW(ta, 5) OP_ROW(ta, 6) OP_ROW(ta, 7) OP_ROW(ta, 8)
 
-CGEMM_NOINLINE void op_edge(int mr, int nv, int K, const float *A, long lda,
+CGEMM_NOINLINE void op_edge(int ta, int mr, int nv, int K, const float *A, long lda,
                             const float *B, long ldb, float *C, long ldc,
                             float beta, __mmask16 nm)
 {
-    switch (mr * 4 + nv) {
-    OP_ROW(0, 1) OP_ROW(0, 2) OP_ROW(0, 3) OP_ROW(0, 4) OP_ROW(0, 5) OP_ROW(0, 6) OP_ROW(0, 7) OP_ROW(0, 8)
-    default: break;
-    }
-}
-
-CGEMM_NOINLINE void op_edge_t(int mr, int nv, int K, const float *A, long lda,
-                              const float *B, long ldb, float *C, long ldc,
-                              float beta, __mmask16 nm)
-{
-    switch (mr * 4 + nv) {
-    OP_ROW(1, 1) OP_ROW(1, 2) OP_ROW(1, 3) OP_ROW(1, 4) OP_ROW(1, 5) OP_ROW(1, 6) OP_ROW(1, 7) OP_ROW(1, 8)
+    switch ((ta * 9 + mr) * 4 + nv) {
+    OP_ROWS(0) OP_ROWS(1)
     default: break;
     }
 }
@@ -99,7 +91,7 @@ CGEMM_TARGET void swt_sgemm_nn(int M, int N, int K, const float *A, int lda,
                 if (mr == OP_MR && nc == NC)
                     op_kernel(0, OP_MR, OP_NV, 1, kc, Ai, lda, Bj, ldb, Ci, ldc, bk, 0xFFFF);
                 else
-                    op_edge(mr, (nc + 15) / 16, kc, Ai, lda, Bj, ldb, Ci, ldc, bk, lane_mask(nc % 16 ? nc % 16 : 16));
+                    op_edge(0, mr, (nc + 15) / 16, kc, Ai, lda, Bj, ldb, Ci, ldc, bk, lane_mask(nc % 16 ? nc % 16 : 16));
             }
         }
     }
@@ -170,7 +162,7 @@ CGEMM_TARGET void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
                 if (mr == OP_MR && nc == NC)
                     op_kernel(1, OP_MR, OP_NV, 1, kc, Ai, OP_MR, Bj, NC, Ci, ldc, bk, 0xFFFF);
                 else
-                    op_edge_t(mr, (nc + 15) / 16, kc, Ai, OP_MR, Bj, NC, Ci, ldc, bk, lane_mask(nc % 16 ? nc % 16 : 16));
+                    op_edge(1, mr, (nc + 15) / 16, kc, Ai, OP_MR, Bj, NC, Ci, ldc, bk, lane_mask(nc % 16 ? nc % 16 : 16));
             }
         }
     }

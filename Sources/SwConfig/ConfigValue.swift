@@ -35,6 +35,7 @@ public struct ConfigValue: Sendable {
     /// An unknown key is an error suggesting the nearest allowed one.
     public func object(allowed: [String]) throws(ConfigError) -> ConfigObject {
         guard case .object(let o) = json else { throw fail("an object") }
+        ConfigSchema.report(.object(path: path, variant: ConfigSchema.variant(of: o, allowed: allowed), allowed: allowed))
         for key in o.keys where !allowed.contains(key) {
             let suggestion = nearest(key, in: allowed)
             throw ConfigError(file: file, path: childPath(key), message: "unknown key \"\(key)\"",
@@ -67,6 +68,7 @@ public struct ConfigValue: Sendable {
 
     /// A string, one of `choices` when given (the error suggests the nearest).
     public func string(oneOf choices: [String]? = nil) throws(ConfigError) -> String {
+        if let choices { ConfigSchema.report(.choice(path: path, choices: choices)) }
         guard case .string(let s) = json else {
             throw fail(choices.map { "one of " + $0.map { "\"\($0)\"" }.joined(separator: ", ") } ?? "a string")
         }
@@ -155,6 +157,7 @@ public struct ConfigObject: Sendable {
     }
 
     public func string(_ key: String, default def: String? = nil, oneOf choices: [String]? = nil) throws(ConfigError) -> String {
+        if let choices { ConfigSchema.report(.choice(path: childPath(key), choices: choices)) }
         if let v = self[key] { return try v.string(oneOf: choices) }
         if let def { return def }
         let expected = choices.map { "one of " + $0.map { "\"\($0)\"" }.joined(separator: ", ") } ?? "a string"
@@ -162,6 +165,7 @@ public struct ConfigObject: Sendable {
     }
 
     public func optionalString(_ key: String, oneOf choices: [String]? = nil) throws(ConfigError) -> String? {
+        if let choices { ConfigSchema.report(.choice(path: childPath(key), choices: choices)) }
         guard let v = self[key] else { return nil }
         return try v.string(oneOf: choices)
     }

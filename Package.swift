@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// swtrain: distributed training and model optimisation in Swift on Open MPI.
-/// Targets follow shared/DESIGN.md section 2; dependencies point down the list.
+/// One target per concern (README.md, "Layout"); dependencies point down the list.
 let package = Package(
     name: "swtrain",
     platforms: [.macOS(.v13)],

@@ -13,7 +13,9 @@ import SwTrain
 /// and `kind` key the recording found (every optimizer, schedule, data kind and layer type,
 /// `LayerRegistry.names` included), until nothing new turns up. The keys of each object are
 /// compared both ways with the tables of docs/config.md, which say what they describe in
-/// `<!-- config-keys: PATH[|PATH] [type=NAME] -->` comments.
+/// `<!-- config-keys: PATH[|PATH] [type=NAME] -->` comments. Every choice of an enumerated
+/// string must be named in its key's row, and every default the resolved config fills in must
+/// be the one the row's default column gives.
 @Suite struct ConfigDocTests {
     /// Keys another branch is adding to the code right now; documented ahead of it. A key here
     /// may be in the doc without being in the code (never the reverse). Remove it once merged.
@@ -79,6 +81,36 @@ import SwTrain
             }
         }
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+
+    /// The default the doc gives for a key is the value the parser fills in when the key is
+    /// left out (as `config.json` shows it), for every section and data kind the resolved
+    /// config holds, with each optimizer and schedule type.
+    @Test func everyDefaultIsDocumented() throws {
+        let doc = try DocSchema.read()
+        let fm = FileManager.default
+        let scratch = fm.temporaryDirectory.appendingPathComponent("swtrain-configdoc-\(UUID().uuidString)")
+        try fm.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(at: scratch) }
+        for file in ["t.txt", "d.csv"] { _ = fm.createFile(atPath: scratch.appendingPathComponent(file).path, contents: Data()) }
+        let model = #""model": {"input": [40], "layers": [{"type": "dense", "units": 10}]}"#
+        let sources = [#"{"train": {"kind": "mnist1d"}, "test": {"kind": "mnist1d"}}"#,
+                       #"{"train": {"kind": "text", "path": "t.txt", "context": 4}, "test": {"kind": "csv", "path": "d.csv"}}"#]
+        let sections = ["", #", "optimizer": {"type": "sgd"}, "schedule": {"type": "cosine"}"#,
+                        #", "optimizer": {"type": "adamw"}, "schedule": {"type": "step", "step_size": 1}"#,
+                        #", "optimizer": {"type": "adam"}, "schedule": {"type": "exponential", "gamma": 0.5}"#]
+        var problems: [String] = [], checked = 0
+        for data in sources {
+            for extra in sections {
+                let text = "{\"data\": \(data), \(model)\(extra)}"
+                let config = try TrainConfig.parse(text: text, baseDirectory: scratch.path)
+                let input = try ConfigValue.parse(text, file: nil).json
+                DocSchema.compareDefaults(config.resolved, input: input, path: "", doc: doc, name: config.name,
+                                          problems: &problems, checked: &checked)
+            }
+        }
+        #expect(checked >= 30, "only \(checked) defaults were compared")
+        #expect(problems.isEmpty, "\(Set(problems).sorted().joined(separator: "\n"))")
     }
 
     /// The recorder sees an object before its keys are checked, and only inside its scope.
@@ -248,6 +280,47 @@ struct DocSchema {
     static func read() throws -> DocSchema {
         let url = CodeSchema.repository.appendingPathComponent("docs/config.md")
         return parse(try String(contentsOf: url, encoding: .utf8))
+    }
+
+    /// Compares each key of `resolved` that `input` leaves out with the default column of its
+    /// row: one of the cell's `code` spans must be the same JSON value (`<name>` stands for the
+    /// run's name). Recurses into objects, not into `model` (the parser keeps it as written).
+    static func compareDefaults(_ resolved: JSON, input: JSON?, path: String, doc: DocSchema, name: String,
+                                problems: inout [String], checked: inout Int) {
+        guard case .object(let o) = resolved, path != "model" else { return }
+        var given: JSONObject? = nil
+        if case .object(let i)? = input { given = i }
+        var variant: String? = nil
+        for key in ["type", "kind"] { if case .string(let v)? = o[key] { variant = "\(key)=\(v)" } }
+        let scopePath = Scope.normalise(path)
+        for (key, value) in o.pairs {
+            let child = path.isEmpty ? key : path + "." + key
+            if case .object = value {
+                compareDefaults(value, input: given?[key], path: child, doc: doc, name: name, problems: &problems, checked: &checked)
+                continue
+            }
+            guard given?[key] == nil else { continue }
+            let row = variant.flatMap { doc.rows[Scope(path: scopePath, variant: $0)]?[key] }
+                ?? doc.rows[Scope(path: scopePath, variant: nil)]?[key]
+            guard let row else { problems.append("\(child): no row"); continue }
+            let cells = row.split(separator: "|", omittingEmptySubsequences: false)
+            guard cells.count > 3 else { problems.append("\(child): row has no default column"); continue }
+            let spans = cells[3].split(separator: "`", omittingEmptySubsequences: false).enumerated()
+                .filter { $0.offset % 2 == 1 }.map { $0.element.replacingOccurrences(of: "<name>", with: name) }
+            checked += 1
+            if !spans.contains(where: { (try? JSON.parse($0)).map { sameValue($0, value) } ?? false }) {
+                problems.append("\(child): the parser's default is \(value.serialized()), the doc says \(cells[3].trimmingCharacters(in: .whitespaces))")
+            }
+        }
+    }
+
+    /// Equal JSON values, numbers compared by value (`0` equals `0.0`).
+    static func sameValue(_ a: JSON, _ b: JSON) -> Bool {
+        switch (a, b) {
+        case let (.number(x, _), .number(y, _)): return x == y || abs(x - y) <= 1e-12 * max(abs(x), abs(y))
+        case let (.array(x), .array(y)): return x.count == y.count && zip(x, y).allSatisfy { sameValue($0, $1) }
+        default: return a == b
+        }
     }
 
     /// Markers `<!-- config-keys: a|b [type=x] -->` open scopes; the table that follows (after

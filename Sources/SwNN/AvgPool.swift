@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// Average pooling over `(C, L)` samples (`avgpool1d`, like `torch.nn.AvgPool1d(k, s, p)`) or
@@ -86,4 +87,12 @@ public final class AvgPool: Layer {
         }
         return d
     }
+}
+
+extension AvgPool {
+    /// The config entry of type `"avgpool1d"`.
+    public static let builder1D = LayerRegistry.pool1d("avgpool1d") { AvgPool(inputShape: $0, kernel: $1, stride: $2, padding: $3) }
+
+    /// The config entry of type `"avgpool2d"`.
+    public static let builder2D = LayerRegistry.pool2d("avgpool2d") { AvgPool(inputShape: $0, kernel: $1, stride: $2, padding: $3) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SwConfig
 import SwTensor
 
 /// Multi-head causal self-attention, like nanoGPT's `CausalSelfAttention`:
@@ -183,5 +184,13 @@ public final class CausalSelfAttention: StochasticLayer {
             }
         }
         return qkv.backward(dq)
+    }
+}
+
+extension CausalSelfAttention {
+    /// The config entry of type `"causal_attention"`.
+    public static let builder = LayerBuilder("causal_attention", keys: ["heads", "dropout"]) { e, input, _ throws(ConfigError) in
+        let (heads, p) = try LayerRegistry.attentionKeys(e, "causal_attention", input)
+        return CausalSelfAttention(inputShape: input, heads: heads, dropout: p)
     }
 }

@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// 2-D convolution (cross-correlation) over `(channels, height, width)` samples, like
@@ -89,5 +90,20 @@ public final class Conv2D: Layer {
         conv.backward(x: x, dy: dy, batch: b, weight: weight.pointer, dWeight: dWeight.pointer,
                       dBias: useBias ? dBias.pointer : nil, dx: g)
         return g ?? dy
+    }
+}
+
+extension Conv2D {
+    /// The config entry of type `"conv2d"`.
+    public static let builder = LayerBuilder("conv2d", keys: ["channels", "kernel", "stride", "padding", "bias"]) { e, input, _ throws(ConfigError) in
+        let channels = try e.int("channels", in: 1...Int.max)
+        let k = try LayerRegistry.pair(e, "kernel", default: nil, min: 1)
+        let s = try LayerRegistry.pair(e, "stride", default: 1, min: 1)
+        let p = try LayerRegistry.pair(e, "padding", default: 0, min: 0)
+        guard input.count == 3 else { throw LayerRegistry.shapeError(e, "conv2d", "[channels, height, width]", input, hint: LayerRegistry.reshapeHint(input, rank: 3)) }
+        let w = Window(channels: input[0], height: input[1], width: input[2], kh: k.0, kw: k.1, sh: s.0, sw: s.1, ph: p.0, pw: p.1)
+        try LayerRegistry.checkFits(e, "conv2d", w, input)
+        return Conv2D(inputShape: input, channels: channels, kernel: k, stride: s, padding: p,
+                      bias: try e.bool("bias", default: true))
     }
 }

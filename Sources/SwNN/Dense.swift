@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// Fully connected layer, `y = x W^T + b`, over the last dimension (like `torch.nn.Linear`).
@@ -95,5 +96,14 @@ public final class Dense: Layer {
                 for j in 0..<outFeatures { db[j] += row[j] }
             }
         }
+    }
+}
+
+extension Dense {
+    /// The config entry of type `"dense"`.
+    public static let builder = LayerBuilder("dense", keys: ["units", "bias"]) { e, input, _ throws(ConfigError) in
+        let units = try e.int("units", in: 1...Int.max)
+        guard !input.isEmpty else { throw LayerRegistry.shapeError(e, "dense", "[..., features]", input) }
+        return Dense(inputShape: input, units: units, bias: try e.bool("bias", default: true))
     }
 }

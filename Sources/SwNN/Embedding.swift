@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// A lookup table, like `torch.nn.Embedding(vocab, dim)`: `y[b, t, :] = weight[x[b, t], :]`.
@@ -65,5 +66,14 @@ public final class Embedding: Layer {
         dx = g
         g.zero()
         return g
+    }
+}
+
+extension Embedding {
+    /// The config entry of type `"embedding"`.
+    public static let builder = LayerBuilder("embedding", keys: ["vocab", "dim"]) { e, input, _ throws(ConfigError) in
+        let vocab = try e.int("vocab", in: 1...Int.max)
+        let dim = try e.int("dim", in: 1...Int.max)
+        return Embedding(inputShape: input, vocab: vocab, dim: dim)
     }
 }

@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// Flattens each sample to one dimension, `[d1, d2, ...] -> [d1 * d2 * ...]`, like
@@ -23,4 +24,9 @@ public final class Flatten: Layer {
         guard needsInputGradient else { return dy }
         return views.backward(dy, batch: dy.count / outputShape[0], sample: inputShape)
     }
+}
+
+extension Flatten {
+    /// The config entry of type `"flatten"`.
+    public static let builder = LayerBuilder("flatten", keys: []) { _, input, _ in Flatten(inputShape: input) }
 }

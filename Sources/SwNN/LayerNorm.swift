@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// Layer normalisation over the last dimension, like `torch.nn.LayerNorm(dim, eps)`:
@@ -91,5 +92,13 @@ public final class LayerNorm: Layer {
             }
         }
         return g ?? dy
+    }
+}
+
+extension LayerNorm {
+    /// The config entry of type `"layernorm"`.
+    public static let builder = LayerBuilder("layernorm", keys: ["eps"]) { e, input, _ throws(ConfigError) in
+        let eps = try e.double("eps", default: 1e-5, "a positive number") { $0 > 0 }
+        return LayerNorm(inputShape: input, eps: Float(eps))
     }
 }

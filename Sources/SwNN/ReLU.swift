@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// `max(x, 0)` elementwise. No parameters; any shape.
@@ -28,4 +29,9 @@ public final class ReLU: Layer {
         for i in 0..<dy.count { let d = dp[i]; gp[i] = yp[i] > 0 ? d : 0 }   // unconditional load: vectorises
         return g
     }
+}
+
+extension ReLU {
+    /// The config entry of type `"relu"`.
+    public static let builder = LayerBuilder("relu", keys: []) { _, input, _ in ReLU(shape: input) }
 }

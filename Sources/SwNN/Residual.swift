@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// `x + f(x)` where `f` is a `Sequential` whose output shape equals its input shape.
@@ -40,5 +41,19 @@ public final class Residual: Layer {
         let dp = dy.pointer, fp = df.pointer, gp = g.pointer
         for i in 0..<n { gp[i] = dp[i] + fp[i] }
         return g
+    }
+}
+
+extension Residual {
+    /// The config entry of type `"residual"`.
+    public static let builder = LayerBuilder("residual", keys: ["layers"]) { e, input, nested throws(ConfigError) in
+        let list = try e.required("layers", "a list of layers")
+        let body = try nested.build(list, input: input)
+        guard body.outputShape == input else {
+            throw ConfigError(file: e.file, path: e.path + ".layers",
+                              message: "a residual body must keep the shape: it maps \(input) to \(body.outputShape)",
+                              hint: "make the last layer of the body output \(input)")
+        }
+        return Residual(body)
     }
 }

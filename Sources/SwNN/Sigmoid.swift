@@ -1,4 +1,5 @@
 import Foundation
+import SwConfig
 import SwTensor
 
 /// `y = 1 / (1 + exp(-x))` elementwise, like `torch.nn.Sigmoid()`. Backward from the output:
@@ -30,4 +31,9 @@ public final class Sigmoid: Layer {
         for i in 0..<dy.count { gp[i] = dp[i] * yp[i] * (1 - yp[i]) }
         return g
     }
+}
+
+extension Sigmoid {
+    /// The config entry of type `"sigmoid"`.
+    public static let builder = LayerBuilder("sigmoid", keys: []) { _, input, _ in Sigmoid(shape: input) }
 }

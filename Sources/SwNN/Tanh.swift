@@ -1,4 +1,5 @@
 import Foundation
+import SwConfig
 import SwTensor
 
 /// `y = tanh(x)` elementwise, like `torch.nn.Tanh()`. Backward from the output:
@@ -30,4 +31,9 @@ public final class Tanh: Layer {
         for i in 0..<dy.count { gp[i] = dp[i] * (1 - yp[i] * yp[i]) }
         return g
     }
+}
+
+extension Tanh {
+    /// The config entry of type `"tanh"`.
+    public static let builder = LayerBuilder("tanh", keys: []) { _, input, _ in Tanh(shape: input) }
 }

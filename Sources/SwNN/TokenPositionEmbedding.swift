@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// Token plus learned position embedding, like GPT-2's `wte` + `wpe`:
@@ -81,5 +82,16 @@ public final class TokenPositionEmbedding: Layer {
         dx = g
         g.zero()
         return g
+    }
+}
+
+extension TokenPositionEmbedding {
+    /// The config entry of type `"token_position_embedding"`.
+    public static let builder = LayerBuilder("token_position_embedding", keys: ["vocab", "dim", "context"]) { e, input, _ throws(ConfigError) in
+        let vocab = try e.int("vocab", in: 1...Int.max)
+        let dim = try e.int("dim", in: 1...Int.max)
+        guard input.count == 1 else { throw LayerRegistry.shapeError(e, "token_position_embedding", "[T] (token ids)", input) }
+        let context = try e.int("context", default: input[0], in: input[0]...Int.max)
+        return TokenPositionEmbedding(inputShape: input, vocab: vocab, dim: dim, context: context)
     }
 }

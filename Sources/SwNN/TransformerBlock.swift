@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// A pre-norm GPT block:
@@ -79,5 +80,14 @@ public final class TransformerBlock: Layer {
         let d1p = d1.pointer, gp = g.pointer
         for i in 0..<n { gp[i] = dhp[i] + d1p[i] }
         return g
+    }
+}
+
+extension TransformerBlock {
+    /// The config entry of type `"transformer_block"`.
+    public static let builder = LayerBuilder("transformer_block", keys: ["heads", "mlp_ratio", "dropout"]) { e, input, _ throws(ConfigError) in
+        let (heads, p) = try LayerRegistry.attentionKeys(e, "transformer_block", input)
+        let ratio = try e.int("mlp_ratio", default: 4, in: 1...Int.max)
+        return TransformerBlock(inputShape: input, heads: heads, mlpRatio: ratio, dropout: p)
     }
 }

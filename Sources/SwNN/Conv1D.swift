@@ -57,6 +57,8 @@ public final class Conv1D: Layer {
                 : [("weight", [outChannels, inChannels, kernel])]
     }
 
+    public var parameterTensors: [Tensor] { weight == nil ? [] : useBias ? [weight, bias] : [weight] }
+
     public func bind(parameters: [Tensor], gradients: [Tensor]) {
         weight = parameters[0]; dWeight = gradients[0]
         if useBias { bias = parameters[1]; dBias = gradients[1] }

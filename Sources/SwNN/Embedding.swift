@@ -30,6 +30,8 @@ public final class Embedding: Layer {
 
     public var parameterShapes: [(name: String, shape: [Int])] { [("weight", [vocab, dim])] }
 
+    public var parameterTensors: [Tensor] { weight == nil ? [] : [weight] }
+
     public func bind(parameters: [Tensor], gradients: [Tensor]) {
         weight = parameters[0]; dWeight = gradients[0]
     }

@@ -27,6 +27,14 @@ public protocol Layer: AnyObject {
     var children: [(name: String, layer: any Layer)] { get }
     /// Receives views of this layer's own parameters and gradients, in `parameterShapes` order.
     func bind(parameters: [Tensor], gradients: [Tensor])
+    /// The views of own parameters the last `bind` handed over, in `parameterShapes` order
+    /// (empty before the first `bind`, and for layers without parameters). A rewrite reads a
+    /// replacement layer's values through it.
+    var parameterTensors: [Tensor] { get }
+    /// A copy of this composite whose children are `children` (same names and order as
+    /// `self.children`), keeping everything else; `path` names this layer in errors. Throws
+    /// `RewriteError` when a child's shapes do not fit. A layer without children returns itself.
+    func replacingChildren(_ children: [any Layer], path: String) throws(RewriteError) -> any Layer
     /// Initialises own parameters as PyTorch does for the same layer.
     func resetParameters(rng: inout RNG)
     /// Computes the output for a batch.
@@ -41,6 +49,11 @@ extension Layer {
     public var parameterShapes: [(name: String, shape: [Int])] { [] }
     public var children: [(name: String, layer: any Layer)] { [] }
     public func bind(parameters: [Tensor], gradients: [Tensor]) {}
+    public var parameterTensors: [Tensor] { [] }
+    public func replacingChildren(_ children: [any Layer], path: String) throws(RewriteError) -> any Layer {
+        precondition(children.isEmpty, "\(typeName) at \(path) has no children to replace")
+        return self
+    }
     public func resetParameters(rng: inout RNG) {}
 
     /// The number of parameters this layer owns directly.

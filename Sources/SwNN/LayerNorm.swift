@@ -32,6 +32,8 @@ public final class LayerNorm: Layer {
 
     public var parameterShapes: [(name: String, shape: [Int])] { [("weight", [dim]), ("bias", [dim])] }
 
+    public var parameterTensors: [Tensor] { weight == nil ? [] : [weight, bias] }
+
     public func bind(parameters: [Tensor], gradients: [Tensor]) {
         weight = parameters[0]; bias = parameters[1]
         dWeight = gradients[0]; dBias = gradients[1]

@@ -66,9 +66,10 @@ public struct LayerListBuilder: Sendable {
 /// `i.proj.bias`; a `transformer_block` has `i.ln1.*`, `i.attn.qkv.*`, `i.attn.proj.*`,
 /// `i.ln2.*`, `i.mlp.0.*` (C -> rC) and `i.mlp.2.*` (rC -> C) (see `TransformerBlock`).
 public final class Model {
-    public let network: Sequential
+    /// The layers; `rewrite` replaces it (and `parameters`) with a rewritten network.
+    public internal(set) var network: Sequential
     public let loss: any Loss
-    public private(set) var parameters: ParameterStore
+    public internal(set) var parameters: ParameterStore
     public var inputShape: [Int] { network.inputShape }
     public var outputShape: [Int] { network.outputShape }
 
@@ -142,8 +143,10 @@ public final class Model {
     }
 
     /// For each top-level layer, the flat offset where its parameters start (or where the
-    /// next layer's start, for a layer without parameters).
-    public private(set) lazy var layerOffsets: [Int] = {
+    /// next layer's start, for a layer without parameters). Computed once per layout (a
+    /// rewrite resets it).
+    public var layerOffsets: [Int] {
+        if let cached = layerOffsetsCache { return cached }
         var offsets = [Int](repeating: parameters.count, count: network.layers.count + 1)
         for e in parameters.entries {
             if let dot = e.name.firstIndex(of: "."), let i = Int(e.name[..<dot]) {
@@ -153,6 +156,9 @@ public final class Model {
         for i in stride(from: network.layers.count - 1, through: 0, by: -1) {
             offsets[i] = min(offsets[i], offsets[i + 1])
         }
-        return Array(offsets.prefix(network.layers.count))
-    }()
+        let result = Array(offsets.prefix(network.layers.count))
+        layerOffsetsCache = result
+        return result
+    }
+    var layerOffsetsCache: [Int]?
 }

@@ -22,6 +22,19 @@ public final class Residual: Layer {
 
     public var children: [(name: String, layer: any Layer)] { [("layers", body)] }
 
+    /// A residual around the new body, which must be a `Sequential` keeping the shape.
+    public func replacingChildren(_ children: [any Layer], path: String) throws(RewriteError) -> any Layer {
+        let at = childPath(path, "layers")
+        guard children.count == 1, let body = children[0] as? Sequential else {
+            throw .unsupported(path: at, reason: "a residual body must be a sequential (replace the layers inside it instead)")
+        }
+        guard body.inputShape == inputShape else { throw .inputShape(path: at, expected: inputShape, found: body.inputShape) }
+        guard body.outputShape == inputShape else { throw .outputShape(path: at, expected: inputShape, found: body.outputShape) }
+        let r = Residual(body)
+        r.needsInputGradient = needsInputGradient
+        return r
+    }
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let f = body.forward(x, training: training)        // (B, ...)
         let y = Tensor.reuse(out, shape: x.shape)

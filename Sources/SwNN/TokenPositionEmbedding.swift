@@ -42,6 +42,8 @@ public final class TokenPositionEmbedding: Layer {
         [("tok.weight", [vocab, dim]), ("pos.weight", [context, dim])]
     }
 
+    public var parameterTensors: [Tensor] { tok == nil ? [] : [tok, pos] }
+
     public func bind(parameters: [Tensor], gradients: [Tensor]) {
         tok = parameters[0]; pos = parameters[1]
         dTok = gradients[0]; dPos = gradients[1]

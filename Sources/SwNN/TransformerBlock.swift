@@ -24,10 +24,11 @@ public final class TransformerBlock: Layer {
         didSet { ln1.needsInputGradient = needsInputGradient }
     }
 
-    public let ln1: LayerNorm
-    public let attn: CausalSelfAttention
-    public let ln2: LayerNorm
-    public let mlp: Sequential
+    /// The parts (a rewrite may put any layer mapping `[T, C]` to `[T, C]` in their place).
+    public let ln1: any Layer
+    public let attn: any Layer
+    public let ln2: any Layer
+    public let mlp: any Layer
 
     private var mid: Tensor?    // (B, T, C) h = x + attn(ln1(x))
     private var out: Tensor?    // (B, T, C)
@@ -51,6 +52,24 @@ public final class TransformerBlock: Layer {
 
     public var children: [(name: String, layer: any Layer)] {
         [("ln1", ln1), ("attn", attn), ("ln2", ln2), ("mlp", mlp)]
+    }
+
+    private init(inputShape: [Int], parts: [any Layer], needsInputGradient: Bool) {
+        self.inputShape = inputShape
+        (ln1, attn, ln2, mlp) = (parts[0], parts[1], parts[2], parts[3])
+        self.needsInputGradient = needsInputGradient
+        ln1.needsInputGradient = needsInputGradient
+    }
+
+    /// The same block with new parts; each must map `[T, C]` to `[T, C]`.
+    public func replacingChildren(_ children: [any Layer], path: String) throws(RewriteError) -> any Layer {
+        precondition(children.count == 4)
+        for ((name, _), part) in zip(self.children, children) {
+            let at = childPath(path, name)
+            guard part.inputShape == inputShape else { throw .inputShape(path: at, expected: inputShape, found: part.inputShape) }
+            guard part.outputShape == inputShape else { throw .outputShape(path: at, expected: inputShape, found: part.outputShape) }
+        }
+        return TransformerBlock(inputShape: inputShape, parts: children, needsInputGradient: needsInputGradient)
     }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {

@@ -53,7 +53,8 @@ public struct LayerListBuilder: Sendable {
 }
 
 /// A network with its loss and its flat parameters, as the `model` config section describes:
-/// `{"input": [40], "layers": [...], "loss": "cross_entropy"}`.
+/// `{"input": [40], "layers": [...], "loss": "cross_entropy"}`, optionally with
+/// `"init_from": PATH` (start from saved weights: a safetensors file or a checkpoint folder).
 ///
 /// Names and layouts match `torch.nn.Sequential` of the same layers: parameter `i.weight` is
 /// layer `i`'s weight; layers without parameters (relu, flatten, ...) take an index and add no
@@ -70,6 +71,10 @@ public final class Model {
     public internal(set) var network: Sequential
     public let loss: any Loss
     public internal(set) var parameters: ParameterStore
+    /// `model.init_from`: the safetensors file or checkpoint folder whose weights the run
+    /// starts from instead of the seeded initialisation (SwTrain's `InitFrom` loads it; a
+    /// training config has made it absolute). Nil when the config has no such key.
+    public internal(set) var initFrom: String?
     public var inputShape: [Int] { network.inputShape }
     public var outputShape: [Int] { network.outputShape }
 
@@ -87,7 +92,11 @@ public final class Model {
     /// with its own activations, as a pipeline stage needs for each micro-batch in flight.
     public convenience init(config: ConfigValue, registry: LayerRegistry = .standard,
                             sharingParametersWith other: Model? = nil) throws(ConfigError) {
-        let obj = try config.object(allowed: ["input", "layers", "loss"])
+        let obj = try config.object(allowed: ["input", "layers", "loss", "init_from"])
+        let initFrom = try obj.optionalString("init_from")
+        if initFrom?.isEmpty == true {
+            throw try obj.required("init_from", "").fail("the path of a safetensors file or a checkpoint folder")
+        }
         let input = try obj.required("input", "the shape of one sample, like [40]").intArray(in: 1...Int.max)
         if input.isEmpty { throw try obj.required("input", "a shape").fail("a non-empty shape like [40]") }
         let network = try LayerListBuilder(registry: registry).build(try obj.required("layers", "a list of layers"), input: input)
@@ -105,6 +114,7 @@ public final class Model {
             loss = MeanSquaredError(features: Tensor.elementCount(out))
         }
         self.init(network: network, loss: loss, sharingParametersWith: other)
+        self.initFrom = initFrom
     }
 
     /// Moves the parameters and gradients into `values` and `gradients` (buffers of

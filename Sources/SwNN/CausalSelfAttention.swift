@@ -84,6 +84,11 @@ public final class CausalSelfAttention: StochasticLayer {
         qkv.needsInputGradient = other.needsInputGradient
     }
 
+    /// Replicas of the projections in a new attention layer (same stream).
+    public func replica() -> any Layer {
+        CausalSelfAttention(self, qkv: qkv.replica(), proj: proj.replica())
+    }
+
     /// The same attention with new projections: `qkv` must map `[T, C]` to `[T, 3C]` and
     /// `proj` `[T, C]` to `[T, C]`. The dropout stream carries over.
     public func replacingChildren(_ children: [any Layer], path: String) throws(RewriteError) -> any Layer {

@@ -107,3 +107,12 @@ extension Conv1D {
                       bias: try e.bool("bias", default: true))
     }
 }
+
+extension Conv1D {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = Conv1D(inputShape: inputShape, channels: outChannels, kernel: kernel, stride: stride, padding: padding, bias: useBias)
+        r.needsInputGradient = needsInputGradient
+        return r
+    }
+}

@@ -109,3 +109,12 @@ extension Conv2D {
                       bias: try e.bool("bias", default: true))
     }
 }
+
+extension Conv2D {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = Conv2D(inputShape: inputShape, channels: outChannels, kernel: kernel, stride: stride, padding: padding, bias: useBias)
+        r.needsInputGradient = needsInputGradient
+        return r
+    }
+}

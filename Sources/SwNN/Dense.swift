@@ -109,3 +109,12 @@ extension Dense {
         return Dense(inputShape: input, units: units, bias: try e.bool("bias", default: true))
     }
 }
+
+extension Dense {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = Dense(inputShape: inputShape, units: outFeatures, bias: useBias)
+        r.needsInputGradient = needsInputGradient
+        return r
+    }
+}

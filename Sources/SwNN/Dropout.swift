@@ -63,3 +63,13 @@ extension Dropout {
         return Dropout(shape: input, p: Float(p))
     }
 }
+
+extension Dropout {
+    /// A new dropout layer of the same rate, continuing the same random stream.
+    public func replica() -> any Layer {
+        let r = Dropout(shape: inputShape, p: p)
+        r.rng = rng
+        r.needsInputGradient = needsInputGradient
+        return r
+    }
+}

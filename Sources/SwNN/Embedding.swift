@@ -79,3 +79,12 @@ extension Embedding {
         return Embedding(inputShape: input, vocab: vocab, dim: dim)
     }
 }
+
+extension Embedding {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = Embedding(inputShape: inputShape, vocab: vocab, dim: dim)
+        r.needsInputGradient = needsInputGradient
+        return r
+    }
+}

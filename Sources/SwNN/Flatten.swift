@@ -30,3 +30,12 @@ extension Flatten {
     /// The config entry of type `"flatten"`.
     public static let builder = LayerBuilder("flatten", keys: []) { _, input, _ in Flatten(inputShape: input) }
 }
+
+extension Flatten {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = Flatten(inputShape: inputShape)
+        r.needsInputGradient = needsInputGradient
+        return r
+    }
+}

@@ -94,3 +94,12 @@ extension GELU {
     /// The config entry of type `"gelu"`.
     public static let builder = LayerBuilder("gelu", keys: []) { _, input, _ in GELU(shape: input) }
 }
+
+extension GELU {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = GELU(shape: inputShape)
+        r.needsInputGradient = needsInputGradient
+        return r
+    }
+}

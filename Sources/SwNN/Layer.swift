@@ -31,6 +31,11 @@ public protocol Layer: AnyObject {
     /// (empty before the first `bind`, and for layers without parameters). A rewrite reads a
     /// replacement layer's values through it.
     var parameterTensors: [Tensor] { get }
+    /// A new layer of the same kind, sizes and children (replicas themselves), unbound, with
+    /// its own activation buffers; random streams continue from this layer's. Bound to the
+    /// same buffers (`ParameterStore(root:sharingWith:)`) it computes what this layer does:
+    /// a pipeline stage runs several micro-batches in flight through replicas.
+    func replica() -> any Layer
     /// A copy of this composite whose children are `children` (same names and order as
     /// `self.children`), keeping everything else; `path` names this layer in errors. Throws
     /// `RewriteError` when a child's shapes do not fit. A layer without children returns itself.

@@ -104,3 +104,12 @@ extension LayerNorm {
         return LayerNorm(inputShape: input, eps: Float(eps))
     }
 }
+
+extension LayerNorm {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = LayerNorm(inputShape: inputShape, eps: eps)
+        r.needsInputGradient = needsInputGradient
+        return r
+    }
+}

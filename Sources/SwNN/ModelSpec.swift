@@ -117,6 +117,14 @@ public final class Model {
         self.initFrom = initFrom
     }
 
+    /// A model of the same layers (replicas, see `Layer.replica`) bound to this model's
+    /// parameter and gradient buffers, with its own activations: what a pipeline stage needs
+    /// for each micro-batch in flight. Unlike `Model(config:sharingParametersWith:)` it
+    /// follows a rewritten network.
+    public func replicaSharingParameters() -> Model {
+        Model(network: network.replica() as! Sequential, loss: loss, sharingParametersWith: self)
+    }
+
     /// Moves the parameters and gradients into `values` and `gradients` (buffers of
     /// `parameters.count` elements the caller owns, e.g. node-shared memory): every layer is
     /// rebound to them. Copies nothing: fill `values` first.

@@ -35,3 +35,12 @@ extension ReLU {
     /// The config entry of type `"relu"`.
     public static let builder = LayerBuilder("relu", keys: []) { _, input, _ in ReLU(shape: input) }
 }
+
+extension ReLU {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = ReLU(shape: inputShape)
+        r.needsInputGradient = needsInputGradient
+        return r
+    }
+}

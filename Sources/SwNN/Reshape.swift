@@ -72,3 +72,12 @@ extension Reshape {
         return Reshape(inputShape: input, shape: shape)
     }
 }
+
+extension Reshape {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = Reshape(inputShape: inputShape, shape: outputShape)
+        r.needsInputGradient = needsInputGradient
+        return r
+    }
+}

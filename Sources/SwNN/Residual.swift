@@ -70,3 +70,12 @@ extension Residual {
         return Residual(body)
     }
 }
+
+extension Residual {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = Residual(body.replica() as! Sequential)
+        r.needsInputGradient = needsInputGradient
+        return r
+    }
+}

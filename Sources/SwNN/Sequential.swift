@@ -40,6 +40,13 @@ public final class Sequential: Layer {
         return Sequential(layers, inputShape: inputShape)
     }
 
+    /// Replicas of every layer, in a new sequential.
+    public func replica() -> any Layer {
+        let s = Sequential(layers.map { $0.replica() }, inputShape: inputShape)
+        s.needsInputGradient = needsInputGradient
+        return s
+    }
+
     /// A sequential of `children` over the same input shape (they must chain from it; the
     /// output shape may change, the parent checks it), with the same `needsInputGradient`.
     public func replacingChildren(_ children: [any Layer], path: String) throws(RewriteError) -> any Layer {

@@ -46,3 +46,12 @@ extension SiLU {
     /// The config entry of type `"silu"`.
     public static let builder = LayerBuilder("silu", keys: []) { _, input, _ in SiLU(shape: input) }
 }
+
+extension SiLU {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = SiLU(shape: inputShape)
+        r.needsInputGradient = needsInputGradient
+        return r
+    }
+}

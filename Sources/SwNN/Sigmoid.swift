@@ -37,3 +37,12 @@ extension Sigmoid {
     /// The config entry of type `"sigmoid"`.
     public static let builder = LayerBuilder("sigmoid", keys: []) { _, input, _ in Sigmoid(shape: input) }
 }
+
+extension Sigmoid {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = Sigmoid(shape: inputShape)
+        r.needsInputGradient = needsInputGradient
+        return r
+    }
+}

@@ -37,3 +37,12 @@ extension Tanh {
     /// The config entry of type `"tanh"`.
     public static let builder = LayerBuilder("tanh", keys: []) { _, input, _ in Tanh(shape: input) }
 }
+
+extension Tanh {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = Tanh(shape: inputShape)
+        r.needsInputGradient = needsInputGradient
+        return r
+    }
+}

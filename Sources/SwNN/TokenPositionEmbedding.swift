@@ -97,3 +97,12 @@ extension TokenPositionEmbedding {
         return TokenPositionEmbedding(inputShape: input, vocab: vocab, dim: dim, context: context)
     }
 }
+
+extension TokenPositionEmbedding {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = TokenPositionEmbedding(inputShape: inputShape, vocab: vocab, dim: dim, context: context)
+        r.needsInputGradient = needsInputGradient
+        return r
+    }
+}

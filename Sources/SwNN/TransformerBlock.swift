@@ -61,6 +61,11 @@ public final class TransformerBlock: Layer {
         ln1.needsInputGradient = needsInputGradient
     }
 
+    /// Replicas of the four parts, in a new block.
+    public func replica() -> any Layer {
+        TransformerBlock(inputShape: inputShape, parts: children.map { $0.layer.replica() }, needsInputGradient: needsInputGradient)
+    }
+
     /// The same block with new parts; each must map `[T, C]` to `[T, C]`.
     public func replacingChildren(_ children: [any Layer], path: String) throws(RewriteError) -> any Layer {
         precondition(children.count == 4)

@@ -80,6 +80,24 @@ import SwTensor
         for e in m.parameters.entries { #expect(m.parameters.gradient(e.name)!.array.contains { $0 != 0 }, "\(e.name)") }
     }
 
+    /// The replacement's own values go in: a dense layer of rank 2 replaced by its exact
+    /// factors leaves the model's output as it was.
+    @Test func factorizedReplacementKeepsTheModelsOutput() throws {
+        let m = try Self.model()
+        let up = Self.batch([3, 2], seed: 1), down = Self.batch([2, 8], seed: 2)
+        let w = m.parameters.value("3.weight")!
+        for o in 0..<3 { for i in 0..<8 { w.pointer[o * 8 + i] = up.pointer[o * 2] * down.pointer[i] + up.pointer[o * 2 + 1] * down.pointer[8 + i] } }
+        let x = Self.batch([5, 6])
+        let before = m.forward(x, training: false).array
+        let bias = m.parameters.value("3.bias")!.array
+        let remap = try m.rewrite { path, layer in path == "3" ? (layer as! any Factorizable).factorized(down: down, up: up) : nil }
+        #expect(remap.fresh.map(\.name) == ["3.0.weight", "3.1.weight", "3.1.bias"])
+        #expect(m.parameters.value("3.0.weight")!.array == down.array && m.parameters.value("3.1.weight")!.array == up.array)
+        #expect(m.parameters.value("3.1.bias")!.array == bias)
+        let after = m.forward(x, training: false).array
+        #expect(zip(before, after).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(before) vs \(after)")
+    }
+
     @Test func aReplacementThatBreaksTheChainNamesPathAndShapes() throws {
         let m = try Self.model()
         let before = m.parameters.values.array
@@ -136,5 +154,40 @@ import SwTensor
         #expect(throws: RewriteError.outputShape(path: "1.attn.proj", expected: [4, 8], found: [4, 5])) {
             try m.rewrite { path, _ in path == "1.attn.proj" ? Dense(inputShape: [4, 8], units: 5) : nil }
         }
+    }
+
+    /// Replicas (what a pipeline stage runs micro-batches through) follow the rewritten
+    /// network and compute what the model computes, for every layer type.
+    @Test(arguments: [
+        mlp,
+        """
+        {"input": [40], "layers": [{"type": "reshape", "shape": [2, 20]},
+          {"type": "conv1d", "channels": 4, "kernel": 3, "stride": 2, "padding": 1}, {"type": "gelu"},
+          {"type": "maxpool1d", "kernel": 2}, {"type": "avgpool1d", "kernel": 2, "stride": 1, "padding": 1}, {"type": "flatten"},
+          {"type": "layernorm"}, {"type": "dropout", "p": 0.3}, {"type": "silu"}, {"type": "sigmoid"}, {"type": "dense", "units": 5}]}
+        """,
+        """
+        {"input": [1, 6, 6], "layers": [{"type": "conv2d", "channels": 3, "kernel": [3, 2], "padding": [1, 0]},
+          {"type": "maxpool2d", "kernel": 2}, {"type": "avgpool2d", "kernel": [1, 2]}, {"type": "flatten"}, {"type": "dense", "units": 4}]}
+        """,
+        """
+        {"input": [4], "layers": [{"type": "embedding", "vocab": 7, "dim": 8},
+          {"type": "transformer_block", "heads": 2}, {"type": "causal_attention", "heads": 4}, {"type": "dense", "units": 7}]}
+        """,
+    ])
+    func replicasShareParametersAndCompute(json: String) throws {
+        let m = try Self.model(json)
+        try m.rewrite { _, layer in
+            guard let d = layer as? Dense, d.outFeatures > 4 else { return nil }
+            return d.factorized(down: Self.batch([2, d.inFeatures]), up: Self.batch([d.outFeatures, 2]))
+        }
+        let twin = m.replicaSharingParameters()
+        #expect(twin.parameters.entries == m.parameters.entries && twin.parameters.values === m.parameters.values)
+        #expect(twin.network !== m.network)
+        let isTokens = m.network.layers[0] is Embedding
+        let x = Self.batch([3] + m.inputShape, tokens: isTokens ? 7 : nil)
+        let a = m.forward(x, training: false).array, b = twin.forward(x, training: false).array
+        #expect(a == b)
+        #expect(twin.stochasticLayers.map(\.name) == m.stochasticLayers.map(\.name))
     }
 }

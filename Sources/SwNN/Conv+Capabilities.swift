@@ -22,6 +22,8 @@ extension Conv1D: Prunable, Quantizable {
         let (src, dst) = (parameterTensors, c.parameterTensors)
         copyWeight(boundWeight, out: outChannels, in: inChannels, inner: kernel, rows: kept, into: dst[0])
         if useBias { copySelected(src[1], kept, into: dst[1]) }
+        c.parameterOrigin = ParameterOrigin(cutFrom: self, [.init(sourceParameter: 0, sourceIndex: weightIndex(out: outChannels, in: inChannels, inner: kernel, rows: kept))]
+                                         + (useBias ? [.init(sourceParameter: 1, sourceIndex: kept)] : []))
         return c
     }
 
@@ -33,6 +35,8 @@ extension Conv1D: Prunable, Quantizable {
         let (src, dst) = (parameterTensors, c.parameterTensors)
         copyWeight(boundWeight, out: outChannels, in: inChannels, inner: kernel, columns: kept, into: dst[0])
         if useBias { copyAll(src[1], into: dst[1]) }
+        c.parameterOrigin = ParameterOrigin(cutFrom: self, [.init(sourceParameter: 0, sourceIndex: weightIndex(out: outChannels, in: inChannels, inner: kernel, columns: kept))]
+                                         + (useBias ? [.init(sourceParameter: 1, sourceIndex: Array(0..<outChannels))] : []))
         return c
     }
 }
@@ -57,6 +61,8 @@ extension Conv2D: Prunable, Quantizable {
         let (src, dst) = (parameterTensors, c.parameterTensors)
         copyWeight(boundWeight, out: outChannels, in: inChannels, inner: kernel.0 * kernel.1, rows: kept, into: dst[0])
         if useBias { copySelected(src[1], kept, into: dst[1]) }
+        c.parameterOrigin = ParameterOrigin(cutFrom: self, [.init(sourceParameter: 0, sourceIndex: weightIndex(out: outChannels, in: inChannels, inner: kernel.0 * kernel.1, rows: kept))]
+                                         + (useBias ? [.init(sourceParameter: 1, sourceIndex: kept)] : []))
         return c
     }
 
@@ -68,6 +74,8 @@ extension Conv2D: Prunable, Quantizable {
         let (src, dst) = (parameterTensors, c.parameterTensors)
         copyWeight(boundWeight, out: outChannels, in: inChannels, inner: kernel.0 * kernel.1, columns: kept, into: dst[0])
         if useBias { copyAll(src[1], into: dst[1]) }
+        c.parameterOrigin = ParameterOrigin(cutFrom: self, [.init(sourceParameter: 0, sourceIndex: weightIndex(out: outChannels, in: inChannels, inner: kernel.0 * kernel.1, columns: kept))]
+                                         + (useBias ? [.init(sourceParameter: 1, sourceIndex: Array(0..<outChannels))] : []))
         return c
     }
 }

@@ -20,6 +20,8 @@ public final class Conv2D: Layer {
     public let inputShape: [Int]
     public let outputShape: [Int]
     public var needsInputGradient = true
+    /// Set by `keeping(...)`: which elements of which layer the values were cut from.
+    public var parameterOrigin: ParameterOrigin?
 
     private var weight: Tensor!, bias: Tensor!
     private var dWeight: Tensor!, dBias: Tensor!

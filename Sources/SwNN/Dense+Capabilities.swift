@@ -24,6 +24,8 @@ extension Dense: Prunable, Quantizable, Factorizable {
         let (src, dst) = (parameterTensors, d.parameterTensors)
         copyWeight(boundWeight, out: outFeatures, in: inFeatures, inner: 1, rows: kept, into: dst[0])
         if useBias { copySelected(src[1], kept, into: dst[1]) }
+        d.parameterOrigin = ParameterOrigin(cutFrom: self, [.init(sourceParameter: 0, sourceIndex: weightIndex(out: outFeatures, in: inFeatures, inner: 1, rows: kept))]
+                                         + (useBias ? [.init(sourceParameter: 1, sourceIndex: kept)] : []))
         return d
     }
 
@@ -34,6 +36,8 @@ extension Dense: Prunable, Quantizable, Factorizable {
         let (src, dst) = (parameterTensors, d.parameterTensors)
         copyWeight(boundWeight, out: outFeatures, in: inFeatures, inner: 1, columns: kept, into: dst[0])
         if useBias { copyAll(src[1], into: dst[1]) }
+        d.parameterOrigin = ParameterOrigin(cutFrom: self, [.init(sourceParameter: 0, sourceIndex: weightIndex(out: outFeatures, in: inFeatures, inner: 1, columns: kept))]
+                                         + (useBias ? [.init(sourceParameter: 1, sourceIndex: Array(0..<outFeatures))] : []))
         return d
     }
 

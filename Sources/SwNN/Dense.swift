@@ -15,6 +15,8 @@ public final class Dense: Layer {
     public let inputShape: [Int]
     public let outputShape: [Int]
     public var needsInputGradient = true
+    /// Set by `keeping(...)`: which elements of which layer the values were cut from.
+    public var parameterOrigin: ParameterOrigin?
     /// When set, `backward` leaves the weight and bias gradients to someone else: instead of
     /// accumulating them it calls this with its input `(rows, in)` and the output gradient
     /// `(rows, out)`, which the closure must copy before it returns (both are reused), and

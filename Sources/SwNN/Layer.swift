@@ -31,6 +31,9 @@ public protocol Layer: AnyObject {
     /// (empty before the first `bind`, and for layers without parameters). A rewrite reads a
     /// replacement layer's values through it.
     var parameterTensors: [Tensor] { get }
+    /// Where this layer's values were cut from, when a structured pruning built it from
+    /// another layer (`Prunable.keeping`); `Model.rewrite` reads it and then clears it.
+    var parameterOrigin: ParameterOrigin? { get set }
     /// A new layer of the same kind, sizes and children (replicas themselves), unbound, with
     /// its own activation buffers; random streams continue from this layer's. Bound to the
     /// same buffers (`ParameterStore(root:sharingWith:)`) it computes what this layer does:
@@ -55,6 +58,10 @@ extension Layer {
     public var children: [(name: String, layer: any Layer)] { [] }
     public func bind(parameters: [Tensor], gradients: [Tensor]) {}
     public var parameterTensors: [Tensor] { [] }
+    public var parameterOrigin: ParameterOrigin? {
+        get { nil }
+        set {}
+    }
     public func replacingChildren(_ children: [any Layer], path: String) throws(RewriteError) -> any Layer {
         precondition(children.isEmpty, "\(typeName) at \(path) has no children to replace")
         return self

@@ -13,6 +13,8 @@ extension Model {
     /// Then a new `ParameterStore` is laid out for the new network:
     /// - a tensor whose full name and shape both survive is *carried*: its values are copied
     ///   from the old buffer;
+    /// - a tensor of a layer cut from an old one (`Prunable.keeping`, see `ParameterOrigin`)
+    ///   is carried element for element: one piece per run of kept elements;
     /// - any other tensor is *fresh*: it takes the values its replacement layer holds (a layer
     ///   built by `Dense.keeping(outputUnits:)` or `factorized(down:up:)` is bound to values),
     ///   and a layer that holds none is initialised as PyTorch would, from `seed`.
@@ -28,6 +30,8 @@ extension Model {
     public func rewrite(seed: UInt64 = 0,
                         _ transform: (_ path: String, _ layer: any Layer) throws -> (any Layer)?) throws -> ParameterRemap {
         let old = parameters
+        var oldPaths: [ObjectIdentifier: String] = [:]
+        for (path, layer) in network.allLayers() { oldPaths[ObjectIdentifier(layer)] = path }
         let result = try network.rewritingChildren(path: "", transform)
         guard result !== network else { return .identity(count: old.count) }
         let rewritten = result as! Sequential   // Sequential.replacingChildren returns a Sequential
@@ -41,19 +45,32 @@ extension Model {
         let store = ParameterStore(root: rewritten)
         var carried: [ParameterRemap.Carried] = []
         var fresh: [ParameterRemap.Placed] = []
+        var usedOld = Set<String>()
         let rng = RNG(seed: seed).fork(0x5EA4)
         for (index, ((prefix, layer), values)) in zip(leaves, held).enumerated() {
             let shapes = layer.parameterShapes
             let entries = shapes.map { store.entry(childPath(prefix, $0.name))! }
+            // A layer cut from one of the old network's layers carries the elements it kept.
+            let origin = layer.parameterOrigin.flatMap { o in oldPaths[ObjectIdentifier(o.source)].map { (o, $0) } }
             var freshHere: [(ParameterStore.Entry, Tensor?)] = []
             for (k, e) in entries.enumerated() {
                 if let o = old.entry(e.name), o.shape == e.shape {
                     carried.append(.init(name: e.name, old: o.offset..<o.offset + o.count, new: e.offset..<e.offset + e.count))
+                    usedOld.insert(o.name)
+                } else if let (from, sourcePath) = origin, k < from.parameters.count, from.parameters[k].sourceIndex.count == e.count {
+                    let p = from.parameters[k]
+                    let o = old.entry(childPath(sourcePath, from.source.parameterShapes[p.sourceParameter].name))!
+                    for run in ParameterOrigin.runs(p.sourceIndex) {
+                        carried.append(.init(name: e.name, old: o.offset + run.source.lowerBound..<o.offset + run.source.upperBound,
+                                             new: e.offset + run.own.lowerBound..<e.offset + run.own.upperBound))
+                    }
+                    usedOld.insert(o.name)
                 } else {
                     fresh.append(.init(name: e.name, range: e.offset..<e.offset + e.count))
                     freshHere.append((e, values.count == shapes.count && values[k].shape == e.shape ? values[k] : nil))
                 }
             }
+            layer.parameterOrigin = nil
             guard !freshHere.isEmpty else { continue }
             if freshHere.allSatisfy({ $0.1 != nil }) {
                 for (e, v) in freshHere { (store.values.pointer + e.offset).update(from: v!.pointer, count: e.count) }
@@ -65,8 +82,7 @@ extension Model {
         for c in carried {
             (store.values.pointer + c.new.lowerBound).update(from: old.values.pointer + c.old.lowerBound, count: c.new.count)
         }
-        let kept = Set(carried.map(\.name))
-        let dropped = old.entries.filter { !kept.contains($0.name) }
+        let dropped = old.entries.filter { !usedOld.contains($0.name) }
             .map { ParameterRemap.Placed(name: $0.name, range: $0.offset..<$0.offset + $0.count) }
         network = rewritten
         network.needsInputGradient = false

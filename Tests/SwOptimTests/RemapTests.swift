@@ -85,6 +85,58 @@ import SwTensor
         #expect(m.parameters.values.array.allSatisfy { $0.isFinite })
     }
 
+    /// Structured pruning: units of layers 0 and 2 removed (layer 2 loses inputs and outputs,
+    /// layer 4 the matching inputs). The kept rows and columns keep their values and Adam
+    /// moments element for element; nothing is fresh; training goes on.
+    @Test func prunedUnitsKeepTheirMoments() throws {
+        let m = Self.model()
+        let opt = Adam(count: m.parameters.count)
+        opt.step(parameters: m.parameters.values, gradients: Self.gradients(m, seed: 1), lr: 0.01)
+        let oldStore = m.parameters
+        let oldValues = m.parameters.values.copy(), oldMoments = opt.stateTensors.map { $0.tensor.copy() }
+        let keep0 = [0, 2, 3, 7], keep2 = [1, 4, 5]
+        let remap = try m.rewrite { path, layer in
+            switch path {
+            case "0": return (layer as! Dense).keeping(outputUnits: keep0)
+            case "1": return ReLU(shape: [keep0.count])
+            case "2": return (layer as! Dense).keeping(outputUnits: keep2).keeping(inputFeatures: keep0)
+            case "3": return ReLU(shape: [keep2.count])
+            case "4": return (layer as! Dense).keeping(inputFeatures: keep2)
+            default: return nil
+            }
+        }
+        opt.remapState(remap)
+        #expect(m.parameters.entries.map(\.shape) == [[4, 6], [4], [3, 4], [3], [3, 3], [3]])
+        #expect(remap.fresh.isEmpty && remap.dropped.isEmpty)
+        // Element (new tensor, i) must hold old element (old tensor, source(i)).
+        func source(_ name: String, _ i: Int) -> Int {
+            let (rows, cols): ([Int]?, [Int]?) = switch name {
+            case "0.weight": (keep0, nil)
+            case "0.bias": (keep0, nil)
+            case "2.weight": (keep2, keep0)
+            case "2.bias": (keep2, nil)
+            case "4.weight": (nil, keep2)
+            default: (nil, nil)
+            }
+            let newShape = m.parameters.entry(name)!.shape, oldShape = oldStore.entry(name)!.shape
+            let r = newShape.count == 2 ? i / newShape[1] : i, c = newShape.count == 2 ? i % newShape[1] : 0
+            let (sr, sc) = (rows?[r] ?? r, cols?[c] ?? c)
+            return oldStore.entry(name)!.offset + (oldShape.count == 2 ? sr * oldShape[1] + sc : sr)
+        }
+        for e in m.parameters.entries {
+            for i in 0..<e.count {
+                let o = source(e.name, i)
+                #expect(m.parameters.values.pointer[e.offset + i] == oldValues.pointer[o], "\(e.name)[\(i)] value")
+                for (new, old) in zip(opt.stateTensors.map(\.tensor), oldMoments) {
+                    #expect(new.pointer[e.offset + i] == old.pointer[o], "\(e.name)[\(i)] moment")
+                }
+            }
+        }
+        let before = m.parameters.values.copy()
+        opt.step(parameters: m.parameters.values, gradients: Self.gradients(m, seed: 3), lr: 0.01)
+        #expect(m.parameters.values.array != before.array && m.parameters.values.array.allSatisfy { $0.isFinite })
+    }
+
     /// A hand-made map with pieces in another order: momentum moves with its elements, fresh
     /// elements start at zero, and plain SGD (no state) only changes its count.
     @Test func sgdMomentumThroughAMap() {

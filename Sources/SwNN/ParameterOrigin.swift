@@ -8,6 +8,8 @@
 /// source element it holds. Built by `Prunable.keeping(...)`; chained cuts (outputs, then
 /// inputs) compose, so `source` is always the layer of the model being rewritten.
 public struct ParameterOrigin {
+    /// One own parameter's origin: the source parameter (index into the source's
+    /// `parameterShapes`) and, per own element, the source element's flat index.
     public struct Parameter {
         public let sourceParameter: Int
         public let sourceIndex: [Int]

@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "_TestSupport", dependencies: ["SwTensor", "SwNN"]),
         .testTarget(name: "SwTensorTests", dependencies: ["SwTensor", "CGemm", "_TestSupport"]),
         .testTarget(name: "SwNNTests", dependencies: ["SwNN", "SwConfig", "_TestSupport"]),
-        .testTarget(name: "SwOptimTests", dependencies: ["SwOptim", "CKernels", "_TestSupport"]),
+        .testTarget(name: "SwOptimTests", dependencies: ["SwOptim", "SwNN", "CKernels", "_TestSupport"]),
         .testTarget(name: "SwDataTests", dependencies: ["SwData", "_TestSupport"]),
         .testTarget(name: "SwCommTests", dependencies: ["SwComm", "SwParallel", "_TestSupport"]),
         .testTarget(name: "SwParallelTests", dependencies: ["SwParallel", "SwComm", "SwTensor", "SwNN"]),

@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// Average pooling over `(C, L)` samples (`avgpool1d`, like `torch.nn.AvgPool1d(k, s, p)`) or
@@ -85,5 +86,25 @@ public final class AvgPool: Layer {
             }
         }
         return d
+    }
+}
+
+extension AvgPool {
+    /// The config entry of type `"avgpool1d"`.
+    public static let builder1D = LayerRegistry.pool1d("avgpool1d") { AvgPool(inputShape: $0, kernel: $1, stride: $2, padding: $3) }
+
+    /// The config entry of type `"avgpool2d"`.
+    public static let builder2D = LayerRegistry.pool2d("avgpool2d") { AvgPool(inputShape: $0, kernel: $1, stride: $2, padding: $3) }
+}
+
+extension AvgPool {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = typeName == "avgpool1d"
+            ? AvgPool(inputShape: inputShape, kernel: window.kw, stride: window.sw, padding: window.pw)
+            : AvgPool(typeName: typeName, inputShape: inputShape, kernel: (window.kh, window.kw), stride: (window.sh, window.sw),
+                      padding: (window.ph, window.pw))
+        r.needsInputGradient = needsInputGradient
+        return r
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SwConfig
 import SwTensor
 
 /// Multi-head causal self-attention, like nanoGPT's `CausalSelfAttention`:
@@ -36,10 +37,11 @@ public final class CausalSelfAttention: StochasticLayer {
     }
     public var rng = RNG(seed: 0)
 
-    /// The fused query/key/value projection, C -> 3C.
-    public let qkv: Dense
-    /// The output projection, C -> C.
-    public let proj: Dense
+    /// The fused query/key/value projection, C -> 3C (a `Dense`, or what a rewrite put in
+    /// its place: any layer mapping `[T, C]` to `[T, 3C]`).
+    public let qkv: any Layer
+    /// The output projection, C -> C (a `Dense`, or any layer mapping `[T, C]` to `[T, C]`).
+    public let proj: any Layer
 
     private var probs: Tensor?      // (B, h, T, T) softmax, before dropout
     private var dropMask: Tensor?   // (B, h, T, T) 0 or 1 / (1 - p), when dropping
@@ -68,6 +70,38 @@ public final class CausalSelfAttention: StochasticLayer {
     }
 
     public var children: [(name: String, layer: any Layer)] { [("qkv", qkv), ("proj", proj)] }
+
+    private init(_ other: CausalSelfAttention, qkv: any Layer, proj: any Layer) {
+        inputShape = other.inputShape
+        context = other.context
+        width = other.width
+        heads = other.heads
+        dropout = other.dropout
+        rng = other.rng
+        self.qkv = qkv
+        self.proj = proj
+        needsInputGradient = other.needsInputGradient
+        qkv.needsInputGradient = other.needsInputGradient
+    }
+
+    /// Replicas of the projections in a new attention layer (same stream).
+    public func replica() -> any Layer {
+        CausalSelfAttention(self, qkv: qkv.replica(), proj: proj.replica())
+    }
+
+    /// The same attention with new projections: `qkv` must map `[T, C]` to `[T, 3C]` and
+    /// `proj` `[T, C]` to `[T, C]`. The dropout stream carries over.
+    public func replacingChildren(_ children: [any Layer], path: String) throws(RewriteError) -> any Layer {
+        precondition(children.count == 2)
+        let (q, p) = (children[0], children[1])
+        let T = context, C = width
+        let (qPath, pPath) = (childPath(path, "qkv"), childPath(path, "proj"))
+        guard q.inputShape == inputShape else { throw .inputShape(path: qPath, expected: inputShape, found: q.inputShape) }
+        guard q.outputShape == [T, 3 * C] else { throw .outputShape(path: qPath, expected: [T, 3 * C], found: q.outputShape) }
+        guard p.inputShape == inputShape else { throw .inputShape(path: pPath, expected: inputShape, found: p.inputShape) }
+        guard p.outputShape == inputShape else { throw .outputShape(path: pPath, expected: inputShape, found: p.outputShape) }
+        return CausalSelfAttention(self, qkv: q, proj: p)
+    }
 
     public func resetParameters(rng: inout RNG) {
         self.rng = rng.fork(0xA77E)
@@ -183,5 +217,13 @@ public final class CausalSelfAttention: StochasticLayer {
             }
         }
         return qkv.backward(dq)
+    }
+}
+
+extension CausalSelfAttention {
+    /// The config entry of type `"causal_attention"`.
+    public static let builder = LayerBuilder("causal_attention", keys: ["heads", "dropout"]) { e, input, _ throws(ConfigError) in
+        let (heads, p) = try LayerRegistry.attentionKeys(e, "causal_attention", input)
+        return CausalSelfAttention(inputShape: input, heads: heads, dropout: p)
     }
 }

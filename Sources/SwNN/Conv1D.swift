@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// 1-D convolution (cross-correlation) over `(channels, length)` samples, like
@@ -20,6 +21,8 @@ public final class Conv1D: Layer {
     public let inputShape: [Int]
     public let outputShape: [Int]
     public var needsInputGradient = true
+    /// Set by `keeping(...)`: which elements of which layer the values were cut from.
+    public var parameterOrigin: ParameterOrigin?
 
     private var weight: Tensor!, bias: Tensor!
     private var dWeight: Tensor!, dBias: Tensor!
@@ -56,6 +59,8 @@ public final class Conv1D: Layer {
                 : [("weight", [outChannels, inChannels, kernel])]
     }
 
+    public var parameterTensors: [Tensor] { weight == nil ? [] : useBias ? [weight, bias] : [weight] }
+
     public func bind(parameters: [Tensor], gradients: [Tensor]) {
         weight = parameters[0]; dWeight = gradients[0]
         if useBias { bias = parameters[1]; dBias = gradients[1] }
@@ -87,5 +92,29 @@ public final class Conv1D: Layer {
         conv.backward(x: x, dy: dy, batch: b, weight: weight.pointer, dWeight: dWeight.pointer,
                       dBias: useBias ? dBias.pointer : nil, dx: g)
         return g ?? dy
+    }
+}
+
+extension Conv1D {
+    /// The config entry of type `"conv1d"`.
+    public static let builder = LayerBuilder("conv1d", keys: ["channels", "kernel", "stride", "padding", "bias"]) { e, input, _ throws(ConfigError) in
+        let channels = try e.int("channels", in: 1...Int.max)
+        let k = try e.int("kernel", in: 1...Int.max)
+        let s = try e.int("stride", default: 1, in: 1...Int.max)
+        let p = try e.int("padding", default: 0, in: 0...Int.max)
+        guard input.count == 2 else { throw LayerRegistry.shapeError(e, "conv1d", "[channels, length]", input, hint: LayerRegistry.reshapeHint(input, rank: 2)) }
+        let w = Window.line(channels: input[0], length: input[1], kernel: k, stride: s, padding: p)
+        try LayerRegistry.checkFits(e, "conv1d", w, input)
+        return Conv1D(inputShape: input, channels: channels, kernel: k, stride: s, padding: p,
+                      bias: try e.bool("bias", default: true))
+    }
+}
+
+extension Conv1D {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = Conv1D(inputShape: inputShape, channels: outChannels, kernel: kernel, stride: stride, padding: padding, bias: useBias)
+        r.needsInputGradient = needsInputGradient
+        return r
     }
 }

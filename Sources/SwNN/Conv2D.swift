@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// 2-D convolution (cross-correlation) over `(channels, height, width)` samples, like
@@ -19,6 +20,8 @@ public final class Conv2D: Layer {
     public let inputShape: [Int]
     public let outputShape: [Int]
     public var needsInputGradient = true
+    /// Set by `keeping(...)`: which elements of which layer the values were cut from.
+    public var parameterOrigin: ParameterOrigin?
 
     private var weight: Tensor!, bias: Tensor!
     private var dWeight: Tensor!, dBias: Tensor!
@@ -58,6 +61,8 @@ public final class Conv2D: Layer {
         return useBias ? [("weight", w), ("bias", [outChannels])] : [("weight", w)]
     }
 
+    public var parameterTensors: [Tensor] { weight == nil ? [] : useBias ? [weight, bias] : [weight] }
+
     public func bind(parameters: [Tensor], gradients: [Tensor]) {
         weight = parameters[0]; dWeight = gradients[0]
         if useBias { bias = parameters[1]; dBias = gradients[1] }
@@ -89,5 +94,29 @@ public final class Conv2D: Layer {
         conv.backward(x: x, dy: dy, batch: b, weight: weight.pointer, dWeight: dWeight.pointer,
                       dBias: useBias ? dBias.pointer : nil, dx: g)
         return g ?? dy
+    }
+}
+
+extension Conv2D {
+    /// The config entry of type `"conv2d"`.
+    public static let builder = LayerBuilder("conv2d", keys: ["channels", "kernel", "stride", "padding", "bias"]) { e, input, _ throws(ConfigError) in
+        let channels = try e.int("channels", in: 1...Int.max)
+        let k = try LayerRegistry.pair(e, "kernel", default: nil, min: 1)
+        let s = try LayerRegistry.pair(e, "stride", default: 1, min: 1)
+        let p = try LayerRegistry.pair(e, "padding", default: 0, min: 0)
+        guard input.count == 3 else { throw LayerRegistry.shapeError(e, "conv2d", "[channels, height, width]", input, hint: LayerRegistry.reshapeHint(input, rank: 3)) }
+        let w = Window(channels: input[0], height: input[1], width: input[2], kh: k.0, kw: k.1, sh: s.0, sw: s.1, ph: p.0, pw: p.1)
+        try LayerRegistry.checkFits(e, "conv2d", w, input)
+        return Conv2D(inputShape: input, channels: channels, kernel: k, stride: s, padding: p,
+                      bias: try e.bool("bias", default: true))
+    }
+}
+
+extension Conv2D {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = Conv2D(inputShape: inputShape, channels: outChannels, kernel: kernel, stride: stride, padding: padding, bias: useBias)
+        r.needsInputGradient = needsInputGradient
+        return r
     }
 }

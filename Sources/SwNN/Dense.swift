@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// Fully connected layer, `y = x W^T + b`, over the last dimension (like `torch.nn.Linear`).
@@ -14,6 +15,8 @@ public final class Dense: Layer {
     public let inputShape: [Int]
     public let outputShape: [Int]
     public var needsInputGradient = true
+    /// Set by `keeping(...)`: which elements of which layer the values were cut from.
+    public var parameterOrigin: ParameterOrigin?
     /// When set, `backward` leaves the weight and bias gradients to someone else: instead of
     /// accumulating them it calls this with its input `(rows, in)` and the output gradient
     /// `(rows, out)`, which the closure must copy before it returns (both are reused), and
@@ -41,6 +44,8 @@ public final class Dense: Layer {
         useBias ? [("weight", [outFeatures, inFeatures]), ("bias", [outFeatures])]
                 : [("weight", [outFeatures, inFeatures])]
     }
+
+    public var parameterTensors: [Tensor] { weight == nil ? [] : useBias ? [weight, bias] : [weight] }
 
     public func bind(parameters: [Tensor], gradients: [Tensor]) {
         weight = parameters[0]; dWeight = gradients[0]
@@ -95,5 +100,23 @@ public final class Dense: Layer {
                 for j in 0..<outFeatures { db[j] += row[j] }
             }
         }
+    }
+}
+
+extension Dense {
+    /// The config entry of type `"dense"`.
+    public static let builder = LayerBuilder("dense", keys: ["units", "bias"]) { e, input, _ throws(ConfigError) in
+        let units = try e.int("units", in: 1...Int.max)
+        guard !input.isEmpty else { throw LayerRegistry.shapeError(e, "dense", "[..., features]", input) }
+        return Dense(inputShape: input, units: units, bias: try e.bool("bias", default: true))
+    }
+}
+
+extension Dense {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = Dense(inputShape: inputShape, units: outFeatures, bias: useBias)
+        r.needsInputGradient = needsInputGradient
+        return r
     }
 }

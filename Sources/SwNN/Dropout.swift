@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// Inverted dropout, like `torch.nn.Dropout(p)`: in training `y = x m / (1 - p)` with
@@ -52,5 +53,23 @@ public final class Dropout: StochasticLayer {
         let mp = mask!.pointer, dp = dy.pointer, gp = g.pointer
         for i in 0..<dy.count { gp[i] = dp[i] * mp[i] }
         return g
+    }
+}
+
+extension Dropout {
+    /// The config entry of type `"dropout"`.
+    public static let builder = LayerBuilder("dropout", keys: ["p"]) { e, input, _ throws(ConfigError) in
+        let p = try e.double("p", default: 0.5, "a probability from 0 to 1") { $0 >= 0 && $0 <= 1 }
+        return Dropout(shape: input, p: Float(p))
+    }
+}
+
+extension Dropout {
+    /// A new dropout layer of the same rate, continuing the same random stream.
+    public func replica() -> any Layer {
+        let r = Dropout(shape: inputShape, p: p)
+        r.rng = rng
+        r.needsInputGradient = needsInputGradient
+        return r
     }
 }

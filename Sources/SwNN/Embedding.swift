@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// A lookup table, like `torch.nn.Embedding(vocab, dim)`: `y[b, t, :] = weight[x[b, t], :]`.
@@ -28,6 +29,8 @@ public final class Embedding: Layer {
     }
 
     public var parameterShapes: [(name: String, shape: [Int])] { [("weight", [vocab, dim])] }
+
+    public var parameterTensors: [Tensor] { weight == nil ? [] : [weight] }
 
     public func bind(parameters: [Tensor], gradients: [Tensor]) {
         weight = parameters[0]; dWeight = gradients[0]
@@ -65,5 +68,23 @@ public final class Embedding: Layer {
         dx = g
         g.zero()
         return g
+    }
+}
+
+extension Embedding {
+    /// The config entry of type `"embedding"`.
+    public static let builder = LayerBuilder("embedding", keys: ["vocab", "dim"]) { e, input, _ throws(ConfigError) in
+        let vocab = try e.int("vocab", in: 1...Int.max)
+        let dim = try e.int("dim", in: 1...Int.max)
+        return Embedding(inputShape: input, vocab: vocab, dim: dim)
+    }
+}
+
+extension Embedding {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = Embedding(inputShape: inputShape, vocab: vocab, dim: dim)
+        r.needsInputGradient = needsInputGradient
+        return r
     }
 }

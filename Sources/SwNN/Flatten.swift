@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// Flattens each sample to one dimension, `[d1, d2, ...] -> [d1 * d2 * ...]`, like
@@ -22,5 +23,19 @@ public final class Flatten: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         guard needsInputGradient else { return dy }
         return views.backward(dy, batch: dy.count / outputShape[0], sample: inputShape)
+    }
+}
+
+extension Flatten {
+    /// The config entry of type `"flatten"`.
+    public static let builder = LayerBuilder("flatten", keys: []) { _, input, _ in Flatten(inputShape: input) }
+}
+
+extension Flatten {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = Flatten(inputShape: inputShape)
+        r.needsInputGradient = needsInputGradient
+        return r
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SwConfig
 import SwTensor
 
 /// Gaussian error linear unit, exact form: `y = x Φ(x) = x (1 + erf(x / sqrt 2)) / 2`, like
@@ -87,4 +88,18 @@ func fastExp(_ v: Float) -> Float {
     // 2^n: the exponent field n + 127 (wrapping integer ops, so the loop vectorises).
     let scale = Float(bitPattern: (m.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
     return v < -87 ? 0 : p * scale
+}
+
+extension GELU {
+    /// The config entry of type `"gelu"`.
+    public static let builder = LayerBuilder("gelu", keys: []) { _, input, _ in GELU(shape: input) }
+}
+
+extension GELU {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = GELU(shape: inputShape)
+        r.needsInputGradient = needsInputGradient
+        return r
+    }
 }

@@ -27,6 +27,22 @@ public protocol Layer: AnyObject {
     var children: [(name: String, layer: any Layer)] { get }
     /// Receives views of this layer's own parameters and gradients, in `parameterShapes` order.
     func bind(parameters: [Tensor], gradients: [Tensor])
+    /// The views of own parameters the last `bind` handed over, in `parameterShapes` order
+    /// (empty before the first `bind`, and for layers without parameters). A rewrite reads a
+    /// replacement layer's values through it.
+    var parameterTensors: [Tensor] { get }
+    /// Where this layer's values were cut from, when a structured pruning built it from
+    /// another layer (`Prunable.keeping`); `Model.rewrite` reads it and then clears it.
+    var parameterOrigin: ParameterOrigin? { get set }
+    /// A new layer of the same kind, sizes and children (replicas themselves), unbound, with
+    /// its own activation buffers; random streams continue from this layer's. Bound to the
+    /// same buffers (`ParameterStore(root:sharingWith:)`) it computes what this layer does:
+    /// a pipeline stage runs several micro-batches in flight through replicas.
+    func replica() -> any Layer
+    /// A copy of this composite whose children are `children` (same names and order as
+    /// `self.children`), keeping everything else; `path` names this layer in errors. Throws
+    /// `RewriteError` when a child's shapes do not fit. A layer without children returns itself.
+    func replacingChildren(_ children: [any Layer], path: String) throws(RewriteError) -> any Layer
     /// Initialises own parameters as PyTorch does for the same layer.
     func resetParameters(rng: inout RNG)
     /// Computes the output for a batch.
@@ -41,6 +57,15 @@ extension Layer {
     public var parameterShapes: [(name: String, shape: [Int])] { [] }
     public var children: [(name: String, layer: any Layer)] { [] }
     public func bind(parameters: [Tensor], gradients: [Tensor]) {}
+    public var parameterTensors: [Tensor] { [] }
+    public var parameterOrigin: ParameterOrigin? {
+        get { nil }
+        set {}
+    }
+    public func replacingChildren(_ children: [any Layer], path: String) throws(RewriteError) -> any Layer {
+        precondition(children.isEmpty, "\(typeName) at \(path) has no children to replace")
+        return self
+    }
     public func resetParameters(rng: inout RNG) {}
 
     /// The number of parameters this layer owns directly.

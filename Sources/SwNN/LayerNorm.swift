@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// Layer normalisation over the last dimension, like `torch.nn.LayerNorm(dim, eps)`:
@@ -30,6 +31,8 @@ public final class LayerNorm: Layer {
     }
 
     public var parameterShapes: [(name: String, shape: [Int])] { [("weight", [dim]), ("bias", [dim])] }
+
+    public var parameterTensors: [Tensor] { weight == nil ? [] : [weight, bias] }
 
     public func bind(parameters: [Tensor], gradients: [Tensor]) {
         weight = parameters[0]; bias = parameters[1]
@@ -91,5 +94,22 @@ public final class LayerNorm: Layer {
             }
         }
         return g ?? dy
+    }
+}
+
+extension LayerNorm {
+    /// The config entry of type `"layernorm"`.
+    public static let builder = LayerBuilder("layernorm", keys: ["eps"]) { e, input, _ throws(ConfigError) in
+        let eps = try e.double("eps", default: 1e-5, "a positive number") { $0 > 0 }
+        return LayerNorm(inputShape: input, eps: Float(eps))
+    }
+}
+
+extension LayerNorm {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = LayerNorm(inputShape: inputShape, eps: eps)
+        r.needsInputGradient = needsInputGradient
+        return r
     }
 }

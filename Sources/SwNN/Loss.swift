@@ -1,5 +1,5 @@
-import SwTensor
 import Foundation
+import SwTensor
 
 /// The sum of a batch's per-term losses, how many terms there were, and how many
 /// predictions were right (classification only).

@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// Max pooling over `(C, L)` samples (`maxpool1d`, like `torch.nn.MaxPool1d(k, s, p)`) or
@@ -81,5 +82,25 @@ public final class MaxPool: Layer {
             }
         }
         return d
+    }
+}
+
+extension MaxPool {
+    /// The config entry of type `"maxpool1d"`.
+    public static let builder1D = LayerRegistry.pool1d("maxpool1d") { MaxPool(inputShape: $0, kernel: $1, stride: $2, padding: $3) }
+
+    /// The config entry of type `"maxpool2d"`.
+    public static let builder2D = LayerRegistry.pool2d("maxpool2d") { MaxPool(inputShape: $0, kernel: $1, stride: $2, padding: $3) }
+}
+
+extension MaxPool {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = typeName == "maxpool1d"
+            ? MaxPool(inputShape: inputShape, kernel: window.kw, stride: window.sw, padding: window.pw)
+            : MaxPool(typeName: typeName, inputShape: inputShape, kernel: (window.kh, window.kw), stride: (window.sh, window.sw),
+                      padding: (window.ph, window.pw))
+        r.needsInputGradient = needsInputGradient
+        return r
     }
 }

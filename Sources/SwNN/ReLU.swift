@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// `max(x, 0)` elementwise. No parameters; any shape.
@@ -27,5 +28,19 @@ public final class ReLU: Layer {
         let yp = y.pointer, dp = dy.pointer, gp = g.pointer
         for i in 0..<dy.count { let d = dp[i]; gp[i] = yp[i] > 0 ? d : 0 }   // unconditional load: vectorises
         return g
+    }
+}
+
+extension ReLU {
+    /// The config entry of type `"relu"`.
+    public static let builder = LayerBuilder("relu", keys: []) { _, input, _ in ReLU(shape: input) }
+}
+
+extension ReLU {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = ReLU(shape: inputShape)
+        r.needsInputGradient = needsInputGradient
+        return r
     }
 }

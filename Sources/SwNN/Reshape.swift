@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// Views each sample with another shape of the same element count, like `x.reshape(B, *shape)`
@@ -47,5 +48,36 @@ struct ViewCache {
         let v = Tensor(viewing: t.pointer, shape: [batch] + sample, owner: t)
         cache = v
         return v
+    }
+}
+
+extension Reshape {
+    /// The config entry of type `"reshape"`.
+    public static let builder = LayerBuilder("reshape", keys: ["shape"]) { e, input, _ throws(ConfigError) in
+        let value = try e.required("shape", "the shape of one sample, like [1, 40]")
+        var shape = try value.intArray(in: -1...Int.max)
+        let n = Tensor.elementCount(input)
+        if shape.isEmpty || shape.contains(0) || shape.filter({ $0 == -1 }).count > 1 {
+            throw value.fail("a non-empty list of positive sizes (at most one -1, inferred)")
+        }
+        if let i = shape.firstIndex(of: -1) {
+            let known = shape.reduce(1) { $1 == -1 ? $0 : $0 * $1 }
+            if n % known == 0 { shape[i] = n / known }
+        }
+        guard !shape.contains(-1), Tensor.elementCount(shape) == n else {
+            throw ConfigError(file: e.file, path: e.path,
+                              message: "reshape cannot view samples of shape \(input) (\(n) values) as \(shape) (\(shape.contains(-1) ? "no whole size for -1" : "\(Tensor.elementCount(shape)) values"))",
+                              hint: "the new shape must hold the same number of values")
+        }
+        return Reshape(inputShape: input, shape: shape)
+    }
+}
+
+extension Reshape {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = Reshape(inputShape: inputShape, shape: outputShape)
+        r.needsInputGradient = needsInputGradient
+        return r
     }
 }

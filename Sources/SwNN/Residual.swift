@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// `x + f(x)` where `f` is a `Sequential` whose output shape equals its input shape.
@@ -21,6 +22,19 @@ public final class Residual: Layer {
 
     public var children: [(name: String, layer: any Layer)] { [("layers", body)] }
 
+    /// A residual around the new body, which must be a `Sequential` keeping the shape.
+    public func replacingChildren(_ children: [any Layer], path: String) throws(RewriteError) -> any Layer {
+        let at = childPath(path, "layers")
+        guard children.count == 1, let body = children[0] as? Sequential else {
+            throw .unsupported(path: at, reason: "a residual body must be a sequential (replace the layers inside it instead)")
+        }
+        guard body.inputShape == inputShape else { throw .inputShape(path: at, expected: inputShape, found: body.inputShape) }
+        guard body.outputShape == inputShape else { throw .outputShape(path: at, expected: inputShape, found: body.outputShape) }
+        let r = Residual(body)
+        r.needsInputGradient = needsInputGradient
+        return r
+    }
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let f = body.forward(x, training: training)        // (B, ...)
         let y = Tensor.reuse(out, shape: x.shape)
@@ -40,5 +54,28 @@ public final class Residual: Layer {
         let dp = dy.pointer, fp = df.pointer, gp = g.pointer
         for i in 0..<n { gp[i] = dp[i] + fp[i] }
         return g
+    }
+}
+
+extension Residual {
+    /// The config entry of type `"residual"`.
+    public static let builder = LayerBuilder("residual", keys: ["layers"]) { e, input, nested throws(ConfigError) in
+        let list = try e.required("layers", "a list of layers")
+        let body = try nested.build(list, input: input)
+        guard body.outputShape == input else {
+            throw ConfigError(file: e.file, path: e.path + ".layers",
+                              message: "a residual body must keep the shape: it maps \(input) to \(body.outputShape)",
+                              hint: "make the last layer of the body output \(input)")
+        }
+        return Residual(body)
+    }
+}
+
+extension Residual {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = Residual(body.replica() as! Sequential)
+        r.needsInputGradient = needsInputGradient
+        return r
     }
 }

@@ -26,6 +26,35 @@ public final class Sequential: Layer {
         layers.enumerated().map { (String($0.offset), $0.element) }
     }
 
+    /// `layers` after checking that they chain from `inputShape`: a layer whose input shape
+    /// is not its predecessor's output shape is a `RewriteError.inputShape` naming its path
+    /// (`path` + `"." + index`).
+    public static func chaining(_ layers: [any Layer], inputShape: [Int], path: String) throws(RewriteError) -> Sequential {
+        var shape = inputShape
+        for (i, l) in layers.enumerated() {
+            guard l.inputShape == shape else {
+                throw .inputShape(path: childPath(path, String(i)), expected: shape, found: l.inputShape)
+            }
+            shape = l.outputShape
+        }
+        return Sequential(layers, inputShape: inputShape)
+    }
+
+    /// Replicas of every layer, in a new sequential.
+    public func replica() -> any Layer {
+        let s = Sequential(layers.map { $0.replica() }, inputShape: inputShape)
+        s.needsInputGradient = needsInputGradient
+        return s
+    }
+
+    /// A sequential of `children` over the same input shape (they must chain from it; the
+    /// output shape may change, the parent checks it), with the same `needsInputGradient`.
+    public func replacingChildren(_ children: [any Layer], path: String) throws(RewriteError) -> any Layer {
+        let s = try Sequential.chaining(children, inputShape: inputShape, path: path)
+        s.needsInputGradient = needsInputGradient
+        return s
+    }
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         var h = x
         for l in layers { h = l.forward(h, training: training) }
@@ -53,8 +82,14 @@ extension Layer {
     public func allLayers(prefix: String = "") -> [(name: String, layer: any Layer)] {
         var out: [(String, any Layer)] = [(prefix, self)]
         for (n, c) in children {
-            out += c.allLayers(prefix: prefix.isEmpty ? n : prefix + "." + n)
+            out += c.allLayers(prefix: childPath(prefix, n))
         }
         return out
     }
+}
+
+/// The path of child `name` of the layer at `path` (`""` is the model's network): `"2"`,
+/// `"2.layers"`, `"3.attn.qkv"`, the prefixes of the PyTorch parameter names.
+public func childPath(_ path: String, _ name: String) -> String {
+    path.isEmpty ? name : path + "." + name
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SwConfig
 import SwTensor
 
 /// `y = 1 / (1 + exp(-x))` elementwise, like `torch.nn.Sigmoid()`. Backward from the output:
@@ -29,5 +30,19 @@ public final class Sigmoid: Layer {
         let yp = y.pointer, dp = dy.pointer, gp = g.pointer
         for i in 0..<dy.count { gp[i] = dp[i] * yp[i] * (1 - yp[i]) }
         return g
+    }
+}
+
+extension Sigmoid {
+    /// The config entry of type `"sigmoid"`.
+    public static let builder = LayerBuilder("sigmoid", keys: []) { _, input, _ in Sigmoid(shape: input) }
+}
+
+extension Sigmoid {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = Sigmoid(shape: inputShape)
+        r.needsInputGradient = needsInputGradient
+        return r
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SwConfig
 import SwTensor
 
 /// `y = tanh(x)` elementwise, like `torch.nn.Tanh()`. Backward from the output:
@@ -29,5 +30,19 @@ public final class Tanh: Layer {
         let yp = y.pointer, dp = dy.pointer, gp = g.pointer
         for i in 0..<dy.count { gp[i] = dp[i] * (1 - yp[i] * yp[i]) }
         return g
+    }
+}
+
+extension Tanh {
+    /// The config entry of type `"tanh"`.
+    public static let builder = LayerBuilder("tanh", keys: []) { _, input, _ in Tanh(shape: input) }
+}
+
+extension Tanh {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = Tanh(shape: inputShape)
+        r.needsInputGradient = needsInputGradient
+        return r
     }
 }

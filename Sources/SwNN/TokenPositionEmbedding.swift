@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// Token plus learned position embedding, like GPT-2's `wte` + `wpe`:
@@ -41,6 +42,8 @@ public final class TokenPositionEmbedding: Layer {
         [("tok.weight", [vocab, dim]), ("pos.weight", [context, dim])]
     }
 
+    public var parameterTensors: [Tensor] { tok == nil ? [] : [tok, pos] }
+
     public func bind(parameters: [Tensor], gradients: [Tensor]) {
         tok = parameters[0]; pos = parameters[1]
         dTok = gradients[0]; dPos = gradients[1]
@@ -81,5 +84,25 @@ public final class TokenPositionEmbedding: Layer {
         dx = g
         g.zero()
         return g
+    }
+}
+
+extension TokenPositionEmbedding {
+    /// The config entry of type `"token_position_embedding"`.
+    public static let builder = LayerBuilder("token_position_embedding", keys: ["vocab", "dim", "context"]) { e, input, _ throws(ConfigError) in
+        let vocab = try e.int("vocab", in: 1...Int.max)
+        let dim = try e.int("dim", in: 1...Int.max)
+        guard input.count == 1 else { throw LayerRegistry.shapeError(e, "token_position_embedding", "[T] (token ids)", input) }
+        let context = try e.int("context", default: input[0], in: input[0]...Int.max)
+        return TokenPositionEmbedding(inputShape: input, vocab: vocab, dim: dim, context: context)
+    }
+}
+
+extension TokenPositionEmbedding {
+    /// A new layer of the same kind and sizes, unbound, with its own activations.
+    public func replica() -> any Layer {
+        let r = TokenPositionEmbedding(inputShape: inputShape, vocab: vocab, dim: dim, context: context)
+        r.needsInputGradient = needsInputGradient
+        return r
     }
 }

@@ -1,3 +1,4 @@
+import SwConfig
 import SwTensor
 
 /// A pre-norm GPT block:
@@ -23,10 +24,11 @@ public final class TransformerBlock: Layer {
         didSet { ln1.needsInputGradient = needsInputGradient }
     }
 
-    public let ln1: LayerNorm
-    public let attn: CausalSelfAttention
-    public let ln2: LayerNorm
-    public let mlp: Sequential
+    /// The parts (a rewrite may put any layer mapping `[T, C]` to `[T, C]` in their place).
+    public let ln1: any Layer
+    public let attn: any Layer
+    public let ln2: any Layer
+    public let mlp: any Layer
 
     private var mid: Tensor?    // (B, T, C) h = x + attn(ln1(x))
     private var out: Tensor?    // (B, T, C)
@@ -50,6 +52,29 @@ public final class TransformerBlock: Layer {
 
     public var children: [(name: String, layer: any Layer)] {
         [("ln1", ln1), ("attn", attn), ("ln2", ln2), ("mlp", mlp)]
+    }
+
+    private init(inputShape: [Int], parts: [any Layer], needsInputGradient: Bool) {
+        self.inputShape = inputShape
+        (ln1, attn, ln2, mlp) = (parts[0], parts[1], parts[2], parts[3])
+        self.needsInputGradient = needsInputGradient
+        ln1.needsInputGradient = needsInputGradient
+    }
+
+    /// Replicas of the four parts, in a new block.
+    public func replica() -> any Layer {
+        TransformerBlock(inputShape: inputShape, parts: children.map { $0.layer.replica() }, needsInputGradient: needsInputGradient)
+    }
+
+    /// The same block with new parts; each must map `[T, C]` to `[T, C]`.
+    public func replacingChildren(_ children: [any Layer], path: String) throws(RewriteError) -> any Layer {
+        precondition(children.count == 4)
+        for ((name, _), part) in zip(self.children, children) {
+            let at = childPath(path, name)
+            guard part.inputShape == inputShape else { throw .inputShape(path: at, expected: inputShape, found: part.inputShape) }
+            guard part.outputShape == inputShape else { throw .outputShape(path: at, expected: inputShape, found: part.outputShape) }
+        }
+        return TransformerBlock(inputShape: inputShape, parts: children, needsInputGradient: needsInputGradient)
     }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
@@ -79,5 +104,14 @@ public final class TransformerBlock: Layer {
         let d1p = d1.pointer, gp = g.pointer
         for i in 0..<n { gp[i] = dhp[i] + d1p[i] }
         return g
+    }
+}
+
+extension TransformerBlock {
+    /// The config entry of type `"transformer_block"`.
+    public static let builder = LayerBuilder("transformer_block", keys: ["heads", "mlp_ratio", "dropout"]) { e, input, _ throws(ConfigError) in
+        let (heads, p) = try LayerRegistry.attentionKeys(e, "transformer_block", input)
+        let ratio = try e.int("mlp_ratio", default: 4, in: 1...Int.max)
+        return TransformerBlock(inputShape: input, heads: heads, mlpRatio: ratio, dropout: p)
     }
 }

@@ -17,16 +17,16 @@ import SwTensor
 /// Python floats; all per-element math is Float32.
 public final class Adam: Optimizer {
     public let name = "adam"
-    public let count: Int
+    public private(set) var count: Int
     public let beta1: Float
     public let beta2: Float
     public let eps: Float
     public let weightDecay: Float
     public var stepCount = 0
     /// First moment `m`.
-    public let expAvg: Tensor
+    public private(set) var expAvg: Tensor
     /// Second moment `v`.
-    public let expAvgSq: Tensor
+    public private(set) var expAvgSq: Tensor
 
     public var stateTensors: [(name: String, tensor: Tensor)] {
         [("exp_avg", expAvg), ("exp_avg_sq", expAvgSq)]
@@ -59,6 +59,14 @@ public final class Adam: Optimizer {
         self.weightDecay = weightDecay
         expAvg = allocateState(count, allocate, "Adam exp_avg")
         expAvgSq = allocateState(count, allocate, "Adam exp_avg_sq")
+    }
+
+    /// Both moments moved through `remap` (see `Optimizer.remapState`).
+    public func remapState(_ remap: ParameterRemap, allocate: (_ count: Int) -> Tensor) {
+        precondition(remap.oldCount == count, "Adam.remapState: optimizer built for \(count) elements, the map starts from \(remap.oldCount)")
+        expAvg = remapStateBuffer(expAvg, remap, allocate, "Adam exp_avg")
+        expAvgSq = remapStateBuffer(expAvgSq, remap, allocate, "Adam exp_avg_sq")
+        count = remap.newCount
     }
 
     /// The shared Adam kernel with L2 (coupled) decay (see `Optimizer.apply`).

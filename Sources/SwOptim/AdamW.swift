@@ -13,16 +13,16 @@ import SwTensor
 /// `1 − γλ` is computed in Double and rounded to Float, as torch does.
 public final class AdamW: Optimizer {
     public let name = "adamw"
-    public let count: Int
+    public private(set) var count: Int
     public let beta1: Float
     public let beta2: Float
     public let eps: Float
     public let weightDecay: Float
     public var stepCount = 0
     /// First moment `m`.
-    public let expAvg: Tensor
+    public private(set) var expAvg: Tensor
     /// Second moment `v`.
-    public let expAvgSq: Tensor
+    public private(set) var expAvgSq: Tensor
 
     public var stateTensors: [(name: String, tensor: Tensor)] {
         [("exp_avg", expAvg), ("exp_avg_sq", expAvgSq)]
@@ -51,6 +51,14 @@ public final class AdamW: Optimizer {
         self.weightDecay = weightDecay
         expAvg = allocateState(count, allocate, "AdamW exp_avg")
         expAvgSq = allocateState(count, allocate, "AdamW exp_avg_sq")
+    }
+
+    /// Both moments moved through `remap` (see `Optimizer.remapState`).
+    public func remapState(_ remap: ParameterRemap, allocate: (_ count: Int) -> Tensor) {
+        precondition(remap.oldCount == count, "AdamW.remapState: optimizer built for \(count) elements, the map starts from \(remap.oldCount)")
+        expAvg = remapStateBuffer(expAvg, remap, allocate, "AdamW exp_avg")
+        expAvgSq = remapStateBuffer(expAvgSq, remap, allocate, "AdamW exp_avg_sq")
+        count = remap.newCount
     }
 
     /// The shared Adam kernel with decoupled decay (see `Optimizer.apply`).

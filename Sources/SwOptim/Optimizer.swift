@@ -30,9 +30,21 @@ public protocol Optimizer: AnyObject {
     /// `range` with gradient `g` at the current `stepCount`, which it does not change. Call the
     /// entry points (`step`, `update(parameters:gradient:lr:range:zeroGradient:)`) instead.
     func apply(_ g: GradientSources, to parameters: Tensor, lr: Float, range: Range<Int>)
+    /// Moves the state to a new parameter layout after a model rewrite: each state buffer is
+    /// replaced by one of `remap.newCount` elements from `allocate` (zeroed by the remap)
+    /// holding the old state of every carried piece at its new range; the state of fresh
+    /// elements is zero. `count` becomes `remap.newCount`; `stepCount` is kept (Adam's bias
+    /// correction is per buffer, so fresh elements take their first update at the current
+    /// step's correction). Buffers obtained from `stateTensors` before the call are stale.
+    func remapState(_ remap: ParameterRemap, allocate: (_ count: Int) -> Tensor)
 }
 
 extension Optimizer {
+    /// `remapState(_:allocate:)` into private memory.
+    public func remapState(_ remap: ParameterRemap) {
+        remapState(remap, allocate: { Tensor(zeros: [$0]) })
+    }
+
     /// Applies one update to the elements `range` of `parameters` with learning rate `lr`
     /// (both tensors have `count` elements; the rest is left alone). A pipeline stage updates
     /// only the slice of the flat buffer its layers own; the step count is per call.

@@ -17,14 +17,14 @@ import SwTensor
 /// Nesterov needs `μ > 0` and `τ = 0` (torch raises otherwise); see `validate`.
 public final class SGD: Optimizer {
     public let name = "sgd"
-    public let count: Int
+    public private(set) var count: Int
     public let momentum: Float
     public let dampening: Float
     public let nesterov: Bool
     public let weightDecay: Float
     public var stepCount = 0
     /// The momentum buffer; `nil` when `momentum == 0` (plain SGD keeps no state).
-    public let momentumBuffer: Tensor?
+    public private(set) var momentumBuffer: Tensor?
 
     public var stateTensors: [(name: String, tensor: Tensor)] {
         momentumBuffer.map { [("momentum_buffer", $0)] } ?? []
@@ -60,6 +60,14 @@ public final class SGD: Optimizer {
         self.nesterov = nesterov
         self.weightDecay = weightDecay
         momentumBuffer = momentum != 0 ? allocateState(count, allocate, "SGD momentum_buffer") : nil
+    }
+
+    /// The momentum buffer moved through `remap` (see `Optimizer.remapState`); plain SGD
+    /// only changes `count`.
+    public func remapState(_ remap: ParameterRemap, allocate: (_ count: Int) -> Tensor) {
+        precondition(remap.oldCount == count, "SGD.remapState: optimizer built for \(count) elements, the map starts from \(remap.oldCount)")
+        momentumBuffer = momentumBuffer.map { remapStateBuffer($0, remap, allocate, "SGD momentum_buffer") }
+        count = remap.newCount
     }
 
     /// The SGD kernel over `range` at the current step (see `Optimizer.apply`).

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwConfig
 import SwNN
 import SwTensor
 import _TestSupport
@@ -28,6 +29,23 @@ import _TestSupport
             x.map { 1 / (1 + Foundation.exp(-$0)) }
         }
         #expect(report.passed, "\(report)")
+    }
+
+    /// SiLU is its own file plus one line in `LayerRegistry.standard`: gradient-checked, equal
+    /// to torch's values, and reachable from a config.
+    @Test func siluGradientsTorchValuesAndConfig() throws {
+        let report = GradCheck().check(SiLU(shape: [2, 5]), batch: 3, input: { 4 * $0.uniform(-1, 1) }) { x, _ in
+            x.map { $0 / (1 + Foundation.exp(-$0)) }
+        }
+        #expect(report.passed, "\(report)")
+        // torch.nn.SiLU()(torch.tensor([-1., 0.5, 2.])) = [-0.268941, 0.311230, 1.761594]
+        let y = SiLU(shape: [3]).forward(Tensor(shape: [1, 3], values: [-1, 0.5, 2]), training: false)
+        #expect(zip(y.array, [-0.268941, 0.311230, 1.761594] as [Float]).allSatisfy { abs($0 - $1) < 1e-5 })
+        let model = try Model(config: ConfigValue.parse("""
+            {"input": [4], "layers": [{"type": "dense", "units": 3}, {"type": "silu"}, {"type": "dense", "units": 2}]}
+            """, file: nil))
+        #expect(model.network.layers[1] is SiLU)
+        #expect(LayerRegistry.names.contains("silu"))
     }
 
     @Test func flattenAndReshapeKeepRowMajorOrder() {

@@ -62,7 +62,8 @@ public struct TrainConfig: Sendable {
         }
         seed = UInt64(try o.int("seed", default: 42, in: 0...Int.max))
         data = try DataConfig(o.required("data", "an object with \"train\" (and \"test\")"), baseDirectory: baseDirectory)
-        model = try o.required("model", "an object with \"input\", \"layers\" and \"loss\"")
+        model = try InitFrom.resolvingPath(in: o.required("model", "an object with \"input\", \"layers\" and \"loss\""),
+                                           baseDirectory: baseDirectory)
         optimizer = try OptimizerConfig(o["optimizer"] ?? ConfigValue(.object(JSONObject()), path: "optimizer", file: file))
         regularization = try RegularizationConfig(o["regularization"] ?? ConfigValue(.object(JSONObject()), path: "regularization", file: file))
         schedule = try ScheduleConfig(o["schedule"] ?? ConfigValue(.object(JSONObject()), path: "schedule", file: file))

@@ -114,6 +114,7 @@ public final class Trainer {
         isRoot = comm.rank == 0
         model = try Model(config: config.model)
         model.initialize(seed: config.seed)
+        try InitFrom.apply(to: model)
         train = try Builders.dataset(config.data.train, path: "data.train", config: config)
         try Builders.check(train, feeds: model, path: "data.train", config: config)
         if let t = config.data.test {

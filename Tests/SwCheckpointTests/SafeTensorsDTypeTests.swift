@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import SwCheckpoint
 import SwTensor
@@ -95,5 +96,57 @@ import SwTensor
             try f.hostTensor("f64")
         }
         #expect(throws: CheckpointError.tensorNotFound(file: "m.safetensors", tensor: "nope")) { try f.hostTensor("nope") }
+    }
+
+    /// numpy (an independent IEEE binary16 implementation) reads our file and rounds the F32
+    /// tensor to float16 itself: its bits must equal our F16 tensor's, over the edge floats
+    /// (every tie of binary16, subnormals, overflow), NaN excluded (numpy does not set the
+    /// quiet bit).
+    static let numpyScript = #"""
+import json, struct, sys
+import numpy as np
+data = open(sys.argv[1], "rb").read()
+(n,) = struct.unpack("<Q", data[:8])
+header = json.loads(data[8:8 + n].decode("utf-8"))
+buf = data[8 + n:]
+def arr(name, dtype):
+    b, e = header[name]["data_offsets"]
+    return np.frombuffer(buf[b:e], dtype=dtype)
+x = arr("x", "<f4")
+ours = arr("x16", "<u2")
+with np.errstate(all="ignore"):
+    ref = x.astype(np.float16).view("<u2")
+bad = np.nonzero(ref != ours)[0]
+print(json.dumps({"count": int(x.size), "bad": int(bad.size), "first": [[int(x.view("<u4")[i]), int(ours[i]), int(ref[i])] for i in bad[:5]]}))
+"""#
+
+    static let numpyPresent: Bool = {
+        guard onPath("python3"), let r = try? run("/usr/bin/env", ["python3", "-c", "import numpy"]) else { return false }
+        return r.0 == 0
+    }()
+
+    @Test(.enabled(if: numpyPresent, "python3 with numpy not found"))
+    func numpyAgreesWithOurF16() throws {
+        var xs: [Float] = []
+        var h: UInt16 = 0
+        // every finite half, the midpoints to the next one and the floats either side of them
+        while h < 0x7C00 {
+            let v = Half(bitPattern: h).float, next = h == 0x7BFF ? 65520 : Half(bitPattern: h + 1).float
+            let mid = (v + next) / 2   // exact in Float
+            xs += [v, mid, mid.nextDown, mid.nextUp, -mid]
+            h += 1
+        }
+        xs += [.infinity, -.infinity, .greatestFiniteMagnitude, .leastNonzeroMagnitude, 1e-8, 65519.996, 70000]
+        let t = Tensor(shape: [xs.count], values: xs)
+        var w = SafeTensorsWriter()
+        try w.add("x", t)
+        try w.add("x16", HostTensor(converting: t, to: .f16))
+        let dir = TemporaryFolder()
+        try w.write(to: dir.file("h.safetensors"))
+        let (status, out, err) = try run("/usr/bin/env", ["python3", "-c", Self.numpyScript, dir.file("h.safetensors")])
+        #expect(status == 0, "python3 failed: \(err)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        #expect(json["count"] as? Int == xs.count)
+        #expect(json["bad"] as? Int == 0, "float bits, ours, numpy: \(json["first"] ?? "")")
     }
 }

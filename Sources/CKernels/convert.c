@@ -1,6 +1,7 @@
 // Float32 <-> bfloat16 and Float32 <-> IEEE binary16 (see ckernels.h for the rules). The
 // portable loops are exact integer code; the AVX-512 loops use vcvtneps2bf16 / vcvtps2ph /
-// vcvtph2ps and give the same bits (checked over all 2^32 floats and 2^16 halves on
+// vcvtph2ps (and the F16C loops the 256-bit vcvtps2ph / vcvtph2ps, for CPUs without AVX-512)
+// and give the same bits (checked over all 2^32 floats and 2^16 halves on
 // Emerald Rapids), with the last n % 16 elements done by the portable code.
 #include "ckernels.h"
 #include "sources.h"
@@ -105,7 +106,26 @@ SWT_AVX512 void swt_f16_to_f32_avx512(const uint16_t *src, float *dst, size_t n)
         _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(src + i))));
     swt_f16_to_f32_portable(src + i, dst + i, n - i);
 }
+#define SWT_F16C_TARGET __attribute__((target("avx,f16c")))
+
+SWT_F16C_TARGET void swt_f32_to_f16_f16c(const float *src, uint16_t *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm_storeu_si128((__m128i *)(dst + i), h);
+    }
+    swt_f32_to_f16_portable(src + i, dst + i, n - i);
+}
+
+SWT_F16C_TARGET void swt_f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + i))));
+    swt_f16_to_f32_portable(src + i, dst + i, n - i);
+}
 #else
+void swt_f32_to_f16_f16c(const float *src, uint16_t *dst, size_t n) { swt_f32_to_f16_portable(src, dst, n); }
+void swt_f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n) { swt_f16_to_f32_portable(src, dst, n); }
 void swt_f32_to_bf16_avx512(const float *src, uint16_t *dst, size_t n) { swt_f32_to_bf16_portable(src, dst, n); }
 void swt_bf16_to_f32_avx512(const uint16_t *src, float *dst, size_t n) { swt_bf16_to_f32_portable(src, dst, n); }
 void swt_f32_to_f16_avx512(const float *src, uint16_t *dst, size_t n) { swt_f32_to_f16_portable(src, dst, n); }
@@ -128,10 +148,14 @@ void swt_bf16_to_f32(const uint16_t *src, float *dst, size_t n) {
     else swt_bf16_to_f32_portable(src, dst, n);
 }
 void swt_f32_to_f16(const float *src, uint16_t *dst, size_t n) {
-    if (swt_kernels_may_use(SWT_CPU_AVX512F)) swt_f32_to_f16_avx512(src, dst, n);
+    uint32_t f = swt_kernel_features();
+    if (f & SWT_CPU_AVX512F) swt_f32_to_f16_avx512(src, dst, n);
+    else if (f & SWT_CPU_F16C) swt_f32_to_f16_f16c(src, dst, n);
     else swt_f32_to_f16_portable(src, dst, n);
 }
 void swt_f16_to_f32(const uint16_t *src, float *dst, size_t n) {
-    if (swt_kernels_may_use(SWT_CPU_AVX512F)) swt_f16_to_f32_avx512(src, dst, n);
+    uint32_t f = swt_kernel_features();
+    if (f & SWT_CPU_AVX512F) swt_f16_to_f32_avx512(src, dst, n);
+    else if (f & SWT_CPU_F16C) swt_f16_to_f32_f16c(src, dst, n);
     else swt_f16_to_f32_portable(src, dst, n);
 }

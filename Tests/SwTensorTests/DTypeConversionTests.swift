@@ -186,6 +186,18 @@ let allPatterns = (0...UInt16.max).map { $0 }
         }
     }
 
+    @Test(.enabled(if: CPU.has(.f16c), "no F16C: only the portable loops are tested"))
+    func f16cLoopsMatchPortable() {
+        let xs = Self.pathInputs
+        let d1 = differences(convert(xs, swt_f32_to_f16_f16c), convert(xs, swt_f32_to_f16_portable), inputs: xs.map(\.bitPattern))
+        let d2 = differences(convert(allPatterns, swt_f16_to_f32_f16c), convert(allPatterns, swt_f16_to_f32_portable))
+        #expect(d1.isEmpty && d2.isEmpty, "\(d1) \(d2)")
+        for n in 0...9 {
+            let part = Array(xs[5..<(5 + n)])
+            #expect(convert(part, swt_f32_to_f16_f16c) == convert(part, swt_f32_to_f16_portable))
+        }
+    }
+
     /// The public entry points agree on both kernel paths and with the scalar types.
     @Test func dispatchAgreesOnBothPaths() {
         let xs = Array(Self.pathInputs.prefix(5001))

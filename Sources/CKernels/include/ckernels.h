@@ -87,7 +87,7 @@ void swt_sum_gradients_avx512(float *dst, float *const *sources, size_t nsources
 /// (binary16: |x| >= 65520 becomes inf); a NaN keeps its sign and top payload bits and gets
 /// the quiet bit. bfloat16 -> Float32 is exact (a shift); binary16 -> Float32 is exact, with
 /// a NaN made quiet as vcvtph2ps does. `_portable` is integer C, `_avx512` the vector form
-/// (bit-identical; call it only when `swt_convert_has_avx512(1)` for f32 -> bf16, else
+/// (bit-identical; binary16 also has `_f16c`, below; call `_avx512` only when `swt_convert_has_avx512(1)` for f32 -> bf16, else
 /// `swt_convert_has_avx512(0)`; on non-x86 it is the portable loop); the plain name dispatches.
 void swt_f32_to_bf16(const float *src, uint16_t *dst, size_t n);
 void swt_f32_to_bf16_portable(const float *src, uint16_t *dst, size_t n);
@@ -101,6 +101,10 @@ void swt_f32_to_f16_avx512(const float *src, uint16_t *dst, size_t n);
 void swt_f16_to_f32(const uint16_t *src, float *dst, size_t n);
 void swt_f16_to_f32_portable(const uint16_t *src, float *dst, size_t n);
 void swt_f16_to_f32_avx512(const uint16_t *src, float *dst, size_t n);
+/// The binary16 conversions with F16C (8 lanes, for CPUs with F16C but no AVX-512; the
+/// dispatchers prefer AVX-512). Call only when `swt_cpu_features()` has SWT_CPU_F16C.
+void swt_f32_to_f16_f16c(const float *src, uint16_t *dst, size_t n);
+void swt_f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n);
 /// 1 when this CPU runs the `_avx512` conversions: AVX-512F, plus (bf16 != 0, for
 /// f32 -> bf16) AVX512-BF16, BW and VL.
 int swt_convert_has_avx512(int bf16);

@@ -111,7 +111,7 @@ extension SafeTensorsFile {
     private func hostDType(_ e: SafeTensorsEntry) throws(CheckpointError) -> DType {
         guard let d = e.dtype.hostDType else {
             throw .dtypeMismatch(file: path, tensor: e.name, stored: e.dtype.rawValue,
-                                 requested: DType.allCases.map(\.rawValue).joined(separator: ", "))
+                                 requested: "a HostTensor (F32, BF16, F16, I8, I32 or U8)")
         }
         return d
     }

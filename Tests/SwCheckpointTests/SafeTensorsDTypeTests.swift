@@ -92,7 +92,7 @@ import SwTensor
             try f.read("i8", into: HostTensor(zeros: [2], dtype: .i8))
         }
         #expect(throws: CheckpointError.dtypeMismatch(file: "m.safetensors", tensor: "f64", stored: "F64",
-                                                      requested: "F32, BF16, F16, I8, I32, U8")) {
+                                                      requested: "a HostTensor (F32, BF16, F16, I8, I32 or U8)")) {
             try f.hostTensor("f64")
         }
         #expect(throws: CheckpointError.tensorNotFound(file: "m.safetensors", tensor: "nope")) { try f.hostTensor("nope") }

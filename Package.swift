@@ -23,12 +23,14 @@ let package = Package(
                        providers: [.apt(["liblapacke-dev"])]),
 
         .target(name: "SwConfig"),
+        // CPU features (CPUID/XGETBV, read once), the AMX permission, the SWTRAIN_KERNELS switch.
+        .target(name: "CCPU"),
         // Hand-written AVX-512 SGEMM kernels for dense-layer shapes (C, no unsafe flags).
-        .target(name: "CGemm"),
-        .target(name: "SwTensor", dependencies: ["CBLAS", "CGemm"]),
+        .target(name: "CGemm", dependencies: ["CCPU"]),
+        // AVX-512 optimizer and dtype-conversion kernels with portable fallbacks, chosen at run time.
+        .target(name: "CKernels", dependencies: ["CCPU"]),
+        .target(name: "SwTensor", dependencies: ["CBLAS", "CGemm", "CKernels", "CCPU"]),
         .target(name: "SwNN", dependencies: ["SwTensor", "SwConfig"]),
-        // AVX-512 optimizer kernels with a scalar fallback, chosen at run time (no build flags).
-        .target(name: "CKernels"),
         .target(name: "SwOptim", dependencies: ["SwTensor", "CKernels"]),
         .target(name: "SwData", dependencies: ["SwTensor", "SwConfig"]),
         .target(name: "SwComm", dependencies: ["CMPI"]),
@@ -47,9 +49,9 @@ let package = Package(
 
         // Test helpers (finite differences, Double references), internal to the tests.
         .target(name: "_TestSupport", dependencies: ["SwTensor", "SwNN"]),
-        .testTarget(name: "SwTensorTests", dependencies: ["SwTensor", "CGemm", "_TestSupport"]),
+        .testTarget(name: "SwTensorTests", dependencies: ["SwTensor", "CGemm", "CKernels", "CCPU", "_TestSupport"]),
         .testTarget(name: "SwNNTests", dependencies: ["SwNN", "SwConfig", "_TestSupport"]),
-        .testTarget(name: "SwOptimTests", dependencies: ["SwOptim", "SwNN", "CKernels", "_TestSupport"]),
+        .testTarget(name: "SwOptimTests", dependencies: ["SwOptim", "SwNN", "CKernels", "CCPU", "_TestSupport"]),
         .testTarget(name: "SwDataTests", dependencies: ["SwData", "_TestSupport"]),
         .testTarget(name: "SwCommTests", dependencies: ["SwComm", "SwParallel", "_TestSupport"]),
         .testTarget(name: "SwParallelTests", dependencies: ["SwParallel", "SwComm", "SwTensor", "SwNN"]),

@@ -8,12 +8,14 @@
  * 512 and 1024 clearly worse, Emerald Rapids). */
 #include "cgemm.h"
 #include "simd.h"
+#include <stdlib.h>
 
 #define OP_MR 8     /* rows of C per tile                          */
 #define OP_NV 3     /* 16-float vectors per tile row: 8 x 48 = 24 zmm */
 #define NN_KC 256   /* reduction block (rows of B)                  */
 #define NN_PF 8     /* prefetch distance in rows of B               */
 
+#if CGEMM_X86
 /* One MR x (NV*16) tile of C, accumulated in registers over K.
  * a(i,p) = A[i*lda + p] (TA: A[p*lda + i]) is broadcast; B rows are vector loads.
  * The last vector of a row may be partial (mask nm) unless FULL. */
@@ -97,11 +99,19 @@ CGEMM_TARGET void swt_sgemm_nn(int M, int N, int K, const float *A, int lda,
     }
 }
 
+#else
+void swt_sgemm_nn(int M, int N, int K, const float *A, int lda,
+                  const float *B, int ldb, float *C, int ldc, float beta)
+{
+    (void)M; (void)N; (void)K; (void)A; (void)lda; (void)B; (void)ldb; (void)C; (void)ldc; (void)beta;
+    abort();   /* no AVX-512 on this architecture: swt_gemm_available() is 0 */
+}
+#endif
+
 /* swt_sgemm_tn packs both operands, so the NN tile reads contiguous panels:
  * B once per layer (caller: swt_sgemm_tn_pack) as 48-column strips,
  * P[s][p][48] (zero-padded); A per K block as 8-row tiles, Ap[t][p][8]. Read in
  * place, rows of either are 4 KB apart (1024 features) and share L1 sets. */
-#include <stdlib.h>
 
 long swt_sgemm_tn_pack_size(int K, int N)
 {
@@ -123,6 +133,7 @@ void swt_sgemm_tn_pack(int K, int N, const float *B, int ldb, float *P)
     }
 }
 
+#if CGEMM_X86
 CGEMM_TARGET void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
                                const float *P, float *C, int ldc, float beta,
                                const float *const *prefetch, int nprefetch, long prefetch_floats)
@@ -167,3 +178,13 @@ CGEMM_TARGET void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
         }
     }
 }
+#else
+void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
+                  const float *P, float *C, int ldc, float beta,
+                  const float *const *prefetch, int nprefetch, long prefetch_floats)
+{
+    (void)M; (void)N; (void)K; (void)A; (void)lda; (void)P; (void)C; (void)ldc; (void)beta;
+    (void)prefetch; (void)nprefetch; (void)prefetch_floats;
+    abort();   /* no AVX-512 on this architecture: swt_gemm_available() is 0 */
+}
+#endif

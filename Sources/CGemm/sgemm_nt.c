@@ -14,6 +14,7 @@
 #define NT_SMALLK 128  /* K up to this (or 2x at M >= 128): transpose B + NN,  */
                        /* where the horizontal sums would dominate              */
 
+#if CGEMM_X86
 /* 16 vectors -> one vector whose lane t is the sum of v[t]:
  * 15 shuffle pairs + 15 adds + 1 permute instead of 16 full reductions. */
 CGEMM_INLINE __m512 reduce16(const __m512 v[16])
@@ -134,3 +135,11 @@ CGEMM_TARGET void swt_sgemm_nt(int M, int N, int K, const float *A, int lda,
         }
     }
 }
+#else
+void swt_sgemm_nt(int M, int N, int K, const float *A, int lda,
+                  const float *B, int ldb, float *C, int ldc, float beta)
+{
+    (void)M; (void)N; (void)K; (void)A; (void)lda; (void)B; (void)ldb; (void)C; (void)ldc; (void)beta;
+    abort();   /* no AVX-512 on this architecture: swt_gemm_available() is 0 */
+}
+#endif

@@ -1,32 +1,15 @@
-// Run-time choice between the AVX-512 and the scalar loops, resolved once.
+// Run-time choice between the AVX-512 and the scalar loops: CCPU's cached feature bits and
+// its portable switch (SWTRAIN_KERNELS=portable, or the thread override), one load each.
 #include "ckernels.h"
 #include "sources.h"
-
-#include <stdatomic.h>
-
-// -1: not checked yet; 0 or 1 after the first call.
-static atomic_int cpu_has_avx512 = -1;
-static atomic_int force_scalar = 0;
+#include "ccpu.h"
 
 int swt_kernels_cpu_has_avx512(void) {
-    int known = atomic_load_explicit(&cpu_has_avx512, memory_order_relaxed);
-    if (known >= 0) return known;
-#if SWT_HAVE_AVX512
-    __builtin_cpu_init();
-    known = __builtin_cpu_supports("avx512f") ? 1 : 0;   // CPU flag and OS-enabled ZMM state
-#else
-    known = 0;
-#endif
-    atomic_store_explicit(&cpu_has_avx512, known, memory_order_relaxed);
-    return known;
-}
-
-void swt_kernels_force_scalar(int force) {
-    atomic_store_explicit(&force_scalar, force != 0, memory_order_relaxed);
+    return (swt_cpu_features() & SWT_CPU_AVX512F) != 0;
 }
 
 int swt_kernels_using_avx512(void) {
-    return !atomic_load_explicit(&force_scalar, memory_order_relaxed) && swt_kernels_cpu_has_avx512();
+    return swt_kernels_may_use(SWT_CPU_AVX512F);
 }
 
 void swt_sgd_step(float *p, float *b, float *const *sources, size_t nsources, int zero_sources,

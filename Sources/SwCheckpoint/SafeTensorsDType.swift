@@ -1,8 +1,11 @@
+import SwTensor
+
 /// An element type of a safetensors tensor, spelled as in the file header (`"F32"`).
 ///
 /// All data is little-endian. Every dtype here is readable as raw bytes; the typed accessors
 /// (`SafeTensorsFile.values(_:as:)`) cover the ones with a `SafeTensorsScalar` Swift type, and
-/// `SafeTensorsFile.floats(_:)` converts F64, F16 and BF16 to Float. Packed 4-bit types are
+/// `SafeTensorsFile.floats(_:)` converts F64, F16 and BF16 to Float; F32, BF16, F16, I8, I32
+/// and U8 also read into and write from a `HostTensor` (SwTensor's `DType`). Packed 4-bit types are
 /// not supported (they are reported as unknown dtypes).
 public enum SafeTensorsDType: String, CaseIterable, Sendable {
     case bool = "BOOL"
@@ -32,6 +35,14 @@ public enum SafeTensorsDType: String, CaseIterable, Sendable {
     }
 }
 
+extension SafeTensorsDType {
+    /// The safetensors dtype of a `HostTensor` dtype (same header name).
+    public init(_ dtype: DType) { self.init(rawValue: dtype.rawValue)! }
+
+    /// The `HostTensor` dtype with this name, or nil for dtypes `HostTensor` does not hold.
+    public var hostDType: DType? { DType(rawValue: rawValue) }
+}
+
 /// A Swift type stored in safetensors with one fixed dtype (`Float` is `F32`).
 public protocol SafeTensorsScalar: BitwiseCopyable {
     /// The dtype of this type in a safetensors file.
@@ -48,6 +59,8 @@ extension UInt64: SafeTensorsScalar { public static var safeTensorsDType: SafeTe
 extension UInt32: SafeTensorsScalar { public static var safeTensorsDType: SafeTensorsDType { .u32 } }
 extension UInt16: SafeTensorsScalar { public static var safeTensorsDType: SafeTensorsDType { .u16 } }
 extension UInt8: SafeTensorsScalar { public static var safeTensorsDType: SafeTensorsDType { .u8 } }
+extension BFloat16: SafeTensorsScalar { public static var safeTensorsDType: SafeTensorsDType { .bf16 } }
+extension Half: SafeTensorsScalar { public static var safeTensorsDType: SafeTensorsDType { .f16 } }
 
 #if _endian(big)
 #error("SwCheckpoint copies little-endian safetensors data as is; big-endian hosts are not supported")

@@ -20,7 +20,8 @@ extension SafeTensorsFile {
         }
     }
 
-    /// The tensor's elements as Float: F32 copied as is, F64, F16 and BF16 converted.
+    /// The tensor's elements as Float: F32 copied as is, F64, F16 and BF16 converted (exact,
+    /// except that an F16 signalling NaN comes back quiet).
     /// Integer dtypes are refused (`dtypeMismatch`) rather than silently converted.
     public func floats(_ name: String) throws(CheckpointError) -> [Float] {
         let e = try entry(name)
@@ -66,31 +67,52 @@ extension SafeTensorsFile {
             memcpy(dst, src, e.dataOffsets.count)
         case .f64:
             for i in 0..<e.count { dst[i] = Float(src.loadUnaligned(fromByteOffset: 8 * i, as: Double.self)) }
-        case .bf16:
-            for i in 0..<e.count {
-                dst[i] = Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
+        case .bf16, .f16:
+            let dtype: DType = e.dtype == .bf16 ? .bf16 : .f16
+            if Int(bitPattern: src) % 2 == 0 {
+                DTypeConversion.toFloat(src, from: dtype, dst, count: e.count)
+            } else {
+                // Offsets need not be even: convert from an aligned copy.
+                let copy = HostTensor(zeros: [e.count], dtype: dtype)
+                copy.rawPointer.copyMemory(from: src, byteCount: e.dataOffsets.count)
+                DTypeConversion.toFloat(copy.rawPointer, from: dtype, dst, count: e.count)
             }
-        case .f16:
-            for i in 0..<e.count { dst[i] = halfToFloat(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
         default:
             preconditionFailure("checkFloatReadable lets only float dtypes through")
         }
     }
 }
 
-/// IEEE 754 binary16 bits to Float (exact; subnormals, infinities and NaN kept).
-func halfToFloat(_ h: UInt16) -> Float {
-    let sign: UInt32 = UInt32(h & 0x8000) << 16
-    let exponent = Int((h >> 10) & 0x1F)
-    let mantissa = UInt32(h & 0x3FF)
-    switch exponent {
-    case 0:
-        // zero or subnormal: mantissa * 2^-24
-        let magnitude = Float(mantissa) * Float(sign: .plus, exponent: -24, significand: 1)
-        return sign != 0 ? -magnitude : magnitude
-    case 31:
-        return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13))
-    default:
-        return Float(bitPattern: sign | UInt32(exponent - 15 + 127) << 23 | (mantissa << 13))
+/// `HostTensor` reads: F32, BF16, F16, I8, I32 and U8 tensors as stored, no conversion.
+extension SafeTensorsFile {
+    /// A new `HostTensor` with the stored dtype, shape and bytes. Other dtypes (F64, I64, ...)
+    /// are refused with `dtypeMismatch`.
+    public func hostTensor(_ name: String) throws(CheckpointError) -> HostTensor {
+        let e = try entry(name)
+        let dtype = try hostDType(e)
+        let t = HostTensor(zeros: e.shape, dtype: dtype)
+        if e.dataOffsets.count > 0 { t.rawPointer.copyMemory(from: dataStart(e), byteCount: e.dataOffsets.count) }
+        return t
+    }
+
+    /// Copies the tensor's bytes into `tensor`, whose dtype and shape must equal the stored ones.
+    public func read(_ name: String, into tensor: HostTensor) throws(CheckpointError) {
+        let e = try entry(name)
+        let dtype = try hostDType(e)
+        guard dtype == tensor.dtype else {
+            throw .dtypeMismatch(file: path, tensor: name, stored: e.dtype.rawValue, requested: tensor.dtype.rawValue)
+        }
+        guard e.shape == tensor.shape else {
+            throw .shapeMismatch(file: path, tensor: name, stored: e.shape, destination: tensor.shape)
+        }
+        if e.dataOffsets.count > 0 { tensor.rawPointer.copyMemory(from: dataStart(e), byteCount: e.dataOffsets.count) }
+    }
+
+    private func hostDType(_ e: SafeTensorsEntry) throws(CheckpointError) -> DType {
+        guard let d = e.dtype.hostDType else {
+            throw .dtypeMismatch(file: path, tensor: e.name, stored: e.dtype.rawValue,
+                                 requested: "a HostTensor (F32, BF16, F16, I8, I32 or U8)")
+        }
+        return d
     }
 }

@@ -12,11 +12,12 @@ import SwTensor
 /// with spaces to a multiple of 8 bytes as the reference writer does, so the same tensors give
 /// a byte-identical file and every tensor starts 8-byte aligned relative to the buffer.
 ///
-/// `Tensor`s are held by reference and read when the file is written, with no copy;
+/// `Tensor`s and `HostTensor`s are held by reference and read when the file is written, with no copy;
 /// neighbouring tensors that are views of one flat buffer go out in one `write`.
 public struct SafeTensorsWriter {
     private enum Source {
         case tensor(Tensor)
+        case host(HostTensor)
         case bytes([UInt8])
     }
 
@@ -37,6 +38,13 @@ public struct SafeTensorsWriter {
     /// Adds an F32 tensor with `tensor`'s shape; its elements are read at write time.
     public mutating func add(_ name: String, _ tensor: Tensor) throws(CheckpointError) {
         try append(name, dtype: .f32, shape: tensor.shape, byteCount: tensor.count * 4, .tensor(tensor))
+    }
+
+    /// Adds a `HostTensor` (F32, BF16, F16, I8, I32 or U8) with its shape and dtype; its bytes
+    /// are read at write time, with no copy.
+    public mutating func add(_ name: String, _ tensor: HostTensor) throws(CheckpointError) {
+        try append(name, dtype: SafeTensorsDType(tensor.dtype), shape: tensor.shape, byteCount: tensor.byteCount,
+                   .host(tensor))
     }
 
     /// Adds a tensor from typed values (`[Int64]` becomes I64, and so on).
@@ -137,6 +145,8 @@ public struct SafeTensorsWriter {
             switch source {
             case let .tensor(t):
                 emit(UnsafeRawBufferPointer(start: t.pointer, count: e.dataOffsets.count))
+            case let .host(h):
+                emit(UnsafeRawBufferPointer(start: h.rawPointer, count: e.dataOffsets.count))
             case let .bytes(b):
                 // Arrays do not promise a stable address, so these go out on their own.
                 if let p = pending { body(p); pending = nil }

@@ -6,8 +6,9 @@ import Foundation
 ///
 /// On first use the BLAS picks its fastest kernels: Debian's OpenBLAS 0.3.21 does not know
 /// AMD Zen 5 and falls back to old SSE3 or AVX2 kernels, about half the speed of its AVX-512
-/// ("SkylakeX") kernels on that CPU. When the CPU has AVX-512 (F, BW, VL, DQ, CD) and the user
-/// has not chosen a core with `OPENBLAS_CORETYPE`, swtrain switches the kernel table in process.
+/// ("SkylakeX") kernels on that CPU. When the CPU has AVX-512 (F, BW, VL, DQ, CD, from `CPU`) and
+/// the user has not chosen a core with `OPENBLAS_CORETYPE`, swtrain switches the kernel table in
+/// process. This is OpenBLAS's own code, so `SWTRAIN_KERNELS=portable` does not change it.
 ///
 /// Threads: one BLAS thread per process unless `OPENBLAS_NUM_THREADS` says otherwise. Measured
 /// here (2 cores), OpenBLAS's thread hand-off costs more than it gains on the small GEMMs of
@@ -28,7 +29,7 @@ public enum BLAS {
         let env = Foundation.ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
         let current = String(cString: gotoblas_corename())
         let avx512Cores: Set<String> = ["SkylakeX", "Cooperlake", "SapphireRapids"]
-        if env == nil, !avx512Cores.contains(current), CPUFeatures.hasAVX512Core {
+        if env == nil, !avx512Cores.contains(current), CPU.has(.avx512Core) {
             _ = swt_openblas_force_core("SkylakeX")
         }
         if Foundation.ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil {
@@ -43,8 +44,9 @@ public enum BLAS {
         openblas_set_num_threads(Int32(max(1, n)))
     }
 
-    /// Whether `gemm` may route dense-layer shapes to swtrain's AVX-512 kernels (CPU support,
-    /// and `SWTRAIN_GEMM` is not `openblas`).
+    /// Whether `gemm` may route dense-layer shapes to swtrain's AVX-512 kernels on this thread
+    /// (CPU support, and the portable path is not forced: `SWTRAIN_KERNELS=portable` or
+    /// `CPU.withKernelPath(.portable)`).
     public static var ownKernelsEnabled: Bool { GEMMKernels.enabled }
 
     /// The number of threads OpenBLAS uses in this process.
@@ -58,7 +60,7 @@ public enum BLAS {
     /// m <= 128, input gradient `A B` with m <= 256, weight n·k >= 16 K, see `GEMMKernels`) run on
     /// swtrain's AVX-512 kernels, which read the weight in place instead of packing it (1.1-1.9x
     /// at batch 32-128, 1024 features). Everything else calls `cblas_sgemm`.
-    /// Set `SWTRAIN_GEMM=openblas` (read once per process) to send every call to OpenBLAS.
+    /// Set `SWTRAIN_KERNELS=portable` (read once per process) to send every call to OpenBLAS.
     @inline(__always)
     public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
@@ -112,24 +114,5 @@ public enum BLAS {
         precondition(max(m, n, k, lda, ldc) <= Int(Int32.max))
         swt_sgemm_tn(Int32(m), Int32(n), Int32(k), a, Int32(lda), b, c, Int32(ldc), 0,
                      prefetch, Int32(prefetchPointers), prefetchCount)
-    }
-}
-
-/// What the CPU supports, read once from /proc/cpuinfo (Linux).
-public enum CPUFeatures {
-    /// The feature flags of the first CPU listed.
-    public static let flags: Set<String> = {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [] }
-        for line in text.split(separator: "\n") where line.hasPrefix("flags") {
-            if let colon = line.firstIndex(of: ":") {
-                return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
-            }
-        }
-        return []
-    }()
-
-    /// AVX-512 F, BW, VL, DQ and CD: what OpenBLAS's SkylakeX kernels need.
-    public static var hasAVX512Core: Bool {
-        ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"].allSatisfy(flags.contains)
     }
 }

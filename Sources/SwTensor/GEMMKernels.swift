@@ -1,5 +1,4 @@
 import CGemm
-import Foundation
 
 /// When `BLAS.gemm` uses swtrain's own AVX-512 kernels (target `CGemm`) instead of OpenBLAS.
 ///
@@ -13,16 +12,12 @@ import Foundation
 ///    tiny (a 10-class output layer's input gradient, k = 10) OpenBLAS is ahead.
 /// Everything else, including every `Aᵀ B` through `gemm` (a layer's own weight gradient),
 /// stays with OpenBLAS; `BLAS.gemmTN` (the node weight-gradient blocks) packs for its own kernel.
-/// `SWTRAIN_GEMM=openblas` in the environment (read once) turns the kernels off.
+/// `SWTRAIN_KERNELS=portable` in the environment (read once) turns the kernels off.
 enum GEMMKernels {
-    /// Whether the kernels may run in this process: the CPU has AVX-512 F and VL, and the
-    /// user did not ask for OpenBLAS.
-    static let enabled: Bool = {
-        if Foundation.ProcessInfo.processInfo.environment["SWTRAIN_GEMM"]?.lowercased() == "openblas" {
-            return false
-        }
-        return swt_gemm_available() != 0
-    }()
+    /// Whether the kernels may run on this thread: the CPU has AVX-512 F and VL (`CPU`), and
+    /// the portable path is not forced. Two cached loads (`swt_gemm_enabled`).
+    @inline(__always)
+    static var enabled: Bool { swt_gemm_enabled() != 0 }
 
     /// Runs C = op(A) B + beta C through the kernels if the call is one they win; returns
     /// false (nothing done) otherwise.

@@ -160,11 +160,32 @@ struct KernelCase {
         }
     }
 
-    /// Forcing the scalar loops switches the dispatching kernels off AVX-512 and back.
-    @Test func forceScalarSwitchesDispatch() {
-        swt_kernels_force_scalar(1)
-        #expect(swt_kernels_using_avx512() == 0)
-        swt_kernels_force_scalar(0)
-        #expect(swt_kernels_using_avx512() == (Self.avx512 ? 1 : 0))
+    /// Forcing the portable path switches the dispatching kernels off AVX-512 and back, on
+    /// this thread only; outside the override the environment decides (`SWTRAIN_KERNELS`).
+    @Test func portableOverrideSwitchesDispatch() {
+        let fromEnvironment = CPU.kernelPathFromEnvironment == .portable ? 0 : (Self.avx512 ? 1 : 0)
+        #expect(swt_kernels_using_avx512() == fromEnvironment)
+        CPU.withKernelPath(.portable) {
+            #expect(swt_kernels_using_avx512() == 0)
+            CPU.withKernelPath(.native) { #expect(swt_kernels_using_avx512() == (Self.avx512 ? 1 : 0)) }
+            #expect(swt_kernels_using_avx512() == 0)
+        }
+        #expect(swt_kernels_using_avx512() == fromEnvironment)
+    }
+
+    /// The dispatching kernels give the same bits on both paths (the scalar loops run under
+    /// the portable override, the AVX-512 loops under the native one).
+    @Test(arguments: [17, 1001])
+    func dispatchingKernelsMatchAcrossPaths(n: Int) {
+        let c = KernelCase(n: n, sourceCount: 2, seed: 77 + UInt64(n))
+        func run(_ path: CPU.KernelPath) -> [[UInt32]] {
+            CPU.withKernelPath(path) {
+                let sgd = c.run { p, b, _, src, k in swt_sgd_step(p, b, src, k, 1, n, Self.sgdParams[2]) }
+                let adam = c.run { p, m, v, src, k in swt_adam_step(p, m, v, src, k, 0, n, Self.adamParams[1]) }
+                let sum = c.run { p, _, _, src, k in swt_sum_gradients(p, src, k, 1, n) }
+                return sgd.allBits + adam.allBits + sum.allBits
+            }
+        }
+        #expect(run(.portable) == run(.native))
     }
 }

@@ -23,7 +23,7 @@ import SwTensor
     }
 
     @Test func avx512KernelChosenWhenAvailable() {
-        if CPUFeatures.hasAVX512Core {
+        if CPU.has(.avx512Core) {
             #expect(["SkylakeX", "Cooperlake", "SapphireRapids"].contains(BLAS.coreName), "core \(BLAS.coreName)")
         }
     }

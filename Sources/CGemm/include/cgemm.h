@@ -16,10 +16,16 @@
 /// C = A.B + beta * C. Columns of C beyond N (the ldc padding) are never touched.
 /// Correct for any M, N >= 1 and K >= 0 (K == 0 gives C = beta * C).
 ///
-/// Call only when swt_gemm_available() returns 1.
+/// Call only when swt_gemm_available() returns 1 (on a non-x86 host the kernels
+/// are stubs that abort).
 
-/// 1 when the CPU has the AVX-512 subsets the kernels use (F and VL), else 0.
+/// 1 when the CPU has the AVX-512 subsets the kernels use (F and VL), else 0
+/// (CCPU's swt_cpu_features, cached).
 int swt_gemm_available(void);
+/// 1 when swt_gemm_available() and the portable path is not forced on this
+/// thread (SWTRAIN_KERNELS=portable or CCPU's thread override): whether
+/// dispatching code should use the kernels.
+int swt_gemm_enabled(void);
 
 /// C[M,N] = A[M,K] . B[N,K]^T + beta * C. Each output is a dot product of two
 /// contiguous rows; B is read once per call. For short K (<= 128, or <= 256 when

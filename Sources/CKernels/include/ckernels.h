@@ -1,8 +1,9 @@
-// CKernels: the optimizer inner loops of SwOptim as C kernels, AVX-512 with a portable
-// scalar fallback chosen once at run time.
+// CKernels: the optimizer inner loops of SwOptim and the Float32 <-> bf16 / f16 conversions
+// as C kernels, AVX-512 with a portable scalar fallback chosen at run time (CCPU).
 //
 // Every kernel exists in three forms: `swt_X` dispatches (AVX-512 when the CPU and OS
-// support it and the scalar path is not forced), `swt_X_scalar` is the portable loop and
+// support it and the portable path is not forced: CCPU's `SWTRAIN_KERNELS=portable` or its
+// thread override `swt_kernels_set_thread_override`), `swt_X_scalar` is the portable loop and
 // `swt_X_avx512` the vector loop (call it only when `swt_kernels_cpu_has_avx512()` is 1).
 // The two loops do the same IEEE-754 Float32 operations in the same order, with no fused
 // multiply-add, so they give bit-identical results.
@@ -17,6 +18,7 @@
 #define SWTRAIN_CKERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,11 +46,10 @@ typedef struct swt_adam_params {
     float decay;         ///< decoupled factor 1 − γλ (AdamW); 1 skips `p ← decay · p`
 } swt_adam_params;
 
-/// 1 when the CPU and OS support AVX-512F, else 0 (checked once).
+/// 1 when the CPU and OS support AVX-512F, else 0 (CCPU's cached features).
 int swt_kernels_cpu_has_avx512(void);
-/// Nonzero forces the scalar loops in the dispatching kernels; 0 restores CPU dispatch.
-void swt_kernels_force_scalar(int force);
-/// 1 when the dispatching kernels use the AVX-512 loops.
+/// 1 when the dispatching kernels called on this thread use the AVX-512 loops (AVX-512F
+/// present and the portable path not forced).
 int swt_kernels_using_avx512(void);
 
 /// SGD over n elements: with g the summed sources,
@@ -80,6 +81,33 @@ void swt_sum_gradients_scalar(float *dst, float *const *sources, size_t nsources
                               size_t n);
 void swt_sum_gradients_avx512(float *dst, float *const *sources, size_t nsources, int zero_others,
                               size_t n);
+
+/// Element conversions, n elements from `src` to `dst` (no overlap, no alignment needed).
+/// Float32 -> bfloat16 and -> binary16 round to nearest, ties to even, subnormals included
+/// (binary16: |x| >= 65520 becomes inf); a NaN keeps its sign and top payload bits and gets
+/// the quiet bit. bfloat16 -> Float32 is exact (a shift); binary16 -> Float32 is exact, with
+/// a NaN made quiet as vcvtph2ps does. `_portable` is integer C, `_avx512` the vector form
+/// (bit-identical; binary16 also has `_f16c`, below; call `_avx512` only when `swt_convert_has_avx512(1)` for f32 -> bf16, else
+/// `swt_convert_has_avx512(0)`; on non-x86 it is the portable loop); the plain name dispatches.
+void swt_f32_to_bf16(const float *src, uint16_t *dst, size_t n);
+void swt_f32_to_bf16_portable(const float *src, uint16_t *dst, size_t n);
+void swt_f32_to_bf16_avx512(const float *src, uint16_t *dst, size_t n);
+void swt_bf16_to_f32(const uint16_t *src, float *dst, size_t n);
+void swt_bf16_to_f32_portable(const uint16_t *src, float *dst, size_t n);
+void swt_bf16_to_f32_avx512(const uint16_t *src, float *dst, size_t n);
+void swt_f32_to_f16(const float *src, uint16_t *dst, size_t n);
+void swt_f32_to_f16_portable(const float *src, uint16_t *dst, size_t n);
+void swt_f32_to_f16_avx512(const float *src, uint16_t *dst, size_t n);
+void swt_f16_to_f32(const uint16_t *src, float *dst, size_t n);
+void swt_f16_to_f32_portable(const uint16_t *src, float *dst, size_t n);
+void swt_f16_to_f32_avx512(const uint16_t *src, float *dst, size_t n);
+/// The binary16 conversions with F16C (8 lanes, for CPUs with F16C but no AVX-512; the
+/// dispatchers prefer AVX-512). Call only when `swt_cpu_features()` has SWT_CPU_F16C.
+void swt_f32_to_f16_f16c(const float *src, uint16_t *dst, size_t n);
+void swt_f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n);
+/// 1 when this CPU runs the `_avx512` conversions: AVX-512F, plus (bf16 != 0, for
+/// f32 -> bf16) AVX512-BF16, BW and VL.
+int swt_convert_has_avx512(int bf16);
 
 #ifdef __cplusplus
 }

@@ -2,16 +2,22 @@
 import PackageDescription
 
 /// swtrain: distributed training and model optimisation in Swift on Open MPI.
-/// One target per concern (README.md, "Layout"); dependencies point down the list.
+/// Dependencies point down the list: SwConfig and SwTensor at the bottom, SwTrain (config and
+/// trainer) above the libraries, SwCommands (train/eval/inspect/generate/bench) on top.
 let package = Package(
     name: "swtrain",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "swtrain", targets: ["swtrain"]),
         .library(name: "SwTrain", targets: ["SwTrain"]),
+        .library(name: "SwCommands", targets: ["SwCommands"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SHA-256 of checkpoint files (BoringSSL on Linux, with the CPU's SHA extensions).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // .npz archives, stored and deflated (np.savez and np.savez_compressed).
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // System libraries found by pkg-config (Debian: libopenmpi-dev, libopenblas-dev, liblapacke-dev).
@@ -32,30 +38,43 @@ let package = Package(
         .target(name: "SwTensor", dependencies: ["CBLAS", "CGemm", "CKernels", "CCPU"]),
         .target(name: "SwNN", dependencies: ["SwTensor", "SwConfig"]),
         .target(name: "SwOptim", dependencies: ["SwTensor", "CKernels"]),
-        .target(name: "SwData", dependencies: ["SwTensor", "SwConfig"]),
+        .target(name: "SwData", dependencies: [
+            "SwTensor", "SwConfig", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
         .target(name: "SwComm", dependencies: ["CMPI"]),
         .target(name: "SwParallel", dependencies: ["SwTensor", "SwComm", "SwNN"]),
-        .target(name: "SwCheckpoint", dependencies: ["SwTensor"]),
+        .target(name: "SwCheckpoint", dependencies: [
+            "SwTensor", "SwConfig", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "SwTrain", dependencies: [
             "CBLAS", "SwTensor", "SwConfig", "SwNN", "SwOptim", "SwData", "SwComm", "SwParallel", "SwCheckpoint",
         ]),
+        // The commands, benches and text generation over the trainer library.
+        .target(name: "SwCommands", dependencies: [
+            "CBLAS", "SwTensor", "SwConfig", "SwNN", "SwData", "SwComm", "SwParallel", "SwCheckpoint", "SwTrain",
+        ]),
         .executableTarget(name: "swtrain", dependencies: [
-            "SwTrain",
+            "SwCommands", "SwTrain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Multi-rank self-check and all-reduce bench, spawned under mpirun by SwCommTests.
-        .executableTarget(name: "swtrain-commcheck", dependencies: ["SwComm", "SwParallel", "SwTensor", "CMPI"]),
+        // Multi-rank self-check, spawned under mpirun by SwCommTests.
+        .executableTarget(name: "swtrain-commcheck", dependencies: ["SwComm", "SwParallel", "SwTensor"]),
 
         // Test helpers (finite differences, Double references), internal to the tests.
-        .target(name: "_TestSupport", dependencies: ["SwTensor", "SwNN"]),
+        .target(name: "_TestSupport", dependencies: [
+            "SwTensor", "SwNN", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
         .testTarget(name: "SwTensorTests", dependencies: ["SwTensor", "CGemm", "CKernels", "CCPU", "_TestSupport"]),
         .testTarget(name: "SwNNTests", dependencies: ["SwNN", "SwConfig", "_TestSupport"]),
         .testTarget(name: "SwOptimTests", dependencies: ["SwOptim", "SwNN", "CKernels", "CCPU", "_TestSupport"]),
         .testTarget(name: "SwDataTests", dependencies: ["SwData", "_TestSupport"]),
         .testTarget(name: "SwCommTests", dependencies: ["SwComm", "SwParallel", "_TestSupport"]),
         .testTarget(name: "SwParallelTests", dependencies: ["SwParallel", "SwComm", "SwTensor", "SwNN"]),
-        .testTarget(name: "SwCheckpointTests", dependencies: ["SwCheckpoint", "_TestSupport"]),
+        .testTarget(name: "SwCheckpointTests", dependencies: ["SwCheckpoint", "SwConfig", "_TestSupport"]),
         .testTarget(name: "SwTrainTests", dependencies: ["SwTrain", "SwConfig", "SwComm", "SwCheckpoint", "_TestSupport"]),
+        .testTarget(name: "SwCommandsTests", dependencies: [
+            "SwCommands", "SwTrain", "SwConfig", "SwComm", "SwCheckpoint", "SwData", "SwNN", "SwTensor", "_TestSupport",
+        ]),
     ]
 )

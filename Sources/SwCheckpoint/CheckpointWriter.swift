@@ -15,7 +15,7 @@ public enum CheckpointFile {
     case safetensors(SafeTensorsWriter)
 }
 
-/// Writes checkpoint folders into a run folder atomically (DESIGN.md section 4, "Checkpoint").
+/// Writes checkpoint folders into a run folder atomically.
 ///
 /// `write(step:files:state:)`:
 /// 1. writes every file into `<dir>/.tmp-checkpoint-<step>-<pid>/` and fsyncs it;

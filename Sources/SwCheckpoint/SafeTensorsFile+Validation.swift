@@ -1,14 +1,22 @@
+import SwConfig
+
 /// Header parsing and layout checks of `SafeTensorsFile`.
 extension SafeTensorsFile {
     /// The tensor entries (header order) and `__metadata__` of a header, each field checked.
     static func parseHeader(_ bytes: UnsafeRawBufferPointer, file: String)
         throws(CheckpointError) -> ([SafeTensorsEntry], [String: String]) {
         guard isValidUTF8(bytes) else { throw .invalidHeader(file: file, reason: "not valid UTF-8") }
-        let json: HeaderJSON
+        let json: JSON
         do {
-            json = try HeaderJSONParser.parse(bytes)
+            json = try JSON.parse(bytes, maxDepth: headerMaxDepth)
         } catch {
-            throw .invalidHeader(file: file, reason: "not valid JSON: \(error.message) at header byte \(error.offset)")
+            // A key written twice: a tensor name, a metadata key or a field of one tensor.
+            switch (error.duplicateKey, error.path.count, error.path.first) {
+            case (let key?, 0, _): throw .duplicateTensor(file: file, tensor: key)
+            case (let key?, 1, "__metadata__"): throw .invalidMetadata(file: file, reason: "key '\(key)' appears twice")
+            case (let key?, 1, let tensor?): throw .invalidField(file: file, tensor: tensor, field: key, reason: "appears twice")
+            default: throw .invalidHeader(file: file, reason: "not valid JSON: \(error.message) at header byte \(error.offset)")
+            }
         }
         guard case let .object(members) = json else {
             throw .invalidHeader(file: file, reason: "a JSON \(json.typeName), not an object")
@@ -16,9 +24,7 @@ extension SafeTensorsFile {
 
         var entries: [SafeTensorsEntry] = []
         var metadata: [String: String]? = nil
-        var seen = Set<String>()
-        for (name, value) in members {
-            guard seen.insert(name).inserted else { throw .duplicateTensor(file: file, tensor: name) }
+        for (name, value) in members.pairs {
             if name == "__metadata__" {
                 metadata = try parseMetadata(value, file: file)
             } else {
@@ -28,28 +34,26 @@ extension SafeTensorsFile {
         return (entries, metadata ?? [:])
     }
 
-    private static func parseMetadata(_ value: HeaderJSON, file: String) throws(CheckpointError) -> [String: String] {
-        guard case let .object(pairs) = value else {
+    private static func parseMetadata(_ value: JSON, file: String) throws(CheckpointError) -> [String: String] {
+        guard case let .object(object) = value else {
             throw .invalidMetadata(file: file, reason: "a JSON \(value.typeName), not an object")
         }
         var out: [String: String] = [:]
-        for (k, v) in pairs {
+        for (k, v) in object.pairs {
             guard case let .string(s) = v else {
                 throw .invalidMetadata(file: file, reason: "value of '\(k)' is a \(v.typeName), not a string")
             }
-            guard out.updateValue(s, forKey: k) == nil else {
-                throw .invalidMetadata(file: file, reason: "key '\(k)' appears twice")
-            }
+            out[k] = s
         }
         return out
     }
 
-    private static func parseEntry(_ name: String, _ value: HeaderJSON, file: String) throws(CheckpointError) -> SafeTensorsEntry {
+    private static func parseEntry(_ name: String, _ value: JSON, file: String) throws(CheckpointError) -> SafeTensorsEntry {
         guard case let .object(fields) = value else {
             throw .invalidField(file: file, tensor: name, field: "entry", reason: "a JSON \(value.typeName), not an object")
         }
-        func field(_ key: String) throws(CheckpointError) -> HeaderJSON {
-            guard let v = fields.first(where: { $0.key == key })?.value else {
+        func field(_ key: String) throws(CheckpointError) -> JSON {
+            guard let v = fields[key] else {
                 throw .missingField(file: file, tensor: name, field: key)
             }
             return v
@@ -62,7 +66,7 @@ extension SafeTensorsFile {
             for item in items {
                 guard let n = item.nonNegativeInt else {
                     throw .invalidField(file: file, tensor: name, field: key,
-                                        reason: "element \(item) is not a non-negative integer")
+                                        reason: "element \(item.serialized()) is not a non-negative integer")
                 }
                 out.append(n)
             }

@@ -51,9 +51,10 @@ public struct ConfigValue: Sendable {
         return a.enumerated().map { ConfigValue($0.element, path: "\(path)[\($0.offset)]", file: file) }
     }
 
-    /// An integer in `range` (a JSON number with no fraction).
+    /// An integer in `range`: an integer literal (read exactly), or a number whose value is
+    /// integral (`2.0`, `1e2`).
     public func int(in range: ClosedRange<Int> = Int.min...Int.max, _ what: String? = nil) throws(ConfigError) -> Int {
-        guard case .number(let d, _) = json, d.rounded() == d, let i = Int(exactly: d) else {
+        guard case .number(let n) = json, let i = n.int ?? Int(exactly: n.double) else {
             throw fail(what ?? describe(range, "an integer"))
         }
         guard range.contains(i) else { throw fail(what ?? describe(range, "an integer")) }
@@ -62,8 +63,8 @@ public struct ConfigValue: Sendable {
 
     /// A finite number satisfying `check` (described by `what` in the error).
     public func double(_ what: String = "a number", where check: (Double) -> Bool = { _ in true }) throws(ConfigError) -> Double {
-        guard case .number(let d, _) = json, d.isFinite, check(d) else { throw fail(what) }
-        return d
+        guard case .number(let n) = json, n.double.isFinite, check(n.double) else { throw fail(what) }
+        return n.double
     }
 
     /// A string, one of `choices` when given (the error suggests the nearest).

@@ -17,7 +17,7 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
     case fortranOrder(file: String)
     /// The array is stored big-endian.
     case bigEndian(file: String, dtype: String)
-    /// A .npz member is compressed with a method other than ZIP_STORED.
+    /// A .npz member is compressed with a method other than stored (0) or deflated (8).
     case compressed(file: String, member: String, method: Int)
     /// A .npz archive has no member of that name.
     case missingMember(file: String, member: String, available: [String])
@@ -73,7 +73,7 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
         case .bigEndian(_, let dtype):
             return "array is big-endian ('\(dtype)')"
         case .compressed(_, let member, let method):
-            return "member '\(member)' is compressed (zip method \(method)); only uncompressed archives are read"
+            return "member '\(member)' is compressed with zip method \(method); only stored (0) and deflated (8) members are read"
         case .missingMember(_, let member, let available):
             return "no array '\(member)' in the archive (it holds: \(available.joined(separator: ", ")))"
         case .countMismatch(_, let inputs, let labels):
@@ -112,7 +112,7 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
         case .bigEndian:
             return "save a little-endian copy: np.save(path, a.astype(a.dtype.newbyteorder('<')))"
         case .compressed:
-            return "save with np.savez instead of np.savez_compressed"
+            return "save with np.savez or np.savez_compressed"
         case .shapeMismatch:
             return "make model.input match the per-sample shape of the array"
         case .countMismatch:

@@ -3,7 +3,7 @@ import SwTensor
 
 /// A classification dataset read from numpy files: inputs of shape `(N, ...)` and integer
 /// labels of shape `(N,)` or `(N, 1)`, either as two .npy files or as two arrays of one .npz
-/// archive (`np.savez`; `np.savez_compressed` archives are refused with a hint).
+/// archive (`np.savez` or `np.savez_compressed`).
 ///
 /// Inputs may be float32 (copied as they are), float64, float16, integers or bools (converted
 /// to Float32); formats 1.0, 2.0 and 3.0, little-endian, C order. Each sample is reshaped to
@@ -27,17 +27,19 @@ public final class NPYDataset: InMemoryDataset {
         self.init(parts: parts, source: inputs)
     }
 
-    /// Reads arrays `inputsKey` and `labelsKey` of a .npz archive (written by `np.savez`).
+    /// Reads arrays `inputsKey` and `labelsKey` of a .npz archive (written by `np.savez`, or
+    /// `np.savez_compressed`: deflated members are inflated in memory first).
     public convenience init(npz path: String, inputsKey: String = "x", labelsKey: String = "y",
                             sampleShape: [Int]? = nil, classes: Int? = nil) throws(DataError) {
         let data = try readFileBytes(path)
-        let parts = try withBytes(data) { (bytes: UnsafeRawBufferPointer) throws(DataError) in
-            let zip = try ZipArchive(bytes: bytes, file: path)
-            let xr = try zip.storedMember(inputsKey, file: path)
-            let yr = try zip.storedMember(labelsKey, file: path)
-            return try NPYDataset.load(inputs: UnsafeRawBufferPointer(rebasing: bytes[xr]), inputsName: "\(path)[\(inputsKey)]",
-                                       labels: UnsafeRawBufferPointer(rebasing: bytes[yr]), labelsName: "\(path)[\(labelsKey)]",
-                                       sampleShape: sampleShape, classes: classes)
+        let zip = try withBytes(data) { (bytes: UnsafeRawBufferPointer) throws(DataError) in try ZipArchive(bytes: bytes, file: path) }
+        let x = try zip.contents(inputsKey, of: data, file: path)
+        let y = try zip.contents(labelsKey, of: data, file: path)
+        let parts = try withBytes(x) { (xb: UnsafeRawBufferPointer) throws(DataError) in
+            try withBytes(y) { (yb: UnsafeRawBufferPointer) throws(DataError) in
+                try NPYDataset.load(inputs: xb, inputsName: "\(path)[\(inputsKey)]", labels: yb, labelsName: "\(path)[\(labelsKey)]",
+                                    sampleShape: sampleShape, classes: classes)
+            }
         }
         self.init(parts: parts, source: path)
     }

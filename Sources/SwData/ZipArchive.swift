@@ -1,12 +1,16 @@
+import Foundation
+import ZIPFoundation
+
 /// The members of a zip archive (the container of numpy's .npz), read from its central
-/// directory, including the zip64 records numpy writes. Only stored (uncompressed) members
-/// can be read: a deflated member is a `DataError.compressed` naming it.
+/// directory, including the zip64 records numpy writes. Stored members (`np.savez`) are read
+/// in place, with no copy; deflated ones (`np.savez_compressed`) are inflated by ZIPFoundation,
+/// checking their CRC-32. Any other method is a `DataError.compressed` naming the member.
 struct ZipArchive {
     struct Member {
         let name: String
         /// 0 = stored, 8 = deflated.
         let method: Int
-        /// Byte range of the member's data in the archive.
+        /// Byte range of the member's (compressed) data in the archive.
         let data: Range<Int>
     }
 
@@ -81,13 +85,44 @@ struct ZipArchive {
         self.members = members
     }
 
-    /// The data range of member `key` (or `key.npy`), which must be stored uncompressed.
-    func storedMember(_ key: String, file: String) throws(DataError) -> Range<Int> {
+    /// The member named `key` (or `key.npy`).
+    func member(_ key: String, file: String) throws(DataError) -> Member {
         guard let m = members.first(where: { $0.name == key }) ?? members.first(where: { $0.name == key + ".npy" }) else {
             throw .missingMember(file: file, member: key,
                                  available: members.map { $0.name.hasSuffix(".npy") ? String($0.name.dropLast(4)) : $0.name })
         }
-        guard m.method == 0 else { throw .compressed(file: file, member: m.name, method: m.method) }
-        return m.data
+        return m
+    }
+
+    /// The uncompressed bytes of member `key` of `archive` (the bytes this directory was read
+    /// from): a slice of `archive` for a stored member, the inflated data for a deflated one.
+    func contents(_ key: String, of archive: Data, file: String) throws(DataError) -> Data {
+        let m = try member(key, file: file)
+        switch m.method {
+        case 0:
+            return archive[archive.startIndex + m.data.lowerBound ..< archive.startIndex + m.data.upperBound]
+        case 8:
+            return try Self.inflate(m.name, of: archive, file: file)
+        default:
+            throw .compressed(file: file, member: m.name, method: m.method)
+        }
+    }
+
+    /// Member `name` of `archive` inflated by ZIPFoundation, its CRC-32 checked.
+    private static func inflate(_ name: String, of archive: Data, file: String) throws(DataError) -> Data {
+        do {
+            let zip = try Archive(data: archive, accessMode: .read)
+            guard let entry = zip[name] else { throw DataError.missingMember(file: file, member: name, available: []) }
+            var out = Data(capacity: Int(clamping: entry.uncompressedSize))
+            let crc = try zip.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { out.append($0) }
+            guard crc == entry.checksum, out.count == entry.uncompressedSize else {
+                throw DataError.unreadable(file: file, reason: "member '\(name)' is corrupt: its CRC-32 or size differs from the zip directory's")
+            }
+            return out
+        } catch let e as DataError {
+            throw e
+        } catch {
+            throw .unreadable(file: file, reason: "member '\(name)' cannot be inflated: \(error)")
+        }
     }
 }

@@ -1,9 +1,9 @@
-// swtrain-commcheck: a multi-rank self-check of SwComm and SwParallel, and the all-reduce bench.
+// swtrain-commcheck: a multi-rank self-check of SwComm and SwParallel.
 //
 //   mpirun -np 4 swtrain-commcheck                 run every check; rank 0 prints `ok <name>`
 //   mpirun -np 2 swtrain-commcheck --fail-rank 1   rank 1 throws; the job must end non-zero
-//   mpirun -np 2 swtrain-commcheck --bench [--repeats N] [--max-mb M]
-//                                                  bucket sync vs raw MPI_Allreduce, JSON lines
+//
+// The bucket sync against raw MPI_Allreduce is timed by `swtrain bench allreduce`.
 //
 // Without mpirun it runs on a LocalCommunicator (size 1) and never initialises MPI.
 import SwComm
@@ -14,18 +14,12 @@ import Glibc
 /// Command-line options.
 struct Options {
     var failRank: Int?
-    var bench = false
-    var repeats: Int?
-    var maxMB = 64
 
     init(_ args: ArraySlice<String>) {
         var it = args.makeIterator()
         while let a = it.next() {
             switch a {
             case "--fail-rank": failRank = Options.number(it.next(), for: a)
-            case "--bench": bench = true
-            case "--repeats": repeats = Options.number(it.next(), for: a)
-            case "--max-mb": maxMB = Options.number(it.next(), for: a)
             case "-h", "--help": Options.usage(nil)
             default: Options.usage("unknown argument '\(a)'")
             }
@@ -39,7 +33,7 @@ struct Options {
 
     static func usage(_ problem: String?) -> Never {
         let text = """
-            usage: swtrain-commcheck [--fail-rank R] [--bench [--repeats N] [--max-mb M]]
+            usage: swtrain-commcheck [--fail-rank R]
 
             """
         if let problem {
@@ -67,11 +61,7 @@ do {
 }
 
 do {
-    if options.bench {
-        try runBench(comm, options: options)
-    } else {
-        try runChecks(comm, failRank: options.failRank)
-    }
+    try runChecks(comm, failRank: options.failRank)
     try comm.barrier()
 } catch {
     comm.fail(error)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SwCommands
 import SwTrain
 
 /// `swtrain bench gemm|allreduce|step`.
@@ -8,7 +9,7 @@ struct Bench: ParsableCommand {
         subcommands: [GEMM.self, AllReduce.self, Step.self])
 
     struct Output: ParsableArguments {
-        @Flag(help: "Print one JSON object per line (DESIGN.md section 4).")
+        @Flag(help: "Print one JSON object per line (bench, case, median_ms, peer, peer_median_ms, ratio, ...).")
         var json = false
 
         func emit(_ rows: [BenchRow]) {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SwCommands
 import SwTrain
 
 /// `swtrain generate CHECKPOINT --prompt TEXT --tokens N --temperature T --seed S [--config CONFIG]`.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwConfig
+import SwCommands
 import SwTrain
 
 /// The `swtrain` command: train, evaluate, benchmark and inspect.
@@ -37,7 +38,7 @@ struct Swtrain: ParsableCommand {
     }
 }
 
-/// Prints an error the way DESIGN.md says and returns the exit code.
+/// Prints an error as `swtrain: error: <where>: <what>` plus a hint, and returns the exit code.
 enum CLIErrors {
     static func report(_ error: any Error) -> Int32 {
         if Swtrain.exitCode(for: error) == .success { Swtrain.exit(withError: error) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SwCommands
 import SwTrain
 
 /// `swtrain train CONFIG [--resume latest|PATH] [--set key.path=value ...]`.

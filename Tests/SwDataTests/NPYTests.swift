@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SwData
+import _TestSupport
 
 @Suite struct NPYTests {
     let values: [Float] = (0..<30).map { Float($0) * 0.5 - 3 }
@@ -143,12 +144,30 @@ import SwData
         expectError({ if case .missingMember(_, "inputs", ["x", "y"]) = $0 { return true }; return false }) {
             _ = try NPYDataset(npz: stored.path, inputsKey: "inputs")
         }
+        // Deflated (np.savez_compressed) loads the same arrays as stored.
         let deflated = folder.appendingPathComponent("c.npz")
-        write(zipBytes([("x.npy", x), ("y.npy", y)], method: 8), to: deflated)
-        expectError({ if case .compressed(_, "x.npy", 8) = $0 { return true }; return false }) {
+        let zip = try deflatedZip([("x.npy", x), ("y.npy", y)])
+        #expect(zip[8] == 8 && zip[9] == 0, "the first member is not deflated (zip method 8)")
+        try zip.write(to: deflated)
+        let c = try NPYDataset(npz: deflated.path, sampleShape: [6])
+        #expect(c.inputs.array == d.inputs.array && c.targets.array == d.targets.array && c.sampleShape == d.sampleShape)
+        expectError({ if case .missingMember(_, "inputs", ["x", "y"]) = $0 { return true }; return false }) {
+            _ = try NPYDataset(npz: deflated.path, inputsKey: "inputs")
+        }
+        // A corrupted deflate stream or CRC is an error naming the member, never a trap.
+        var bad = [UInt8](zip)
+        bad[40] ^= 0xFF
+        write(bad, to: deflated)
+        expectError({ if case .unreadable(_, let reason) = $0 { return reason.contains("x.npy") }; return false }) {
             _ = try NPYDataset(npz: deflated.path)
         }
-        #expect(DataError.compressed(file: "c.npz", member: "x.npy", method: 8).description.contains("np.savez instead"))
+        // Other zip methods (bzip2 = 12) are refused with a hint.
+        let bzip = folder.appendingPathComponent("b.npz")
+        write(zipBytes([("x.npy", x), ("y.npy", y)], method: 12), to: bzip)
+        expectError({ if case .compressed(_, "x.npy", 12) = $0 { return true }; return false }) {
+            _ = try NPYDataset(npz: bzip.path)
+        }
+        #expect(DataError.compressed(file: "c.npz", member: "x.npy", method: 12).description.contains("np.savez_compressed"))
     }
 
     @Test func filesWrittenByNumpy() throws {
@@ -169,7 +188,8 @@ import SwData
         let a = try NPYDataset(inputs: path("x32.npy"), labels: path("y.npy"))
         let b = try NPYDataset(inputs: path("x64.npy"), labels: path("y8.npy"), sampleShape: [6])
         let c = try NPYDataset(npz: path("d.npz"))
-        for d in [a, b, c] {
+        let compressed = try NPYDataset(npz: path("c.npz"))
+        for d in [a, b, c, compressed] {
             #expect(d.count == 10 && d.classes == 3)
             #expect(d.inputs.array == expected)
             #expect(d.targets.array == (0..<10).map { Float($0 % 3) })
@@ -177,6 +197,5 @@ import SwData
         expectError({ if case .fortranOrder = $0 { return true }; return false }) {
             _ = try NPYDataset(inputs: path("xf.npy"), labels: path("y.npy"))
         }
-        expectError({ if case .compressed = $0 { return true }; return false }) { _ = try NPYDataset(npz: path("c.npz")) }
     }
 }

@@ -75,10 +75,11 @@ struct EvalCommandTests {
         let evals = lines.filter { $0.contains("\"event\":\"eval\"") }
         #expect(evals.count == 2)
         let last = try JSON.parse(String(evals.last!))
-        guard case .object(let o) = last, case .number(let acc, _)? = o["accuracy"] else {
+        guard case .object(let o) = last, case .number(let accuracy)? = o["accuracy"] else {
             Issue.record("no accuracy in \(evals.last!)")
             return
         }
+        let acc = accuracy.double
         let e = try runSwtrain(["eval", dir + "/c.json", "--checkpoint", run, "--set", "checkpoint.dir=\"\(run)\""])
         #expect(e.status == 0, "\(e.stderr)")
         #expect(e.stdout.contains(String(format: "accuracy %.4f", acc)), "\(e.stdout) vs \(acc)")

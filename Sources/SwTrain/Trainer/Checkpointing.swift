@@ -7,7 +7,8 @@ import SwTensor
 /// layouts), `optimizer.safetensors` (each state buffer split per parameter as
 /// `"<parameter>.<state>"`, e.g. `"0.weight.exp_avg"`) and `trainer_state.json`.
 extension Trainer {
-    static let modelFile = "model.safetensors"
+    /// The model file of a checkpoint folder.
+    public static let modelFile = "model.safetensors"
     static let optimizerFile = "optimizer.safetensors"
 
     /// The current state as checkpoint files (views of the flat buffers, no copies).

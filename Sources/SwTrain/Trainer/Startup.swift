@@ -14,6 +14,12 @@ public struct CollectiveFailure: Error, CustomStringConvertible, Sendable {
     /// The exit code of every rank.
     public let code: Int32
     public var description: String { "\(underlying)" }
+
+    public init(underlying: any Error & Sendable, report: Bool, code: Int32) {
+        self.underlying = underlying
+        self.report = report
+        self.code = code
+    }
 }
 
 /// Start-up agreement of a distributed run (a collective over the world, called by every rank

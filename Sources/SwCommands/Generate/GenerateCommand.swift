@@ -2,6 +2,7 @@ import Foundation
 import SwConfig
 import SwData
 import SwNN
+import SwTrain
 
 /// `swtrain generate CHECKPOINT --prompt TEXT --tokens N --temperature T --seed S [--config C]`.
 ///

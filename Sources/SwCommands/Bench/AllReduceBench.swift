@@ -1,6 +1,7 @@
 import SwComm
 import SwParallel
 import SwTensor
+import SwTrain
 
 /// `swtrain bench allreduce`: the trainer's gradient sync (`DataParallelSync`, the buckets
 /// the trainer would make) against one blocking in-place all-reduce of the same floats
@@ -53,12 +54,12 @@ public enum AllReduceBench {
                 }
                 if rep >= 0 { ours.append(a); async.append(b); peer.append(p) }
             }
-            let pm = StepBench.median(peer) * 1000
+            let pm = median(peer) * 1000
             let extra: [(String, Double)] = [("ranks", Double(comm.size)), ("buckets", Double(sync.layout.bucketCount)),
                                              ("repeats", Double(reps))]
-            rows.append(BenchRow(bench: "allreduce", caseName: c.name, medianMs: StepBench.median(ours) * 1000,
+            rows.append(BenchRow(bench: "allreduce", caseName: c.name, medianMs: median(ours) * 1000,
                                  peer: "MPI_Allreduce", peerMedianMs: pm, extra: extra))
-            rows.append(BenchRow(bench: "allreduce", caseName: c.name + "/async", medianMs: StepBench.median(async) * 1000,
+            rows.append(BenchRow(bench: "allreduce", caseName: c.name + "/async", medianMs: median(async) * 1000,
                                  peer: "MPI_Allreduce", peerMedianMs: pm, extra: extra))
         }
         return rows

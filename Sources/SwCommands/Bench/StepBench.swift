@@ -2,6 +2,7 @@ import Foundation
 import SwComm
 import SwConfig
 import SwTensor
+import SwTrain
 
 /// `swtrain bench step CONFIG`: times whole optimizer steps of a config (after warm-up) and
 /// reports where the time goes: data, forward, backward, comm wait, optimizer (medians over
@@ -81,11 +82,5 @@ public enum StepBench {
             guard comm.size > 1 else { throw error }
             comm.fail(RuntimeError(TrainCommand.describe(error, step: nil)), code: error is ConfigError ? 2 : 1)
         }
-    }
-
-    static func median(_ xs: [Double]) -> Double {
-        guard !xs.isEmpty else { return 0 }
-        let s = xs.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 }

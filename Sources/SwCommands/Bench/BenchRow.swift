@@ -1,7 +1,7 @@
 import SwConfig
 
-/// One benchmark result, printed as a table row or, with `--json`, as the JSON line of
-/// DESIGN.md section 4: `{"bench", "case", "median_ms", "peer", "peer_median_ms", "ratio", ...}`
+/// One benchmark result, printed as a table row or, with `--json`, as the `swtrain bench` JSON
+/// line: `{"bench", "case", "median_ms", "peer", "peer_median_ms", "ratio", ...}`
 /// where ratio = peer time / our time (above 1: faster than the peer).
 public struct BenchRow: Sendable {
     public var bench: String

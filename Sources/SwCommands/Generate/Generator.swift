@@ -3,6 +3,7 @@ import SwConfig
 import SwData
 import SwNN
 import SwTensor
+import SwTrain
 
 /// Samples text from a character-level language model, one token at a time.
 ///

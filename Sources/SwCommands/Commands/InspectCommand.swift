@@ -1,5 +1,6 @@
 import Foundation
 import SwCheckpoint
+import SwTrain
 
 /// `swtrain inspect PATH`: what a safetensors file, a checkpoint folder or a run folder holds.
 public enum InspectCommand {

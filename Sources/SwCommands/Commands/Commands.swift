@@ -1,9 +1,10 @@
 import Foundation
-import SwConfig
 import SwCheckpoint
 import SwComm
+import SwConfig
 import SwNN
 import SwTensor
+import SwTrain
 
 /// Process start-up shared by the commands: the communicator and the BLAS threads.
 enum Launch {
@@ -18,12 +19,6 @@ enum Launch {
         }
         return comm
     }
-}
-
-/// A failure while running (I/O, bad data, a diverged loss): exit code 1.
-public struct RuntimeError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
 }
 
 /// `swtrain train`: loads and validates the config, then runs the trainer.

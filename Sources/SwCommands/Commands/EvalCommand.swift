@@ -2,6 +2,7 @@ import Foundation
 import SwCheckpoint
 import SwComm
 import SwConfig
+import SwTrain
 
 /// `swtrain eval CONFIG --checkpoint PATH`: loss and accuracy of a checkpoint's model on the
 /// config's test data (or its training data when there is no test set).

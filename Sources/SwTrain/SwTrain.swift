@@ -1,2 +1,0 @@
-/// The trainer. (In progress.)
-public enum SwTrain {}

@@ -317,7 +317,9 @@ struct DocSchema {
     /// Equal JSON values, numbers compared by value (`0` equals `0.0`).
     static func sameValue(_ a: JSON, _ b: JSON) -> Bool {
         switch (a, b) {
-        case let (.number(x, _), .number(y, _)): return x == y || abs(x - y) <= 1e-12 * max(abs(x), abs(y))
+        case let (.number(m), .number(n)):
+            let x = m.double, y = n.double
+            return x == y || abs(x - y) <= 1e-12 * max(abs(x), abs(y))
         case let (.array(x), .array(y)): return x.count == y.count && zip(x, y).allSatisfy { sameValue($0, $1) }
         default: return a == b
         }

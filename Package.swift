@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "SwOptim", dependencies: ["SwTensor", "CKernels"]),
         .target(name: "SwData", dependencies: ["SwTensor", "SwConfig"]),
         .target(name: "SwComm", dependencies: ["CMPI"]),
-        .target(name: "SwParallel", dependencies: ["SwTensor", "SwComm", "SwNN"]),
+        .target(name: "SwParallel", dependencies: ["SwTensor", "SwComm", "SwNN", "SwOptim"]),
         .target(name: "SwCheckpoint", dependencies: ["SwTensor"]),
         .target(name: "SwTrain", dependencies: [
             "CBLAS", "SwTensor", "SwConfig", "SwNN", "SwOptim", "SwData", "SwComm", "SwParallel", "SwCheckpoint",

@@ -50,6 +50,8 @@ public final class NodeWeightGradients {
     /// Where the next block's parameters and state start (for the kernel's prefetch).
     private let prefetch: UnsafeMutablePointer<UnsafePointer<Float>?>
     private static let maxPrefetch = 4
+    /// Whether the layers' sinks are this object's (`attach` until `detach`).
+    private var attached = false
 
     /// Floats per weight block. With swtrain's AVX-512 kernel (`BLAS.gemmTN`), 16 rows of 1024:
     /// the block stays in L1 for the update, and the kernel prefetches the next block's
@@ -130,13 +132,17 @@ public final class NodeWeightGradients {
     /// Makes every layer's backward stage its input and output gradient instead of
     /// accumulating its weight gradient.
     public func attach() {
+        attached = true
         for (j, e) in entries.enumerated() {
             e.layer.weightGradientSink = { [unowned self] x, dy in self.stage(j, input: x, outputGradient: dy) }
         }
     }
 
-    /// Gives the layers back their own weight gradients.
+    /// Gives the layers back their own weight gradients (once: a layer that another
+    /// `NodeWeightGradients` attached to since keeps that one's sink).
     public func detach() {
+        guard attached else { return }
+        attached = false
         for e in entries { e.layer.weightGradientSink = nil }
     }
 

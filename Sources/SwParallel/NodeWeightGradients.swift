@@ -123,6 +123,15 @@ public final class NodeWeightGradients {
         }
     }
 
+    /// The flat ranges this rank updates through `forEachBlock`: its rows of every staged
+    /// layer's weight and bias.
+    public var ownRanges: [Range<Int>] {
+        entries.flatMap { e -> [Range<Int>] in
+            let w = (e.weightOffset + e.rows.lowerBound * e.inFeatures)..<(e.weightOffset + e.rows.upperBound * e.inFeatures)
+            return e.biasOffset.map { [w, ($0 + e.rows.lowerBound)..<($0 + e.rows.upperBound)] } ?? [w]
+        }
+    }
+
     /// Bytes this rank reads per step from the other ranks' staging.
     public var bytesPerStep: Int {
         entries.reduce(0) { $0 + ($1.inFeatures + $1.outFeatures) * $1.rowsPerRank * (ranks - 1) }

@@ -23,7 +23,7 @@ public final class BucketedAllReduce: GradientSync {
     public let parameters: Tensor
     public let gradients: Tensor
     public let updates: [GradientUpdate]
-    public var ownedRange: Range<Int> { 0..<parameters.count }
+    public let ownedRanges: [Range<Int>]
     public var writesSharedState: Bool { true }
     public var observesBackward: Bool { overlapped }
     public var hasComputedBlocks: Bool { false }
@@ -42,6 +42,7 @@ public final class BucketedAllReduce: GradientSync {
         gradients = store.gradients
         reducer = DataParallelSync(gradients: gradients, communicator: communicator, bucketMB: bucketMB,
                                    firstBucketMB: min(1, bucketMB), average: false)
+        ownedRanges = [0..<store.count]
         updates = [GradientUpdate(range: 0..<store.count, parameters: parameters, sources: store.gradientSources)]
     }
 

@@ -32,9 +32,10 @@ public protocol GradientSync: AnyObject {
     var parameters: Tensor { get }
     /// This rank's flat gradient accumulation buffer (same layout).
     var gradients: Tensor { get }
-    /// The flat elements this rank updates each step (the rest are updated by peers, or by
-    /// other stages); a post-update hook may change these elements only.
-    var ownedRange: Range<Int> { get }
+    /// The flat elements this rank updates each step, as disjoint ranges in increasing order
+    /// (the rest are updated by peers, or by other stages); a post-update hook may change these
+    /// elements only.
+    var ownedRanges: [Range<Int>] { get }
     /// True when this rank writes state shared with its peers (parameters, optimizer state:
     /// on a restore or a rebuild); false on the node's other ranks, which wait in
     /// `publishState()` for the writer.

@@ -21,7 +21,7 @@ public final class NodeSharedZeRO1: GradientSync {
     public let shared: SharedMemorySync
     public var parameters: Tensor { shared.parameters }
     public var gradients: Tensor { shared.gradients }
-    public var ownedRange: Range<Int> { shared.shard }
+    public let ownedRanges: [Range<Int>]
     public var writesSharedState: Bool { shared.isNodeLeader }
     public var observesBackward: Bool { false }
     public var hasComputedBlocks: Bool { false }
@@ -38,6 +38,7 @@ public final class NodeSharedZeRO1: GradientSync {
         fused = [GradientUpdate(range: s.shard, parameters: s.parameters, sources: s.sources, accumulator: s.gradients)]
         summedPieces = [GradientUpdate(range: s.shard, parameters: s.parameters, sources: s.summed)]
         updates = fused
+        ownedRanges = [s.shard]
     }
 
     public func adopt(_ model: Model) throws {

@@ -23,7 +23,8 @@ public final class NodeWeightGradientSync: GradientSync {
     public let rowsPerRank: (Dense) -> Int
     public var parameters: Tensor { shared.parameters }
     public var gradients: Tensor { shared.gradients }
-    public var ownedRange: Range<Int> { shared.shard }
+    /// This rank's rows of every dense layer (weight and bias) and the rest of its shard.
+    public let ownedRanges: [Range<Int>]
     public var writesSharedState: Bool { shared.isNodeLeader }
     public var observesBackward: Bool { false }
     public var hasComputedBlocks: Bool { true }
@@ -57,6 +58,7 @@ public final class NodeWeightGradientSync: GradientSync {
             }
         }
         updates = rest.map { GradientUpdate(range: $0, parameters: s.parameters, sources: s.sources, accumulator: s.gradients) }
+        ownedRanges = (wg.ownRanges + rest).filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
         let restCount = rest.reduce(0) { $0 + $1.count }
         bytesLastStep = wg.bytesPerStep + restCount * (s.node.size - 1) * MemoryLayout<Float>.stride
     }

@@ -20,7 +20,7 @@ public final class PipelineStageSync: GradientSync {
     public let updates: [GradientUpdate]
     /// The flat elements of this stage's layers.
     public let slice: Range<Int>
-    public var ownedRange: Range<Int> { slice }
+    public let ownedRanges: [Range<Int>]
     public var writesSharedState: Bool { true }
     public var observesBackward: Bool { false }
     public var hasComputedBlocks: Bool { false }
@@ -43,6 +43,7 @@ public final class PipelineStageSync: GradientSync {
                                                      owner: gradients),
                                    communicator: dataParallel, bucketMB: bucketMB, firstBucketMB: min(1, bucketMB),
                                    average: false)
+        ownedRanges = [slice]
         updates = [GradientUpdate(range: slice, parameters: parameters, sources: store.gradientSources)]
     }
 

@@ -3,9 +3,23 @@ import SwNN
 import SwTensor
 
 /// Hooks the end-to-end tests install through the environment (the tests run the `swtrain`
-/// executable, under mpirun too). `SWTRAIN_TEST_ZERO_WEIGHTS="0.weight:0,5,1000;2.weight:3"`
-/// registers a `ZeroWeightsHook` for those elements of those tensors.
+/// executable, under mpirun too):
+/// - `SWTRAIN_TEST_ZERO_WEIGHTS="0.weight:0,5,1000;2.weight:3"` registers a `ZeroWeightsHook`
+///   for those elements of those tensors;
+/// - `SWTRAIN_TEST_REBUILD_AT_STEP=k` moves the parameters into a new store of the same layout
+///   after step k and calls `rebuildAfterModelChange()`, as a model rewrite would.
 enum TestHooks {
+    static let rebuildAtStep = ProcessInfo.processInfo.environment["SWTRAIN_TEST_REBUILD_AT_STEP"].flatMap { Int($0) }
+
+    /// A model change that keeps the layout: fresh private buffers holding the values.
+    static func simulateModelChange(_ t: Trainer) throws {
+        let store = t.model.parameters
+        let values = Tensor(zeros: [store.count])
+        _ = values.buffer.update(from: store.values.buffer)
+        t.model.useBuffers(values: values, gradients: Tensor(zeros: [store.count]))
+        try t.rebuildAfterModelChange(stageCopy: { try Model(config: t.config.model, sharingParametersWith: $0) })
+    }
+
     static func install(on trainer: Trainer) {
         guard let spec = ProcessInfo.processInfo.environment["SWTRAIN_TEST_ZERO_WEIGHTS"] else { return }
         var offsets: [Int] = []
@@ -29,9 +43,9 @@ final class ZeroWeightsHook: PostUpdateHook {
 
     init(offsets: [Int]) { self.offsets = offsets.sorted() }
 
-    func afterUpdate(step: Int, parameters: ParameterStore, range: Range<Int>) throws {
+    func afterUpdate(step: Int, parameters: ParameterStore, ranges: [Range<Int>]) throws {
         let p = parameters.values.pointer
-        for o in offsets where range.contains(o) { p[o] = 0 }
+        for o in offsets where ranges.contains(where: { $0.contains(o) }) { p[o] = 0 }
         calls += 1
     }
 

@@ -50,11 +50,13 @@ public protocol LossTermHook: TrainingHook {
 
 /// Called after every optimizer step (pruning masks, weight constraints).
 ///
-/// `range` is the flat elements this rank has just updated (all of them on one process; the
-/// rank's shard with node-shared parameters; the stage's slice in a pipeline). The hook may
-/// change `parameters.values` only inside `range`: peers update and change the rest, and the
-/// trainer publishes the parameters to them after the hooks ran.
+/// `ranges` are the flat elements this rank has just updated, disjoint and in increasing order
+/// (all of them on one process; the rank's shard with node-shared parameters, or its rows of
+/// every dense layer plus the rest of its shard with per-node weight gradients; the stage's
+/// slice in a pipeline). The hook may change `parameters.values` only inside `ranges`: peers
+/// update and change the rest, and the trainer publishes the parameters to them after the
+/// hooks ran. Every element is in exactly one rank's ranges of a node.
 public protocol PostUpdateHook: TrainingHook {
     /// `step` is the number of completed optimizer steps (1 after the first).
-    func afterUpdate(step: Int, parameters: ParameterStore, range: Range<Int>) throws
+    func afterUpdate(step: Int, parameters: ParameterStore, ranges: [Range<Int>]) throws
 }

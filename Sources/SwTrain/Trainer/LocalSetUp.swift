@@ -1,3 +1,4 @@
+import Foundation
 import SwComm
 import SwConfig
 import SwData
@@ -24,6 +25,10 @@ struct LocalSetUp {
 
     init(config: TrainConfig, comm: any Communicator) throws {
         try config.validate(worldSize: comm.size)
+        // Test hook: one rank fails its set-up (FailureTests uses it).
+        if let r = ProcessInfo.processInfo.environment["SWTRAIN_TEST_FAIL_SETUP_RANK"].flatMap(Int.init), r == comm.rank {
+            throw RuntimeError("injected start-up failure")
+        }
         model = try Model(config: config.model)
         model.initialize(seed: config.seed)
         train = try Builders.dataset(config.data.train, path: "data.train", config: config)

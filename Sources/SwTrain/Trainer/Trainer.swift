@@ -122,7 +122,8 @@ public final class Trainer {
         step += 1
         if !postUpdateHooks.isEmpty {
             let t0 = monotonicSeconds()
-            for h in postUpdateHooks { try h.afterUpdate(step: step, parameters: model.parameters, range: sync.ownedRange) }
+            let ranges = sync.ownedRanges
+            for h in postUpdateHooks { try h.afterUpdate(step: step, parameters: model.parameters, ranges: ranges) }
             times.optimizer += monotonicSeconds() - t0
         }
         times.commWait += try sync.publishParameters()

@@ -21,14 +21,14 @@ public struct OptimizerStateCarry {
     /// or reshaped parameters start from zero state. The step count carries over.
     public static var byName: OptimizerStateCarry {
         OptimizerStateCarry { old, oldLayout, new, newLayout in
-        new.stepCount = old.stepCount
-        let before = Dictionary(oldLayout.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        for ((_, from), (_, to)) in zip(old.stateTensors, new.stateTensors) {
-            for e in newLayout {
-                guard let o = before[e.name], o.shape == e.shape else { continue }
-                (to.pointer + e.offset).update(from: from.pointer + o.offset, count: e.count)
+            new.stepCount = old.stepCount
+            let before = Dictionary(oldLayout.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            for ((_, from), (_, to)) in zip(old.stateTensors, new.stateTensors) {
+                for e in newLayout {
+                    guard let o = before[e.name], o.shape == e.shape else { continue }
+                    (to.pointer + e.offset).update(from: from.pointer + o.offset, count: e.count)
+                }
             }
-        }
         }
     }
 }

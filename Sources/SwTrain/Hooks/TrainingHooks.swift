@@ -19,7 +19,9 @@ public struct HookState {
 }
 
 /// A hook the trainer calls during a step, with state that checkpoints save and resumes
-/// restore. Register hooks on the `Trainer` before restoring a checkpoint.
+/// restore. Register the same hooks on every rank, before restoring a checkpoint. Rank 0
+/// writes checkpoints, so its `checkpointState()` must describe the whole model (keep the
+/// state the same on every rank); every rank restores from the same file.
 public protocol TrainingHook: AnyObject {
     /// A name unique among the trainer's hooks; it prefixes the hook's tensors in the checkpoint.
     var name: String { get }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwCheckpoint
 import SwComm
 import SwNN
 import SwTensor
@@ -28,9 +29,11 @@ struct HookTests {
         let r = try TrainJobs.train(folder, run: "run", ranks: ranks, settings, environment: env)
         try #require(r.status == 0, "exit \(r.status)\n\(r.stderr)")
         let params = try TrainJobs.tensors("\(folder)/run"), reference = try TrainJobs.tensors("\(folder)/plain")
+        // Zero in the checkpoint mid-run and at the end.
+        let middle = try SafeTensorsFile(path: "\(folder)/run/checkpoint-10/model.safetensors")
         for (name, indices) in Self.zeroedElements {
-            let t = try #require(params[name])
-            for i in indices { #expect(t[i] == 0, "np=\(ranks) \(name)[\(i)] = \(t[i])") }
+            let t = try #require(params[name]), m = try middle.floats(name)
+            for i in indices { #expect(t[i] == 0 && m[i] == 0, "np=\(ranks) \(name)[\(i)] = \(m[i]) at step 10, \(t[i]) at 20") }
             #expect(indices.allSatisfy { reference[name]![$0] != 0 }, "without the hook these weights train")
         }
         if ranks > 1 {

@@ -42,7 +42,7 @@ let package = Package(
             "SwTensor", "SwConfig", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         .target(name: "SwComm", dependencies: ["CMPI"]),
-        .target(name: "SwParallel", dependencies: ["SwTensor", "SwComm", "SwNN"]),
+        .target(name: "SwParallel", dependencies: ["SwTensor", "SwComm", "SwNN", "SwOptim"]),
         .target(name: "SwCheckpoint", dependencies: [
             "SwTensor", "SwConfig", .product(name: "Crypto", package: "swift-crypto"),
         ]),

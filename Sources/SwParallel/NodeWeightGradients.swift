@@ -50,6 +50,8 @@ public final class NodeWeightGradients {
     /// Where the next block's parameters and state start (for the kernel's prefetch).
     private let prefetch: UnsafeMutablePointer<UnsafePointer<Float>?>
     private static let maxPrefetch = 4
+    /// Whether the layers' sinks are this object's (`attach` until `detach`).
+    private var attached = false
 
     /// Floats per weight block. With swtrain's AVX-512 kernel (`BLAS.gemmTN`), 16 rows of 1024:
     /// the block stays in L1 for the update, and the kernel prefetches the next block's
@@ -121,6 +123,15 @@ public final class NodeWeightGradients {
         }
     }
 
+    /// The flat ranges this rank updates through `forEachBlock`: its rows of every staged
+    /// layer's weight and bias.
+    public var ownRanges: [Range<Int>] {
+        entries.flatMap { e -> [Range<Int>] in
+            let w = (e.weightOffset + e.rows.lowerBound * e.inFeatures)..<(e.weightOffset + e.rows.upperBound * e.inFeatures)
+            return e.biasOffset.map { [w, ($0 + e.rows.lowerBound)..<($0 + e.rows.upperBound)] } ?? [w]
+        }
+    }
+
     /// Bytes this rank reads per step from the other ranks' staging.
     public var bytesPerStep: Int {
         entries.reduce(0) { $0 + ($1.inFeatures + $1.outFeatures) * $1.rowsPerRank * (ranks - 1) }
@@ -130,13 +141,17 @@ public final class NodeWeightGradients {
     /// Makes every layer's backward stage its input and output gradient instead of
     /// accumulating its weight gradient.
     public func attach() {
+        attached = true
         for (j, e) in entries.enumerated() {
             e.layer.weightGradientSink = { [unowned self] x, dy in self.stage(j, input: x, outputGradient: dy) }
         }
     }
 
-    /// Gives the layers back their own weight gradients.
+    /// Gives the layers back their own weight gradients (once: a layer that another
+    /// `NodeWeightGradients` attached to since keeps that one's sink).
     public func detach() {
+        guard attached else { return }
+        attached = false
         for e in entries { e.layer.weightGradientSink = nil }
     }
 

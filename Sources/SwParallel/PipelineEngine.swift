@@ -3,7 +3,7 @@ import SwNN
 import SwTensor
 
 /// The order in which a stage runs its micro-batches' forward and backward passes.
-public enum PipelineSchedule: String, Sendable {
+public enum PipelineSchedule: String, CaseIterable, Sendable {
     /// GPipe: every forward, then every backward (fill, drain). Keeps all m micro-batches'
     /// activations alive at once.
     case gpipe

@@ -37,7 +37,7 @@ func configError(_ overrides: [String], text: String = baseConfig, worldSize: In
     @Test func baseConfigIsValid() throws {
         let c = try TrainConfig.parse(text: baseConfig)
         #expect(c.training.batchSize == 16)
-        #expect(c.optimizer.type == "adam")
+        #expect(c.optimizer.type == .adam)
     }
 
     /// Each bad config: (override, expected JSON path, a fragment of the message).

@@ -29,6 +29,19 @@ struct FailureTests {
         }
     }
 
+    /// A set-up error on some ranks only (test hook): the failed rank's error, naming it, is the
+    /// one message, and the job exits non-zero (the healthy ranks wait for it in a barrier).
+    @Test func startUpFailureOnOneRankIsReported() throws {
+        let folder = try TrainJobs.folder(config: TrainJobs.config())
+        defer { TrainJobs.remove(folder) }
+        let r = try TrainJobs.train(folder, run: "run", ranks: 4, timeout: 20,
+                                    environment: ["SWTRAIN_TEST_FAIL_SETUP_RANK": "2"])
+        #expect(!r.timedOut)
+        #expect(r.status == 1, "exit \(r.status)\n\(r.stderr)")
+        #expect(r.stderr.contains("swtrain: error: rank 2: start-up: injected start-up failure"), "stderr:\n\(r.stderr)")
+        #expect(r.stderr.components(separatedBy: "swtrain: error:").count == 2, "stderr:\n\(r.stderr)")
+    }
+
     /// Start-up consistency: a rank whose config differs (test hook) is named, exit 2.
     @Test func configMismatchNamesRank() throws {
         let folder = try TrainJobs.folder(config: TrainJobs.config())

@@ -1,11 +1,32 @@
 import Foundation
 import SwConfig
+import SwParallel
+
+/// `optimizer.type`: the optimizers swtrain builds (the JSON value is the raw value).
+public enum OptimizerType: String, CaseIterable, Sendable {
+    case sgd, adam, adamw
+}
+
+/// `schedule.type`: the learning-rate decays (see SwOptim.LRSchedule).
+public enum ScheduleType: String, CaseIterable, Sendable {
+    case constant, step, exponential, cosine
+}
+
+extension ConfigObject {
+    /// The string at `key` (or `def`) as one of `T`'s cases; any other string is a
+    /// `ConfigError` listing the cases.
+    func choice<T: RawRepresentable & CaseIterable>(_ key: String, default def: T) throws(ConfigError) -> T
+        where T.RawValue == String {
+        let s = try string(key, default: def.rawValue, oneOf: T.allCases.map(\.rawValue))
+        return T(rawValue: s)!   // `string(oneOf:)` admitted only raw values
+    }
+}
 
 /// `optimizer`: {"type": "sgd"|"adam"|"adamw", "lr", ...}. Keys depend on the type:
 /// sgd takes momentum, dampening, nesterov, weight_decay; adam and adamw take betas, eps,
 /// weight_decay (adamw defaults to 0.01 like torch.optim.AdamW).
 public struct OptimizerConfig: Sendable {
-    public var type: String
+    public var type: OptimizerType
     public var lr: Double
     public var momentum = 0.0, dampening = 0.0, nesterov = false
     public var beta1 = 0.9, beta2 = 0.999, eps = 1e-8
@@ -14,17 +35,17 @@ public struct OptimizerConfig: Sendable {
 
     init(_ v: ConfigValue) throws(ConfigError) {
         guard case .object(let raw) = v.json else { throw v.fail("an object") }
-        let type = try ConfigObject(object: raw, path: v.path, file: v.file).string("type", default: "adam", oneOf: ["sgd", "adam", "adamw"])
-        let keys = type == "sgd" ? ["type", "lr", "momentum", "dampening", "nesterov", "weight_decay"]
+        let type = try ConfigObject(object: raw, path: v.path, file: v.file).choice("type", default: OptimizerType.adam)
+        let keys = type == .sgd ? ["type", "lr", "momentum", "dampening", "nesterov", "weight_decay"]
                                  : ["type", "lr", "betas", "eps", "weight_decay"]
         let o = try v.object(allowed: keys)
         self.type = type
-        lr = try o.double("lr", default: type == "sgd" ? 0.1 : 0.001, "a positive number", where: { $0 > 0 })
-        weightDecay = try o.double("weight_decay", default: type == "adamw" ? 0.01 : 0, "a number >= 0", where: { $0 >= 0 })
+        lr = try o.double("lr", default: type == .sgd ? 0.1 : 0.001, "a positive number", where: { $0 > 0 })
+        weightDecay = try o.double("weight_decay", default: type == .adamw ? 0.01 : 0, "a number >= 0", where: { $0 >= 0 })
         var out = JSONObject()
-        out["type"] = .string(type)
+        out["type"] = .string(type.rawValue)
         out["lr"] = .number(lr, isInteger: false)
-        if type == "sgd" {
+        if type == .sgd {
             momentum = try o.double("momentum", default: 0, "a number >= 0", where: { $0 >= 0 })
             dampening = try o.double("dampening", default: 0, "a number >= 0", where: { $0 >= 0 })
             nesterov = try o.bool("nesterov", default: false)
@@ -70,7 +91,7 @@ public struct RegularizationConfig: Sendable {
 /// `schedule`: {"type": "constant"|"step"|"exponential"|"cosine", "warmup_steps": 0, ...}.
 /// step takes step_size and gamma; exponential takes gamma; cosine takes min_lr.
 public struct ScheduleConfig: Sendable {
-    public var type: String
+    public var type: ScheduleType
     public var warmupSteps: Int
     public var minLR = 0.0
     public var stepSize = 1
@@ -79,31 +100,30 @@ public struct ScheduleConfig: Sendable {
 
     init(_ v: ConfigValue) throws(ConfigError) {
         guard case .object(let raw) = v.json else { throw v.fail("an object") }
-        type = try ConfigObject(object: raw, path: v.path, file: v.file).string("type", default: "constant",
-                                                                              oneOf: ["constant", "step", "exponential", "cosine"])
+        type = try ConfigObject(object: raw, path: v.path, file: v.file).choice("type", default: ScheduleType.constant)
         var keys = ["type", "warmup_steps"]
         switch type {
-        case "step": keys += ["step_size", "gamma"]
-        case "exponential": keys += ["gamma"]
-        case "cosine": keys += ["min_lr"]
-        default: break
+        case .step: keys += ["step_size", "gamma"]
+        case .exponential: keys += ["gamma"]
+        case .cosine: keys += ["min_lr"]
+        case .constant: break
         }
         let o = try v.object(allowed: keys)
         warmupSteps = try o.int("warmup_steps", default: 0, in: 0...Int.max)
-        var out = JSONObject([("type", .string(type)), ("warmup_steps", .number(Double(warmupSteps), isInteger: true))])
+        var out = JSONObject([("type", .string(type.rawValue)), ("warmup_steps", .number(Double(warmupSteps), isInteger: true))])
         switch type {
-        case "step":
+        case .step:
             stepSize = try o.int("step_size", in: 1...Int.max)
             gamma = try o.double("gamma", default: 0.1, "a number in (0, 1]", where: { $0 > 0 && $0 <= 1 })
             out["step_size"] = .number(Double(stepSize), isInteger: true)
             out["gamma"] = .number(gamma, isInteger: false)
-        case "exponential":
+        case .exponential:
             gamma = try o.double("gamma", "a number in (0, 1]", where: { $0 > 0 && $0 <= 1 })
             out["gamma"] = .number(gamma, isInteger: false)
-        case "cosine":
+        case .cosine:
             minLR = try o.double("min_lr", default: 0, "a number >= 0", where: { $0 >= 0 })
             out["min_lr"] = .number(minLR, isInteger: false)
-        default: break
+        case .constant: break
         }
         json = .object(out)
     }
@@ -156,22 +176,37 @@ public struct TrainingConfig: Sendable {
 public struct ParallelConfig: Sendable {
     public var pipelineStages: Int
     public var microBatches: Int
-    public var schedule: String
+    public var schedule: PipelineSchedule
     /// "time", "params", or explicit stage boundaries (layer indices where stages 2... start).
     public var partition: Partition
     public var bucketMB: Double
-    /// "auto", "on" or "off": start bucket all-reduces during backward (see Trainer).
-    public var overlap: String
+    /// "auto", "on" or "off": start bucket all-reduces during backward (see `SyncPlan`).
+    public var overlap: Overlap
     /// "auto", "shared_memory" or "allreduce": how data-parallel gradients are combined
-    /// (see `Trainer.usesSharedMemorySync`).
-    public var sync: String
+    /// (see `SyncPlan`).
+    public var sync: Sync
     /// Ranks per node for the shared-memory sync, when not detected (`nil`: ask MPI). Each
     /// group of this many consecutive ranks must still share a node.
     public var ranksPerNode: Int?
     /// "auto" or "off": with shared-memory sync, compute the dense layers' weight gradients once
-    /// per node, split by rows (see `Trainer.usesNodeWeightGradients`).
-    public var weightGradients: String
+    /// per node, split by rows (see `SyncPlan`).
+    public var weightGradients: WeightGradients
     var json: JSON
+
+    /// `parallel.sync`.
+    public enum Sync: String, CaseIterable, Sendable {
+        case auto, sharedMemory = "shared_memory", allreduce
+    }
+
+    /// `parallel.overlap`.
+    public enum Overlap: String, CaseIterable, Sendable {
+        case auto, on, off
+    }
+
+    /// `parallel.weight_gradients`.
+    public enum WeightGradients: String, CaseIterable, Sendable {
+        case auto, off
+    }
 
     public enum Partition: Sendable, Equatable {
         case time, params
@@ -183,7 +218,7 @@ public struct ParallelConfig: Sendable {
                                               "sync", "ranks_per_node", "weight_gradients"])
         pipelineStages = try o.int("pipeline_stages", default: 1, in: 1...Int.max)
         microBatches = try o.int("micro_batches", default: 4, in: 1...Int.max)
-        schedule = try o.string("schedule", default: "1f1b", oneOf: ["gpipe", "1f1b"])
+        schedule = try o.choice("schedule", default: PipelineSchedule.oneFOneB)
         var pj: JSON = .string("time")
         if let p = o["partition"] {
             if case .array = p.json {
@@ -202,18 +237,18 @@ public struct ParallelConfig: Sendable {
             partition = .time
         }
         bucketMB = try o.double("bucket_mb", default: 4, "a positive number", where: { $0 > 0 })
-        overlap = try o.string("overlap", default: "auto", oneOf: ["auto", "on", "off"])
-        sync = try o.string("sync", default: "auto", oneOf: ["auto", "shared_memory", "allreduce"])
+        overlap = try o.choice("overlap", default: Overlap.auto)
+        sync = try o.choice("sync", default: Sync.auto)
         ranksPerNode = o["ranks_per_node"] == nil ? nil : try o.int("ranks_per_node", in: 1...Int.max)
-        weightGradients = try o.string("weight_gradients", default: "auto", oneOf: ["auto", "off"])
+        weightGradients = try o.choice("weight_gradients", default: WeightGradients.auto)
         json = .object(JSONObject([
             ("pipeline_stages", .number(Double(pipelineStages), isInteger: true)),
             ("micro_batches", .number(Double(microBatches), isInteger: true)),
-            ("schedule", .string(schedule)), ("partition", pj),
-            ("bucket_mb", .number(bucketMB, isInteger: false)), ("overlap", .string(overlap)),
-            ("sync", .string(sync)),
+            ("schedule", .string(schedule.rawValue)), ("partition", pj),
+            ("bucket_mb", .number(bucketMB, isInteger: false)), ("overlap", .string(overlap.rawValue)),
+            ("sync", .string(sync.rawValue)),
         ] + (ranksPerNode.map { [("ranks_per_node", JSON.number(Double($0), isInteger: true))] } ?? [])
-          + (weightGradients == "auto" ? [] : [("weight_gradients", JSON.string(weightGradients))])))
+          + (weightGradients == .auto ? [] : [("weight_gradients", JSON.string(weightGradients.rawValue))])))
     }
 }
 

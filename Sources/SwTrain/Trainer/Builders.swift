@@ -67,29 +67,38 @@ enum Builders {
     }
 
     /// The optimizer the config names, over `count` elements; `allocate` makes its state
-    /// buffers (node-shared memory under `SharedMemorySync`).
+    /// buffers (node-shared memory in the node-shared sync modes).
     static func optimizer(_ c: OptimizerConfig, count: Int,
                           allocate: @escaping (Int) -> Tensor = { Tensor(zeros: [$0]) }) -> any Optimizer {
         switch c.type {
-        case "sgd":
+        case .sgd:
             return SGD(count: count, momentum: Float(c.momentum), dampening: Float(c.dampening),
                        nesterov: c.nesterov, weightDecay: Float(c.weightDecay), allocate: allocate)
-        case "adamw":
-            return AdamW(count: count, beta1: Float(c.beta1), beta2: Float(c.beta2), eps: Float(c.eps),
-                         weightDecay: Float(c.weightDecay), allocate: allocate)
-        default:
+        case .adam:
             return Adam(count: count, beta1: Float(c.beta1), beta2: Float(c.beta2), eps: Float(c.eps),
                         weightDecay: Float(c.weightDecay), allocate: allocate)
+        case .adamw:
+            return AdamW(count: count, beta1: Float(c.beta1), beta2: Float(c.beta2), eps: Float(c.eps),
+                         weightDecay: Float(c.weightDecay), allocate: allocate)
+        }
+    }
+
+    /// How many state buffers `optimizer(c, ...)` allocates: SGD's momentum buffer (with
+    /// momentum), Adam's and AdamW's two moments. Node-shared windows reserve this many.
+    static func stateBufferCount(_ c: OptimizerConfig) -> Int {
+        switch c.type {
+        case .sgd: return c.momentum != 0 ? 1 : 0
+        case .adam, .adamw: return 2
         }
     }
 
     static func schedule(_ c: ScheduleConfig, lr: Double, totalSteps: Int, config: TrainConfig) throws(ConfigError) -> LRSchedule {
         let decay: LRSchedule.Decay
         switch c.type {
-        case "step": decay = .step(size: c.stepSize, gamma: Float(c.gamma))
-        case "exponential": decay = .exponential(gamma: Float(c.gamma))
-        case "cosine": decay = .cosine(totalSteps: totalSteps, minLR: Float(c.minLR))
-        default: decay = .constant
+        case .step: decay = .step(size: c.stepSize, gamma: Float(c.gamma))
+        case .exponential: decay = .exponential(gamma: Float(c.gamma))
+        case .cosine: decay = .cosine(totalSteps: totalSteps, minLR: Float(c.minLR))
+        case .constant: decay = .constant
         }
         if let message = LRSchedule.validate(baseLR: Float(lr), decay: decay, warmupSteps: c.warmupSteps) {
             throw ConfigError(file: config.file, path: "schedule", message: message)

@@ -5,11 +5,50 @@ import SwTensor
 
 /// Saving and restoring a `Trainer`'s complete state: `model.safetensors` (PyTorch names and
 /// layouts), `optimizer.safetensors` (each state buffer split per parameter as
-/// `"<parameter>.<state>"`, e.g. `"0.weight.exp_avg"`) and `trainer_state.json`.
+/// `"<parameter>.<state>"`, e.g. `"0.weight.exp_avg"`), `trainer_state.json`, and, when hooks
+/// are registered, `hooks.safetensors` (see `HookState`).
 extension Trainer {
     /// The model file of a checkpoint folder.
     public static let modelFile = "model.safetensors"
     static let optimizerFile = "optimizer.safetensors"
+    static let hooksFile = "hooks.safetensors"
+
+    /// Every registered hook (loss terms first, then post-update hooks).
+    var hooks: [any TrainingHook] { lossTermHooks.map { $0 as any TrainingHook } + postUpdateHooks.map { $0 as any TrainingHook } }
+
+    /// The hooks' states as one safetensors file: tensors `"<hook>.<tensor>"`, JSON texts as
+    /// metadata under the hook's name.
+    func hooksFile() throws -> SafeTensorsWriter {
+        var writer = SafeTensorsWriter()
+        for h in hooks {
+            let state = h.checkpointState()
+            writer.metadata[h.name] = state.json
+            for (name, tensor) in state.tensors { try writer.add("\(h.name).\(name)", tensor) }
+        }
+        return writer
+    }
+
+    /// Hands every registered hook its state from `checkpoint`'s hooks file.
+    func restoreHooks(from checkpoint: Checkpoint) throws {
+        let list = hooks
+        if list.isEmpty { return }
+        let path = checkpoint.filePath(Trainer.hooksFile)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw RuntimeError("\(path): missing, but hooks \(list.map(\.name)) are registered\n  hint: resume from a checkpoint written with the same hooks")
+        }
+        let file = try checkpoint.safetensors(Trainer.hooksFile)
+        for h in list {
+            guard let json = file.metadata[h.name] else {
+                throw RuntimeError("\(path): no state for hook \(h.name) (saved: \(file.metadata.keys.sorted()))\n  hint: resume with the hooks the checkpoint was written with")
+            }
+            let prefix = h.name + "."
+            var tensors: [(name: String, tensor: Tensor)] = []
+            for e in file.entries where e.name.hasPrefix(prefix) {
+                tensors.append((String(e.name.dropFirst(prefix.count)), try file.tensor(e.name)))
+            }
+            try h.restore(HookState(tensors: tensors, json: json))
+        }
+    }
 
     /// The current state as checkpoint files (views of the flat buffers, no copies).
     func checkpointFiles() throws -> ([String: CheckpointFile], TrainerState) {
@@ -32,7 +71,10 @@ extension Trainer {
                                  pipelineStages: config.parallel.pipelineStages,
                                  configHash: String(config.hash, radix: 16), configName: config.name,
                                  parameters: store.count, logWindow: logWindow)
-        return ([Trainer.modelFile: .safetensors(modelWriter), Trainer.optimizerFile: .safetensors(optWriter)], state)
+        var files: [String: CheckpointFile] = [Trainer.modelFile: .safetensors(modelWriter),
+                                               Trainer.optimizerFile: .safetensors(optWriter)]
+        if !hooks.isEmpty { files[Trainer.hooksFile] = .safetensors(try hooksFile()) }
+        return (files, state)
     }
 
     /// Writes a checkpoint of the current step (rank 0 only; the others have the same state).
@@ -56,7 +98,7 @@ extension Trainer {
             throw RuntimeError("\(checkpoint.filePath("trainer_state.json")): the checkpoint's optimizer is \(state.optimizer), the config's is \(optimizer.name)\n  hint: resume with the same optimizer.type")
         }
         // With node-shared buffers one rank per node writes them; the others wait for it.
-        if shared?.isNodeLeader ?? true {
+        if sync.writesSharedState {
             try model.loadParameters(from: checkpoint.filePath(Trainer.modelFile))
             let optFile = try checkpoint.safetensors(Trainer.optimizerFile)
             for (stateName, buffer) in optimizer.stateTensors {
@@ -66,7 +108,8 @@ extension Trainer {
                 }
             }
         }
-        try shared?.publishParameters()
+        try sync.publishState()
+        try restoreHooks(from: checkpoint)
         optimizer.stepCount = state.optimizerSteps
         for (name, layer) in model.stochasticLayers {
             if let s = state.rng[name] { layer.rng = RNG(state: s) }

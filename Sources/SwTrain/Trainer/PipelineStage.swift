@@ -1,6 +1,7 @@
 import Foundation
 import SwComm
 import SwConfig
+import SwData
 import SwNN
 import SwParallel
 import SwTensor
@@ -21,8 +22,6 @@ final class PipelineStage {
     let slices: [Range<Int>]
     /// This rank's slice.
     var slice: Range<Int> { slices[topology.stage] }
-    /// Views of this rank's slice of the parameters and gradients (built once).
-    let sliceValues: Tensor, sliceGradients: Tensor
     /// Views of micro-batch j's inputs and targets within the rank's local batch.
     let inputViews: [Tensor], targetViews: [Tensor]
     /// The last step's engine figures.
@@ -30,50 +29,51 @@ final class PipelineStage {
     /// Bytes of one micro-batch's activations on this stage (layer outputs).
     let activationBytesPerMicroBatch: Int
 
-    init(trainer t: Trainer, topology: Topology, pipelineComm: any Communicator, plan: StagePlan) throws {
+    /// The stage of `plan` this rank runs, over `model` (the first micro-batch slot) and
+    /// copies of it sharing its parameters for the other slots, made by `copy` (by default
+    /// built again from `config.model`), with micro-batch views of the batch buffers `x`, `y`.
+    init(config: TrainConfig, model: Model, x: Tensor, y: Tensor, topology: Topology, pipelineComm: any Communicator,
+         plan: StagePlan, copy: ((Model) throws -> Model)? = nil) throws {
         self.topology = topology
         comm = pipelineComm
         self.plan = plan
-        let config = t.config
         let m = config.parallel.microBatches
         let local = config.training.batchSize / topology.dataParallelSize
         let mb = local / m
-        let offsets = t.model.layerOffsets + [t.model.parameters.count]
+        let offsets = model.layerOffsets + [model.parameters.count]
         slices = plan.stages.map { offsets[$0.lowerBound]..<offsets[$0.upperBound] }
-        let schedule = PipelineSchedule(rawValue: config.parallel.schedule) ?? .oneFOneB
+        let schedule = config.parallel.schedule
         let slots = PipelineEngine.slots(schedule: schedule, stage: topology.stage, stages: topology.stages, microBatches: m)
         let range = plan.stages[topology.stage]
+        let makeCopy = copy ?? { try Model(config: config.model, sharingParametersWith: $0) }
         var copies: [Sequential] = []
         for k in 0..<slots {
-            let model = k == 0 ? t.model : try Model(config: config.model, sharingParametersWith: t.model)
-            let layers = Array(model.network.layers[range])
+            let replica = k == 0 ? model : try makeCopy(model)
+            let layers = Array(replica.network.layers[range])
             copies.append(Sequential(layers, inputShape: layers[0].inputShape))
         }
         engine = PipelineEngine(stage: topology.stage, stages: topology.stages, microBatches: m, microBatchSize: mb,
                                 schedule: schedule, comm: pipelineComm, copies: copies)
-        let own = slices[topology.stage], store = t.model.parameters
-        sliceValues = Tensor(viewing: store.values.pointer + own.lowerBound, shape: [own.count], owner: store.values)
-        sliceGradients = Tensor(viewing: store.gradients.pointer + own.lowerBound, shape: [own.count], owner: store.gradients)
-        inputViews = (0..<m).map { t.x.rows($0 * mb..<($0 + 1) * mb) }
-        targetViews = (0..<m).map { t.y.rows($0 * mb..<($0 + 1) * mb) }
+        inputViews = (0..<m).map { x.rows($0 * mb..<($0 + 1) * mb) }
+        targetViews = (0..<m).map { y.rows($0 * mb..<($0 + 1) * mb) }
         activationBytesPerMicroBatch = plan.activationBytes(ofStage: topology.stage)
     }
 
     /// Decides the stage plan: every rank measures (for "time") and the figures are averaged
     /// over the world, so all ranks compute the same plan.
-    static func plan(for t: Trainer, world: any Communicator) throws -> StagePlan {
-        let p = t.config.parallel
-        let layers = t.model.network.layers.count
+    static func plan(config: TrainConfig, model: Model, train: any Dataset, world: any Communicator) throws -> StagePlan {
+        let p = config.parallel
+        let layers = model.network.layers.count
         guard p.pipelineStages <= layers else {
-            throw ConfigError(file: t.config.file, path: "parallel.pipeline_stages",
+            throw ConfigError(file: config.file, path: "parallel.pipeline_stages",
                               message: "expected at most the model's \(layers) top-level layers, got \(p.pipelineStages)")
         }
         let dp = world.size / p.pipelineStages
-        let mb = max(1, t.config.training.batchSize / dp / p.microBatches)
+        let mb = max(1, config.training.batchSize / dp / p.microBatches)
         // The first micro-batch of training data (the same samples on every rank).
-        let sample = t.train.batch(Array(0..<min(mb, t.train.count))).inputs
-        var costs = Partitioner.profile(t.model.network, gradients: t.model.parameters.gradients,
-                                        input: sample.reshaped([sample.rows] + t.model.inputShape),
+        let sample = train.batch(Array(0..<min(mb, train.count))).inputs
+        var costs = Partitioner.profile(model.network, gradients: model.parameters.gradients,
+                                        input: sample.reshaped([sample.rows] + model.inputShape),
                                         repeats: p.partition == .time ? 5 : 1)
         if p.partition == .time, world.size > 1 {
             var times = costs.flatMap { [$0.forwardSeconds, $0.backwardSeconds] }
@@ -89,7 +89,7 @@ final class PipelineStage {
         case .params: stages = Partitioner.minMaxSplit(costs.map { Double($0.parameters) }, parts: p.pipelineStages)
         case .boundaries(let b):
             guard let s = Partitioner.fromBoundaries(b, layers: layers) else {
-                throw ConfigError(file: t.config.file, path: "parallel.partition",
+                throw ConfigError(file: config.file, path: "parallel.partition",
                                   message: "expected increasing layer indices below \(layers), got \(b)")
             }
             stages = s

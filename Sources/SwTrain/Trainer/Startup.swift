@@ -3,13 +3,15 @@ import SwComm
 import SwConfig
 import SwNN
 
-/// An error that every rank of a distributed run met in the same way before training: one
-/// rank (rank 0) reports it, every rank exits with `code` after a clean MPI finalise, so the
-/// user sees one message and `mpirun` returns `code` (2 for a config error).
+/// An error of a distributed run's start-up that every rank knows about: the ranks that report
+/// it print it (rank 0 for an error every rank met, each failed rank for its own error when
+/// only some failed), every rank waits for the others and exits with `code` after a clean MPI
+/// finalise, so the messages are out before `mpirun` ends the job and returns `code` (2 for a
+/// config error).
 public struct CollectiveFailure: Error, CustomStringConvertible, Sendable {
     /// What went wrong (a `ConfigError` or a `RuntimeError`).
     public let underlying: any Error & Sendable
-    /// True on the one rank that prints `underlying`.
+    /// True on the rank(s) that print `underlying`.
     public let report: Bool
     /// The exit code of every rank.
     public let code: Int32
@@ -26,10 +28,11 @@ public struct CollectiveFailure: Error, CustomStringConvertible, Sendable {
 /// from `Trainer.init`, in the same order).
 enum Startup {
     /// Tells every rank whether the others set up cleanly (one `MPI_Allgather` of a flag).
-    /// Returns when every rank succeeded. When every rank failed, throws a `CollectiveFailure`
-    /// (rank 0 reports its own error). When only some failed, each of those rethrows its own
-    /// error (the caller aborts the job naming the rank) and the healthy ranks throw an error
-    /// naming the failed ranks after a short grace period, so a failed rank prints first.
+    /// Returns when every rank succeeded. Otherwise every rank throws a `CollectiveFailure`:
+    /// when every rank failed, rank 0 reports its own error; when only some failed, each of
+    /// those reports its own error, naming its rank, and the healthy ranks print nothing. The
+    /// caller's `CollectiveFailure` handling (print, then a barrier, then exit) orders the
+    /// messages before any rank exits: nothing waits on a clock.
     static func agree(_ comm: any Communicator, failure: (any Error)?) throws {
         if comm.size == 1 { if let failure { throw failure }; return }
         let flag: Int64 = failure == nil ? 0 : (failure is ConfigError ? 2 : 1)
@@ -40,9 +43,10 @@ enum Startup {
             let code: Int32 = flags.allSatisfy({ $0 == 2 }) ? 2 : 1
             throw CollectiveFailure(underlying: SendableError(failure!), report: comm.rank == 0, code: code)
         }
-        if let failure { throw failure }
-        Thread.sleep(forTimeInterval: 3)
-        throw RuntimeError("start-up failed on rank(s) \(failed.map(String.init).joined(separator: ", "))")
+        let code: Int32 = failed.allSatisfy({ flags[$0] == 2 }) ? 2 : 1
+        let error = failure.map { RuntimeError("rank \(comm.worldRank): start-up: \(SendableError($0))") }
+            ?? RuntimeError("start-up failed on rank(s) \(failed.map(String.init).joined(separator: ", "))")
+        throw CollectiveFailure(underlying: error, report: failure != nil, code: code)
     }
 
     /// Checks that every rank runs the same config (`TrainConfig.hash`) and the same parameter

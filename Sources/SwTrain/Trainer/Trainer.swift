@@ -7,14 +7,17 @@ import SwOptim
 import SwParallel
 import SwTensor
 
-/// Runs training as the config says, on one process or as one rank of a data-parallel job.
+/// Runs training as the config says, on one process or as one rank of a distributed job.
 ///
-/// One optimizer step (DESIGN.md section 3): for each of `accumulation_steps` micro-steps the
-/// sampler gives this rank its slice of the global batch, forward, loss (its gradient scaled
-/// by 1 / terms in the global batch, so summing over ranks and micro-steps gives the gradient
-/// of the global mean), backward with gradient buckets all-reduced as soon as they are final;
-/// then regularization, clipping by global norm, one optimizer pass over the flat buffer.
-/// Every buffer is allocated before the first step; the step itself does not allocate.
+/// One optimizer step, the same in every mode: `batches` runs the step's micro-batches (the
+/// sampler gives this rank its slice of the global batch; forward; the loss, its gradient
+/// scaled by 1 / terms in the global batch so that summing over ranks and micro-steps gives
+/// the gradient of the global mean, plus the `lossTermHooks`; backward, telling `sync` which
+/// gradients are final when it asks); then `ParameterUpdate` finishes the gradient exchange
+/// and runs regularization, clipping and the optimizer over the pieces `sync` hands out; the
+/// `postUpdateHooks` run; `sync` publishes the parameters. The sync mode (`GradientSync`) is
+/// chosen once at set-up from the config (`SyncPlan`). Every buffer is allocated before the
+/// first step; the step itself does not allocate.
 public final class Trainer {
     public let config: TrainConfig
     public let comm: any Communicator
@@ -31,121 +34,75 @@ public final class Trainer {
     public internal(set) var samplesSeen = 0
     /// The epoch the next batch comes from.
     public var epoch: Int { sampler.state.epoch }
+    /// How gradients are combined (one type per mode, chosen at set-up).
+    public internal(set) var sync: any GradientSync
+    /// Extra loss terms, called after the model's loss on every micro-batch.
+    public var lossTermHooks: [any LossTermHook] = []
+    /// Called after every optimizer step, before the parameters are published to peers.
+    public var postUpdateHooks: [any PostUpdateHook] = []
 
     /// The metrics window to save with the next checkpoint, or the one restored from it.
     var logWindow: TrainerState.LogWindow?
-    let regularization: Regularization
-    /// Gradient all-reduce over this rank's data-parallel group (over its stage's slice when
-    /// pipelined).
-    var sync: DataParallelSync
     /// Where this rank sits: pipeline stage and data-parallel replica.
     let topology: Topology
-    /// The node-shared buffers and shard, when gradients are combined through shared memory.
-    var shared: SharedMemorySync?
-    /// The dense layers' weight gradients, computed once per node by rows (with `shared`).
-    var nodeWeightGradients: NodeWeightGradients?
-    /// This rank's shard minus the ranges `nodeWeightGradients` updates: the parameters whose
-    /// gradients still go through the per-rank buffers.
-    var sharedRest: [Range<Int>] = []
-    /// The parameters and optimizer state, which `nodeWeightGradients` prefetches block by block.
-    var updatedBuffers: [Tensor] = []
-    /// The pipeline stage this rank runs, when `parallel.pipeline_stages` > 1.
-    var pipeline: PipelineStage?
-    /// Whether gradient buckets start all-reducing during backward (`parallel.overlap`).
-    /// "auto" turns it off when every rank is on this node: there Open MPI's non-blocking
-    /// all-reduce costs about twice the blocking one (16 MB: 7.5 vs 3.4 ms, measured) and
-    /// its progress runs on the same cores as backward, so one blocking all-reduce after
-    /// backward is faster (dense1024 at np=2: 11.0 vs 12.7 ms per step).
-    lazy var overlapGradientSync: Bool = {
-        if shared != nil { return false }
-        switch config.parallel.overlap {
-        case "on": return true
-        case "off": return false
-        default:
-            let local = Int(ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"] ?? "") ?? comm.size
-            return local < comm.size
-        }
-    }()
+    /// Forward, loss and backward of a step: this rank's batch, or its pipeline stage's schedule.
+    var batches: any BatchRunner
+    /// L1/L2, clipping and the optimizer pass.
+    let update: ParameterUpdate
+    /// The parameters and the optimizer state (what computed gradient blocks prefetch).
+    var prefetch: [Tensor]
+    /// The parameter layout `sync` and `optimizer` were built for.
+    var layout: [ParameterStore.Entry]
     let x: Tensor, y: Tensor
     var dOut: Tensor?
     let termsPerSample: Int
     let isRoot: Bool
 
-    /// Builds the model, data, optimizer and schedule for `config` on `comm`'s ranks. Every
-    /// rank starts from the same parameters (rank 0's, broadcast).
+    /// The pipeline stage this rank runs, when `parallel.pipeline_stages` > 1.
+    var pipeline: PipelineStage? { batches as? PipelineStage }
+
+    /// Builds the model, data, gradient sync, optimizer and schedule for `config` on `comm`'s
+    /// ranks. Every rank starts from the same parameters (rank 0's, broadcast).
     ///
     /// In a distributed run this is a collective: the ranks first agree that each set up
     /// cleanly (a set-up error met by every rank becomes a `CollectiveFailure` that rank 0
     /// reports), then check that they all run the same config and parameter layout.
-    public convenience init(config: TrainConfig, comm: any Communicator) throws {
+    public init(config: TrainConfig, comm: any Communicator) throws {
+        let local: LocalSetUp
         do {
-            try self.init(setUp: config, comm: comm)
+            local = try LocalSetUp(config: config, comm: comm)
         } catch {
             try Startup.agree(comm, failure: error)
             throw error
         }
         try Startup.agree(comm, failure: nil)
-        try Startup.checkConsistency(comm, config: config, model: model)
-        try comm.broadcast(model.parameters.values.buffer, root: 0)
-        if config.parallel.pipelineStages > 1 { try setUpPipeline() }
-        if usesSharedMemorySync { try setUpSharedMemory() }
-    }
-
-    /// Splits the world into data-parallel and pipeline groups, plans the stages (printing the
-    /// plan on rank 0) and builds this rank's stage (collective).
-    func setUpPipeline() throws {
-        let (dataComm, pipeComm) = try topology.communicators(world: comm)
-        let plan = try PipelineStage.plan(for: self, world: comm)
-        if isRoot { print(plan.description) }
-        let stage = try PipelineStage(trainer: self, topology: topology, pipelineComm: pipeComm, plan: plan)
-        let r = stage.slice
-        sync = DataParallelSync(gradients: Tensor(viewing: model.parameters.gradients.pointer + r.lowerBound, shape: [r.count],
-                                                  owner: model.parameters.gradients),
-                                communicator: dataComm, bucketMB: config.parallel.bucketMB,
-                                firstBucketMB: min(1, config.parallel.bucketMB), average: false)
-        pipeline = stage
-    }
-
-    /// The local part of set-up: no communication.
-    init(setUp config: TrainConfig, comm: any Communicator) throws {
-        try config.validate(worldSize: comm.size)
+        try Startup.checkConsistency(comm, config: config, model: local.model)
+        try comm.broadcast(local.model.parameters.values.buffer, root: 0)
+        let plan = SyncPlan(config: config, worldSize: comm.size)
+        let (sync, stage) = try plan.build(config: config, comm: comm, local: local)
+        try sync.adopt(local.model)
+        let optimizer = Builders.optimizer(config.optimizer, count: local.model.parameters.count,
+                                           allocate: { sync.makeStateBuffer(count: $0) })
         self.config = config
         self.comm = comm
         isRoot = comm.rank == 0
-        model = try Model(config: config.model)
-        model.initialize(seed: config.seed)
-        try InitFrom.apply(to: model)
-        train = try Builders.dataset(config.data.train, path: "data.train", config: config)
-        try Builders.check(train, feeds: model, path: "data.train", config: config)
-        if let t = config.data.test {
-            let d = try Builders.dataset(t, path: "data.test", config: config)
-            try Builders.check(d, feeds: model, path: "data.test", config: config)
-            test = d
-        } else {
-            test = nil
-        }
-        let t = config.training
-        topology = Topology(worldSize: comm.size, stages: config.parallel.pipelineStages, rank: comm.rank)!
-        let dp = topology.dataParallelSize
-        if t.dropLast && train.count < t.batchSize {
-            throw ConfigError(file: config.file, path: "training.batch_size",
-                              message: "expected at most the \(train.count) training samples, got \(t.batchSize)")
-        }
-        sampler = Sampler(datasetCount: train.count, globalBatch: t.batchSize, dataParallelRank: topology.dataParallelRank,
-                          dataParallelSize: dp, seed: config.seed, shuffle: true, dropLast: t.dropLast)
-        let stepsPerEpoch = max(1, sampler.stepsPerEpoch / t.accumulationSteps)
-        totalSteps = t.maxSteps ?? t.epochs * stepsPerEpoch
-        schedule = try Builders.schedule(config.schedule, lr: config.optimizer.lr, totalSteps: totalSteps, config: config)
-        optimizer = Builders.optimizer(config.optimizer, count: model.parameters.count)
-        regularization = Regularization(l1: Float(config.regularization.l1), l2: Float(config.regularization.l2))
-        sync = DataParallelSync(gradients: model.parameters.gradients, communicator: comm,
-                                bucketMB: config.parallel.bucketMB, firstBucketMB: min(1, config.parallel.bucketMB),
-                                average: false)
-        let local = (t.batchSize + dp - 1) / dp
-        x = Tensor(zeros: [local] + model.inputShape)
-        y = Tensor(zeros: [local] + train.targetShape)
-        let probe = Tensor(zeros: [1] + model.inputShape)
-        termsPerSample = model.loss.terms(outputCount: model.forward(probe, training: false).count)
+        model = local.model
+        train = local.train
+        test = local.test
+        topology = local.topology
+        sampler = local.sampler
+        totalSteps = local.totalSteps
+        schedule = local.schedule
+        x = local.x
+        y = local.y
+        termsPerSample = local.termsPerSample
+        update = ParameterUpdate(regularization: local.regularization, gradClip: config.training.gradClip.map(Float.init))
+        self.sync = sync
+        self.optimizer = optimizer
+        prefetch = [sync.parameters] + optimizer.stateTensors.map(\.tensor)
+        layout = local.model.parameters.entries
+        batches = stage ?? LocalBatches()
+        TestHooks.install(on: self)
     }
 
     /// The outcome of one optimizer step (global figures, identical on every rank).
@@ -153,90 +110,39 @@ public final class Trainer {
         public var loss: Double
         public var samples: Int
         public var times: StepTimes
-        /// Gradient bytes this rank handed to all-reduce in the step (0 on one process).
+        /// Gradient bytes this rank exchanged in the step (0 on one process).
         public var commBytes: Int
     }
 
     /// Runs one optimizer step.
     public func trainStep() throws -> StepResult {
-        if let pipeline { return try pipelineStep(pipeline) }
         var times = StepTimes()
-        let params = model.parameters
-        let accumulation = config.training.accumulationSteps
-        var lossSum = 0.0, samples = 0, localSamples = 0
-        var syncError: (any Error)?
-        let bytesBefore = sync.metrics.bytesReduced
-        for micro in 0..<accumulation {
-            var t0 = monotonicSeconds()
-            let batch = sampler.next()
-            let n = batch.indices.count
-            if x.rows != n {   // only a short last batch changes the shape
-                x.reshape([n] + model.inputShape)
-                y.reshape([n] + train.targetShape)
-            }
-            train.gather(batch.indices, inputs: x, targets: y)
-            var t1 = monotonicSeconds()
-            times.data += t1 - t0
-            t0 = t1
-            let out = model.forward(x, training: true)
-            let g = Tensor.reuse(dOut, shape: out.shape)
-            dOut = g
-            let scale = 1 / Float(batch.globalBatchSize * termsPerSample * accumulation)
-            let result = model.loss.evaluate(output: out, targets: y, gradient: g, gradientScale: scale)
-            lossSum += result.sum
-            samples += batch.globalBatchSize
-            localSamples += n
-            t1 = monotonicSeconds()
-            times.forward += t1 - t0
-            t0 = t1
-            if micro == accumulation - 1 && overlapGradientSync {
-                model.backward(g) { offset in
-                    do {
-                        try sync.markReady(upTo: offset)
-                        try sync.poll()
-                    } catch {
-                        syncError = error
-                    }
-                }
-                if let syncError { throw syncError }
-            } else {
-                model.backward(g)
-            }
-            times.backward += monotonicSeconds() - t0
-        }
-        let lr = schedule.lr(at: step)
-        if let shared {
-            try finishSharedStep(shared, lr: lr, times: &times)
-            return try endStep(lossSum: lossSum, samples: samples, localSamples: localSamples, times: times,
-                               commBytes: sharedBytesPerStep(shared))
-        }
-        var t0 = monotonicSeconds()
-        try sync.finish()
-        var t1 = monotonicSeconds()
-        times.commWait = t1 - t0
-        t0 = t1
-        if !regularization.isZero { _ = regularization.apply(parameters: params.values, gradients: params.gradients) }
-        if let clip = config.training.gradClip {
-            _ = clipGradNorm(gradients: params.gradients, maxNorm: Float(clip))
-        }
-        optimizer.step(parameters: params.values, summing: params.gradientSources, lr: lr, range: 0..<params.count,
-                       zeroSources: true)
-        t1 = monotonicSeconds()
-        times.optimizer = t1 - t0
-        return try endStep(lossSum: lossSum, samples: samples, localSamples: localSamples, times: times,
-                           commBytes: sync.metrics.bytesReduced - bytesBefore)
-    }
-
-    /// Counts the step and checks the loss.
-    private func endStep(lossSum: Double, samples: Int, localSamples: Int, times: StepTimes,
-                         commBytes: Int) throws -> StepResult {
+        let pass = try batches.run(self, times: &times)
+        try update.run(sync, optimizer, lr: schedule.lr(at: step), prefetch: prefetch, times: &times)
         step += 1
-        samplesSeen += samples
-        let localMean = lossSum / Double(max(localSamples * termsPerSample, 1))
-        if config.training.stopOnNaN && !localMean.isFinite {
+        if !postUpdateHooks.isEmpty {
+            let t0 = monotonicSeconds()
+            let ranges = sync.ownedRanges
+            for h in postUpdateHooks { try h.afterUpdate(step: step, parameters: model.parameters, ranges: ranges) }
+            times.optimizer += monotonicSeconds() - t0
+        }
+        times.commWait += try sync.publishParameters()
+        samplesSeen += pass.samples
+        if config.training.stopOnNaN && !pass.lossSum.isFinite {
+            let localMean = pass.lossSum / Double(max(pass.localTerms, 1))
             throw RuntimeError("the loss is \(localMean)\n  hint: lower optimizer.lr, set training.grad_clip, or set training.stop_on_nan false")
         }
-        return StepResult(loss: lossSum, samples: samples, times: times, commBytes: commBytes)
+        return StepResult(loss: pass.lossSum, samples: pass.samples, times: times, commBytes: sync.bytesLastStep)
+    }
+
+    /// The model's loss on one micro-batch plus the loss-term hooks' terms (their gradients
+    /// added to `gradient`, scaled by `scale`). Returns the summed loss.
+    func loss(input: Tensor, output: Tensor, targets: Tensor, gradient: Tensor, scale: Float) -> Double {
+        var sum = model.loss.evaluate(output: output, targets: targets, gradient: gradient, gradientScale: scale).sum
+        for h in lossTermHooks {
+            sum += h.addLossTerm(input: input, output: output, targets: targets, outputGradient: gradient, gradientScale: scale)
+        }
+        return sum
     }
 
     /// Loss and accuracy on `data` (all ranks take part; each evaluates a strided share).

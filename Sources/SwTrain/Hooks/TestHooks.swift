@@ -1,0 +1,64 @@
+import Foundation
+import SwNN
+import SwTensor
+
+/// Hooks the end-to-end tests install through the environment (the tests run the `swtrain`
+/// executable, under mpirun too):
+/// - `SWTRAIN_TEST_ZERO_WEIGHTS="0.weight:0,5,1000;2.weight:3"` registers a `ZeroWeightsHook`
+///   for those elements of those tensors;
+/// - `SWTRAIN_TEST_REBUILD_AT_STEP=k` moves the parameters into a new store of the same layout
+///   after step k and calls `rebuildAfterModelChange()`, as a model rewrite would.
+enum TestHooks {
+    static let rebuildAtStep = ProcessInfo.processInfo.environment["SWTRAIN_TEST_REBUILD_AT_STEP"].flatMap { Int($0) }
+
+    /// A model change that keeps the layout: fresh private buffers holding the values.
+    static func simulateModelChange(_ t: Trainer) throws {
+        let store = t.model.parameters
+        let values = Tensor(zeros: [store.count])
+        _ = values.buffer.update(from: store.values.buffer)
+        t.model.useBuffers(values: values, gradients: Tensor(zeros: [store.count]))
+        try t.rebuildAfterModelChange(stageCopy: { try Model(config: t.config.model, sharingParametersWith: $0) })
+    }
+
+    static func install(on trainer: Trainer) {
+        guard let spec = ProcessInfo.processInfo.environment["SWTRAIN_TEST_ZERO_WEIGHTS"] else { return }
+        var offsets: [Int] = []
+        for part in spec.split(separator: ";") {
+            let kv = part.split(separator: ":")
+            guard kv.count == 2, let e = trainer.model.parameters.entry(String(kv[0])) else {
+                preconditionFailure("SWTRAIN_TEST_ZERO_WEIGHTS: expected tensor:i,j,... with a tensor of the model, got \(part)")
+            }
+            offsets += kv[1].split(separator: ",").compactMap { Int($0) }.filter { $0 < e.count }.map { e.offset + $0 }
+        }
+        trainer.postUpdateHooks.append(ZeroWeightsHook(offsets: offsets))
+    }
+}
+
+/// A post-update hook that sets fixed flat elements of the parameters to 0 after every step
+/// (a fixed pruning mask), counting its calls. State: tensor `offsets`, JSON `{"calls": n}`.
+final class ZeroWeightsHook: PostUpdateHook {
+    let name = "test_zero_weights"
+    private var offsets: [Int]
+    private(set) var calls = 0
+
+    init(offsets: [Int]) { self.offsets = offsets.sorted() }
+
+    func afterUpdate(step: Int, parameters: ParameterStore, ranges: [Range<Int>]) throws {
+        let p = parameters.values.pointer
+        for o in offsets where ranges.contains(where: { $0.contains(o) }) { p[o] = 0 }
+        calls += 1
+    }
+
+    func checkpointState() -> HookState {
+        HookState(tensors: [("offsets", Tensor(shape: [offsets.count], values: offsets.map(Float.init)))], json: "{\"calls\":\(calls)}")
+    }
+
+    func restore(_ state: HookState) throws {
+        guard let t = state.tensors.first(where: { $0.name == "offsets" })?.tensor,
+              let n = state.json.split(separator: ":").last.flatMap({ Int($0.dropLast()) }) else {
+            throw RuntimeError("\(name): malformed state \(state.json)")
+        }
+        offsets = t.array.map { Int($0) }
+        calls = n
+    }
+}

@@ -42,13 +42,20 @@ public final class CSVDataset: InMemoryDataset {
     /// Reads `path`; `labelColumn` names (needs `hasHeader`) or numbers the label column.
     /// `classes` checks labels against `0..<classes`; by default it is the largest label + 1.
     /// `delimiter` is an ASCII byte other than a quote or a line break (else `csvSyntax`).
-    public init(path: String, labelColumn: CSVColumn, hasHeader: Bool = true, sampleShape: [Int]? = nil,
+    public convenience init(path: String, labelColumn: CSVColumn, hasHeader: Bool = true, sampleShape: [Int]? = nil,
+                            classes: Int? = nil, delimiter: UInt8 = UInt8(ascii: ",")) throws(DataError) {
+        try self.init(contents: [UInt8](try readDataFile(path)), path: path, labelColumn: labelColumn, hasHeader: hasHeader,
+                      sampleShape: sampleShape, classes: classes, delimiter: delimiter)
+    }
+
+    /// Parses `contents` as the file `path` (which is only named in errors).
+    public init(contents: [UInt8], path: String, labelColumn: CSVColumn, hasHeader: Bool = true, sampleShape: [Int]? = nil,
                 classes: Int? = nil, delimiter: UInt8 = UInt8(ascii: ",")) throws(DataError) {
         guard delimiter < 128, delimiter != UInt8(ascii: "\""), delimiter != 10, delimiter != 13, delimiter != 0 else {
             throw .csvSyntax(file: path, line: 0, column: 0, reason: "delimiter byte \(delimiter) cannot separate cells",
                              excerpt: "use an ASCII character such as ',' ';' or a tab")
         }
-        var bytes = [UInt8](try readDataFile(path))
+        var bytes = contents
         bytes.append(0)                                  // strtod never reads past the end
         let parsed = try bytes.withUnsafeBufferPointer { (b: UnsafeBufferPointer<UInt8>) throws(DataError) in
             try CSVParser(bytes: b, file: path, delimiter: delimiter)

@@ -37,12 +37,26 @@ public final class TextDataset: Dataset {
 
     /// Reads `path` and keeps `split`. Throws `DataError` for a missing or unreadable file, a
     /// character outside a given `vocabulary`, or a split shorter than `context + 1` tokens.
-    public init(path: String, context: Int, split: Split = .train, validationFraction: Double = 0.1,
-                vocabulary: Vocabulary? = nil, stride: Int? = nil) throws(DataError) {
+    public convenience init(path: String, context: Int, split: Split = .train, validationFraction: Double = 0.1,
+                            vocabulary: Vocabulary? = nil, stride: Int? = nil) throws(DataError) {
+        let text = try TextDataset.decodeUTF8(try readDataFile(path), file: path)
+        try self.init(text: text, path: path, context: context, split: split, validationFraction: validationFraction,
+                      vocabulary: vocabulary, stride: stride)
+    }
+
+    /// The dataset of UTF-8 `contents` read as the file `path` (which is only named in errors).
+    public convenience init(contents: Data, path: String, context: Int, split: Split = .train,
+                            validationFraction: Double = 0.1, vocabulary: Vocabulary? = nil,
+                            stride: Int? = nil) throws(DataError) {
+        try self.init(text: try TextDataset.decodeUTF8(contents, file: path), path: path, context: context, split: split,
+                      validationFraction: validationFraction, vocabulary: vocabulary, stride: stride)
+    }
+
+    private init(text: String, path: String, context: Int, split: Split, validationFraction: Double,
+                 vocabulary: Vocabulary?, stride: Int?) throws(DataError) {
         precondition(context > 0, "context must be positive, got \(context)")
         precondition(validationFraction >= 0 && validationFraction < 1,
                      "validation fraction must be in [0, 1), got \(validationFraction)")
-        let text = try TextDataset.decodeUTF8(try readDataFile(path), file: path)
         let vocab = vocabulary ?? Vocabulary(text: text)
         let ids: [Int]
         do { ids = try vocab.encode(text) } catch { throw .unknownCharacters(file: path, characters: error.characters) }

@@ -128,11 +128,17 @@ public enum DataChecks {
     private static func checkLabels(_ values: UnsafeBufferPointer<Float>, bound: Int, perSample: Int, file: String,
                                     sampleOf: (Int) -> Int) throws(DataError) {
         let limit = Float(bound)
+        func text(_ v: Float) -> String { v.isFinite && v == v.rounded(.towardZero) && abs(v) < 1e15 ? "\(Int(v))" : "\(v)" }
         for i in 0..<values.count {
             let v = values[i]
             if !(v >= 0 && v < limit && v == v.rounded(.towardZero)) {
-                let text = v.isFinite && v == v.rounded(.towardZero) && abs(v) < 1e15 ? "\(Int(v))" : "\(v)"
-                throw .labelOutOfRange(file: file, sample: sampleOf(i), label: text, classes: bound)
+                var largest: String? = nil
+                if v >= limit && v.isFinite && v == v.rounded(.towardZero) {
+                    var m = v
+                    for j in i..<values.count where values[j] > m { m = values[j] }
+                    largest = text(m)
+                }
+                throw .labelOutOfRange(file: file, sample: sampleOf(i), label: text(v), classes: bound, largest: largest)
             }
         }
     }

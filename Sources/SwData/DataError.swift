@@ -46,8 +46,10 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A value is NaN or infinite: `role` "inputs" or "targets", 0-based `sample` and
     /// `element` within it; `at` says where in the file when known (a CSV line and column).
     case notFinite(file: String, role: String, sample: Int, element: Int, value: String, at: String?)
-    /// A class label is outside `0..<classes` (0-based `sample`).
-    case labelOutOfRange(file: String, sample: Int, label: String, classes: Int)
+    /// A class label is outside `0..<classes`: the first such at 0-based `sample`, and the
+    /// largest label of the file (`largest`, nil when the first bad one is not a too large
+    /// integer but negative, fractional or NaN).
+    case labelOutOfRange(file: String, sample: Int, label: String, classes: Int, largest: String?)
     /// The bytes at 0-based `offset` (1-based `line` and byte `column`) are not UTF-8.
     case notUTF8(file: String, offset: Int, line: Int, column: Int, byte: UInt8)
     /// A CSV quoting error at 1-based `line` and character `column`; `excerpt` is at most
@@ -67,7 +69,7 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
              .shapeMismatch(let f, _, _), .badLabel(let f, _, _, _), .notNumeric(let f, _, _, _, _),
              .raggedRow(let f, _, _, _), .noSuchColumn(let f, _, _), .empty(let f),
              .textTooShort(let f, _, _, _), .unknownCharacters(let f, _), .badVocabulary(let f, _),
-             .isDirectory(let f), .notFinite(let f, _, _, _, _, _), .labelOutOfRange(let f, _, _, _),
+             .isDirectory(let f), .notFinite(let f, _, _, _, _, _), .labelOutOfRange(let f, _, _, _, _),
              .notUTF8(let f, _, _, _, _), .csvSyntax(let f, _, _, _, _), .csvDelimiter(let f, _, _, _),
              .csvHeader(let f, _, _):
             return f
@@ -123,8 +125,11 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notFinite(_, let role, let sample, let element, let value, let at):
             let place = at.map { " (\($0))" } ?? ""
             return "\(role) of sample \(sample), element \(element)\(place) is \(value); training needs finite numbers"
-        case .labelOutOfRange(_, let sample, let label, let classes):
-            return "label \(label) of sample \(sample) is not a class of the model (0..<\(classes))"
+        case .labelOutOfRange(_, let sample, let label, let classes, let largest):
+            if let largest {
+                return "labels go up to \(largest) but there are \(classes) classes (0..<\(classes)): the first outside is label \(label) of sample \(sample)"
+            }
+            return "label \(label) of sample \(sample) is not a class index in 0..<\(classes)"
         case .notUTF8(_, let offset, let line, let column, let byte):
             return "byte 0x\(String(byte, radix: 16, uppercase: true)) at offset \(offset) (line \(line), byte \(column) of the line) is not UTF-8"
         case .csvSyntax(_, let line, let column, let reason, let excerpt):

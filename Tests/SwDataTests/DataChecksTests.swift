@@ -177,18 +177,22 @@ func csvFile(_ text: String, _ name: String = "data.csv") -> String {
         try DataChecks.check(d)
         try DataChecks.check(d, classes: 5)
         #expect(dataError { try DataChecks.check(d, classes: 4) }
-                == .labelOutOfRange(file: "data", sample: 4, label: "4", classes: 4))
+                == .labelOutOfRange(file: "data", sample: 4, label: "4", classes: 4, largest: "4"))
         #expect(dataError { try DataChecks.check(Wrapped(d), classes: 4) }
-                == .labelOutOfRange(file: "data", sample: 4, label: "4", classes: 4))
+                == .labelOutOfRange(file: "data", sample: 4, label: "4", classes: 4, largest: "4"))
+        let g = InMemoryDataset(inputs: [0, 0, 0, 0], sampleShape: [1], targets: [0, 5, 9, 1], classes: 10)
+        let e = dataError { try DataChecks.check(g, classes: 4) }
+        #expect(e == .labelOutOfRange(file: "data", sample: 1, label: "5", classes: 4, largest: "9"))
+        #expect(e?.description.contains("labels go up to 9") == true)
         y[517] = 1.5
         let f = InMemoryDataset(inputs: [Float](repeating: 0, count: 600), sampleShape: [1], targets: y, classes: 5)
         #expect(dataError { try DataChecks.check(Wrapped(f)) }
-                == .labelOutOfRange(file: "data", sample: 517, label: "1.5", classes: 5))
+                == .labelOutOfRange(file: "data", sample: 517, label: "1.5", classes: 5, largest: nil))
     }
 
     @Test func csvSourceIsNamed() throws {
         let path = csvFile("x,label\n1,0\n2,3\n")
         let d = try CSVDataset(path: path, labelColumn: "label")
-        #expect(dataError { try DataChecks.check(d, classes: 2) } == .labelOutOfRange(file: path, sample: 1, label: "3", classes: 2))
+        #expect(dataError { try DataChecks.check(d, classes: 2) } == .labelOutOfRange(file: path, sample: 1, label: "3", classes: 2, largest: "3"))
     }
 }

@@ -124,6 +124,27 @@ struct DataErrorExitTests {
         expectDataError(r, ["d.csv", "label 7 of sample 2", "0..<3"])
     }
 
+    /// Resume with another global batch continues (the sampler carries its position over);
+    /// resume onto a smaller data set or another seed is refused naming old and new values,
+    /// without a signal (it was a trap in `Sampler.restore`).
+    @Test func resumeWithAnotherBatchOrDataSet() throws {
+        let folder = try TrainJobs.folder(config: TrainJobs.config(maxSteps: 30))
+        defer { TrainJobs.remove(folder) }
+        let first = try TrainJobs.train(folder, run: "run", ranks: 0, ["--stop-after", "15"])
+        try #require(first.status == 0, "\(first.stderr)")
+        let bigger = try TrainJobs.train(folder, run: "run", ranks: 0,
+                                         ["--resume", "latest", "--set", "training.batch_size=64", "--stop-after", "12"])
+        #expect(bigger.status == 0 && !bigger.signaled, "exit \(bigger.status)\n\(bigger.stderr)")
+        for (extra, fragments) in [
+            (["--set", "data.train.samples=300"], ["data set size", "400 samples", "240 samples", "hint:"]),
+            (["--set", "seed=8"], ["seed 7", "has 8", "hint:"]),
+        ] {
+            let r = try TrainJobs.train(folder, run: "run", ranks: 0, ["--resume", "latest"] + extra)
+            #expect(!r.signaled && r.status != 0, "\(extra): exit \(r.status)\n\(r.stderr)")
+            for f in fragments { #expect(r.stderr.contains(f), "\(extra): no \"\(f)\" in\n\(r.stderr)") }
+        }
+    }
+
     func npy(_ descr: String, _ shape: [Int], _ data: [UInt8]) -> [UInt8] {
         let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(dims)), }"

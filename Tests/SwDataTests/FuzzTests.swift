@@ -82,6 +82,17 @@ import _TestSupport
         #expect(report.parsed > 0 && report.refused > 0, "\(report)")
     }
 
+    /// Found by `configJSON` (SWTRAIN_FUZZ_SEED=20261201): a high-surrogate escape followed by
+    /// a `\u` escape that is not a low surrogate traps (UInt32 underflow of `low - 0xDC00` in
+    /// `JSONParser.string`, Sources/SwConfig/JSON.swift). Either a `JSONSyntaxError` or a
+    /// U+FFFD is right; a trap ends the test process.
+    @Test(.disabled("traps until SwConfig's JSON parser checks the low surrogate"))
+    func highSurrogateFollowedByNonLowSurrogate() {
+        for text in [#"{"k": "\ud800\u00e9\n"}"#, #""\udbff\u0041""#, #""\ud800\ud800""#] {
+            _ = try? JSON.parse(text)
+        }
+    }
+
     /// The config JSON parser (SwConfig): any text parses or throws `JSONSyntaxError`, and
     /// what parses serializes back to text that parses to the same value.
     @Test func configJSON() {

@@ -41,6 +41,24 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownCharacters(file: String, characters: [String])
     /// A vocabulary file is not `{"tokens": [...]}` of single characters.
     case badVocabulary(file: String, reason: String)
+    /// The path names a directory where a file was expected.
+    case isDirectory(file: String)
+    /// A value is NaN or infinite: `role` "inputs" or "targets", 0-based `sample` and
+    /// `element` within it; `at` says where in the file when known (a CSV line and column).
+    case notFinite(file: String, role: String, sample: Int, element: Int, value: String, at: String?)
+    /// A class label is outside `0..<classes`: the first such at 0-based `sample`, and the
+    /// largest label of the file (`largest`, nil when the first bad one is not a too large
+    /// integer but negative, fractional or NaN).
+    case labelOutOfRange(file: String, sample: Int, label: String, classes: Int, largest: String?)
+    /// The bytes at 0-based `offset` (1-based `line` and byte `column`) are not UTF-8.
+    case notUTF8(file: String, offset: Int, line: Int, column: Int, byte: UInt8)
+    /// A CSV quoting error at 1-based `line` and character `column`; `excerpt` is at most
+    /// about 80 characters of the line.
+    case csvSyntax(file: String, line: Int, column: Int, reason: String, excerpt: String)
+    /// The first line of a CSV splits into one column but holds another likely delimiter.
+    case csvDelimiter(file: String, line: Int, found: String, excerpt: String)
+    /// `header` says the first line is (or is not) a header, but its cells say otherwise.
+    case csvHeader(file: String, hasHeader: Bool, excerpt: String)
 
     /// The file the error is about.
     public var file: String {
@@ -50,7 +68,10 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
              .compressed(let f, _, _), .missingMember(let f, _, _), .countMismatch(let f, _, _),
              .shapeMismatch(let f, _, _), .badLabel(let f, _, _, _), .notNumeric(let f, _, _, _, _),
              .raggedRow(let f, _, _, _), .noSuchColumn(let f, _, _), .empty(let f),
-             .textTooShort(let f, _, _, _), .unknownCharacters(let f, _), .badVocabulary(let f, _):
+             .textTooShort(let f, _, _, _), .unknownCharacters(let f, _), .badVocabulary(let f, _),
+             .isDirectory(let f), .notFinite(let f, _, _, _, _, _), .labelOutOfRange(let f, _, _, _, _),
+             .notUTF8(let f, _, _, _, _), .csvSyntax(let f, _, _, _, _), .csvDelimiter(let f, _, _, _),
+             .csvHeader(let f, _, _):
             return f
         }
     }
@@ -99,6 +120,26 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
             return "characters not in the vocabulary: " + characters.prefix(10).map { $0.debugDescription }.joined(separator: ", ")
         case .badVocabulary(_, let reason):
             return "not a vocabulary {\"tokens\": [...]}: \(reason)"
+        case .isDirectory:
+            return "is a directory, expected a file"
+        case .notFinite(_, let role, let sample, let element, let value, let at):
+            let place = at.map { " (\($0))" } ?? ""
+            return "\(role) of sample \(sample), element \(element)\(place) is \(value); training needs finite numbers"
+        case .labelOutOfRange(_, let sample, let label, let classes, let largest):
+            if let largest {
+                return "labels go up to \(largest) but there are \(classes) classes (0..<\(classes)): the first outside is label \(label) of sample \(sample)"
+            }
+            return "label \(label) of sample \(sample) is not a class index in 0..<\(classes)"
+        case .notUTF8(_, let offset, let line, let column, let byte):
+            return "byte 0x\(String(byte, radix: 16, uppercase: true)) at offset \(offset) (line \(line), byte \(column) of the line) is not UTF-8"
+        case .csvSyntax(_, let line, let column, let reason, let excerpt):
+            return "line \(line), character \(column): \(reason): \(excerpt)"
+        case .csvDelimiter(_, let line, let found, let excerpt):
+            return "line \(line) is one column but holds \(found == "\t" ? "tabs" : "'\(found)'"): \(excerpt)"
+        case .csvHeader(_, let hasHeader, let excerpt):
+            return hasHeader
+                ? "the first line is all numbers, but it is read as the header (column names): \(excerpt)"
+                : "the first line holds no number, but the file is read without a header: \(excerpt)"
         }
     }
 
@@ -123,6 +164,21 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
             return "use a smaller context, a longer text, or another validation_fraction"
         case .unknownCharacters:
             return "build the vocabulary from a text that holds every character"
+        case .isDirectory:
+            return "give the path of a file inside it"
+        case .notFinite:
+            return "clean the data (e.g. np.nan_to_num, or drop the rows with NaN: df.dropna()) before training"
+        case .labelOutOfRange:
+            return "give the last layer as many units as there are classes, or fix the label"
+        case .notUTF8:
+            return "the text seems to be in another encoding (Latin-1?); convert it: iconv -f latin1 -t utf-8 in.txt > out.txt"
+        case .csvSyntax:
+            return "inside a quoted cell write a quote as \"\" (RFC 4180); end every quoted cell with a quote"
+        case .csvDelimiter(_, _, let found, _):
+            return "the cells seem to be separated by \(found == "\t" ? "tabs" : "'\(found)'"); write the file with commas (pandas: df.to_csv(path, index=False))"
+        case .csvHeader(_, let hasHeader, _):
+            return hasHeader ? "set \"header\": false for a file without a header line"
+                : "set \"header\": true when the first line names the columns"
         default:
             return nil
         }

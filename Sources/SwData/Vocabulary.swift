@@ -103,7 +103,7 @@ public struct Vocabulary: Sendable, Equatable, Codable {
 
     /// Reads the JSON form; an error names the file.
     public static func load(path: String) throws(DataError) -> Vocabulary {
-        let data = try readFileBytes(path)
+        let data = try readDataFile(path)
         do {
             return try JSONDecoder().decode(Vocabulary.self, from: data)
         } catch {

@@ -114,7 +114,7 @@ extension Trainer {
         for (name, layer) in model.stochasticLayers {
             if let s = state.rng[name] { layer.rng = RNG(state: s) }
         }
-        sampler.restore(state.sampler)
+        try sampler.restore(state.sampler)
         step = state.step
         logWindow = state.logWindow
         samplesSeen = state.samplesSeen

@@ -37,8 +37,10 @@ let package = Package(
         .target(name: "SwTrain", dependencies: [
             "CBLAS", "SwTensor", "SwConfig", "SwNN", "SwOptim", "SwData", "SwComm", "SwParallel", "SwCheckpoint",
         ]),
+        // Hyperparameter search: studies of trials that are training runs, Optuna journal storage.
+        .target(name: "SwTune", dependencies: ["SwTrain", "SwConfig", "SwComm", "SwTensor"]),
         .executableTarget(name: "swtrain", dependencies: [
-            "SwTrain",
+            "SwTrain", "SwTune",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -54,6 +56,7 @@ let package = Package(
         .testTarget(name: "SwCommTests", dependencies: ["SwComm", "SwParallel", "_TestSupport"]),
         .testTarget(name: "SwParallelTests", dependencies: ["SwParallel", "SwComm", "SwTensor", "SwNN"]),
         .testTarget(name: "SwCheckpointTests", dependencies: ["SwCheckpoint", "_TestSupport"]),
+        .testTarget(name: "SwTuneTests", dependencies: ["SwTune", "SwTrain", "SwConfig", "SwComm", "_TestSupport"]),
         .testTarget(name: "SwTrainTests", dependencies: ["SwTrain", "SwConfig", "SwComm", "SwCheckpoint", "_TestSupport"]),
     ]
 )

@@ -100,8 +100,10 @@ public final class StudySource: TrialSource {
     public func report(_ number: Int, step: Int, value: Double, context: PruneContext) throws -> Bool {
         try study.report(number, step: step, value: value, context: context)
     }
-    public func finish(_ number: Int, _ outcome: TrialOutcome) throws {
-        try study.finish(number, outcome)
+    public func finish(_ number: Int, _ outcome: TrialOutcome) throws { try finish(number, outcome, rank: 0) }
+
+    func finish(_ number: Int, _ outcome: TrialOutcome, rank: Int) throws {
+        try study.finish(number, outcome, rank: rank)
         onFinish?(number, outcome)
     }
     public func idle() throws { try coordinator?.poll() }
@@ -179,7 +181,7 @@ final class Coordinator {
             let prune = try source.report(Wire.int(m["trial"]) ?? -1, step: Wire.int(m["step"]) ?? 0, value: Wire.double(m["value"]) ?? .nan, context: ctx)
             try send(.object(JSONObject([("prune", .bool(prune))])), to: i)
         case "finish":
-            try source.finish(Wire.int(m["trial"]) ?? -1, Wire.outcome(m))
+            try source.finish(Wire.int(m["trial"]) ?? -1, Wire.outcome(m), rank: leaders[i])
         default:
             throw TuneError("rank \(leaders[i]) sent an unknown study message \"\(op)\"")
         }

@@ -175,9 +175,11 @@ public final class Study {
 
     /// Records how a trial ended (complete with its value, pruned with its last reported
     /// value, or failed with the reason as user attribute `error`).
-    public func finish(_ number: Int, _ outcome: TrialOutcome) throws {
+    /// `rank` is the world rank of the group leader that ran it (user attribute `rank`).
+    public func finish(_ number: Int, _ outcome: TrialOutcome, rank: Int? = nil) throws {
         guard trials.indices.contains(number), trials[number].state == .running else { return }
         try setUserAttr(number, "steps", .number(Double(outcome.steps), isInteger: true))
+        if let rank { try setUserAttr(number, "rank", .number(Double(rank), isInteger: true)) }
         switch outcome.kind {
         case .complete(let v) where v.isFinite:
             try setState(number, .complete, value: v)
@@ -223,7 +225,7 @@ public final class Study {
         let dir = trialDirectory(number)
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let path = dir + "/metrics.jsonl"
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         if let h = FileHandle(forWritingAtPath: path) {
             h.seekToEndOfFile()
             h.write(Data((JSON.object(line).serialized() + "\n").utf8))

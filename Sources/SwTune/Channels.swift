@@ -3,8 +3,10 @@ import SwComm
 import SwConfig
 
 /// The messages between group leaders and rank 0, over the world communicator's Float
-/// send/recv: a message is a fixed buffer of `capacity` floats, element 0 the byte count and
-/// then one UTF-8 byte of compact JSON per float (bytes 0-255 are exact in a Float).
+/// send/recv: element 0 is the byte count, then one UTF-8 byte of compact JSON per float
+/// (bytes 0-255 are exact in a Float). A message is sent with just the floats it uses (a few
+/// hundred, under MPI's eager limit, so a send never waits for the receiver) into a posted
+/// receive buffer of `capacity` floats (MPI receives a shorter message into a larger buffer).
 ///
 /// Requests (tag 7101, leader -> rank 0) and replies (tag 7102):
 /// - `{"op":"next"}` -> `{"trial":n,"values":[...]}` or `{"done":true}`;
@@ -18,11 +20,14 @@ public enum Wire {
     static let requestTag = 7101
     static let replyTag = 7102
 
-    static func encode(_ json: JSON, into buf: UnsafeMutableBufferPointer<Float>) throws {
+    /// Writes `json` into `buf` and returns the number of floats used.
+    @discardableResult
+    static func encode(_ json: JSON, into buf: UnsafeMutableBufferPointer<Float>) throws -> Int {
         let bytes = Array(json.serialized().utf8)
         guard bytes.count < buf.count else { throw TuneError("a study message of \(bytes.count) bytes exceeds \(buf.count - 1)\n  hint: use fewer or shorter parameters") }
         buf[0] = Float(bytes.count)
         for (i, b) in bytes.enumerated() { buf[i + 1] = Float(b) }
+        return bytes.count + 1
     }
 
     static func decode(_ buf: UnsafeMutableBufferPointer<Float>) throws -> JSON {
@@ -163,8 +168,8 @@ final class Coordinator {
     }
 
     private func send(_ json: JSON, to i: Int) throws {
-        try Wire.encode(json, into: reply)
-        try world.send(UnsafeBufferPointer(reply), to: leaders[i], tag: Wire.replyTag)
+        let n = try Wire.encode(json, into: reply)
+        try world.send(UnsafeBufferPointer(rebasing: reply[0..<n]), to: leaders[i], tag: Wire.replyTag)
     }
 
     private func handle(_ i: Int, _ message: JSON) throws {
@@ -197,8 +202,8 @@ public final class RemoteSource: TrialSource {
     deinit { buffer.deallocate() }
 
     private func send(_ json: JSON) throws {
-        try Wire.encode(json, into: buffer)
-        try world.send(UnsafeBufferPointer(buffer), to: 0, tag: Wire.requestTag)
+        let n = try Wire.encode(json, into: buffer)
+        try world.send(UnsafeBufferPointer(rebasing: buffer[0..<n]), to: 0, tag: Wire.requestTag)
     }
 
     private func receive() throws -> JSON {

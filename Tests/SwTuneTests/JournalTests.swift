@@ -139,4 +139,17 @@ func syntheticCurve(_ v: [Double]) -> [Double] {
         let changed = try spec(dir, "\"space\": {\"x\": {\"uniform\": [0, 2]}}, \"sampler\": \"random\", \"trials\": 3")
         #expect(throws: TuneError.self) { try runSynthetic(changed, resume: true) { [$0[0]] } }
     }
+
+    @Test func resumeCanRaiseTheTrialCountAndTimeoutStopsNewTrials() throws {
+        let dir = try scratch("extend")
+        let s = try spec(dir, "\"space\": {\"x\": {\"uniform\": [0, 1]}}, \"sampler\": \"tpe\", \"trials\": 3, \"seed\": 4")
+        try runSynthetic(s) { [$0[0]] }
+        let more = try spec(dir, "\"space\": {\"x\": {\"uniform\": [0, 1]}}, \"sampler\": \"tpe\", \"trials\": 5, \"seed\": 4")
+        #expect(try runSynthetic(more, resume: true) { [$0[0]] }.finished == 5)
+        // A timeout that has passed before the first trial: the study starts none.
+        let d2 = try scratch("timeout")
+        let t = try spec(d2, "\"space\": {\"x\": {\"uniform\": [0, 1]}}, \"trials\": 5, \"timeout\": 1e-9")
+        #expect(try runSynthetic(t) { [$0[0]] }.finished == 0)
+        #expect(try JournalReplay.read(path: t.dir + "/journal.log", studyName: "s").trials.isEmpty)
+    }
 }

@@ -10,7 +10,8 @@ import SwConfig
 ///
 /// Requests (tag 7101, leader -> rank 0) and replies (tag 7102):
 /// - `{"op":"next"}` -> `{"trial":n,"values":[...]}` or `{"done":true}`;
-/// - `{"op":"report","trial":n,"step":s,"value":v,"every":e,"total":t}` -> `{"prune":bool}`;
+/// - `{"op":"report","trial":n,"step":s,"value":v,"every":e,"total":t}` -> `{"prune":bool}`
+///   (no reply when the study has no pruner, so the leader does not wait for rank 0);
 /// - `{"op":"finish","trial":n,"kind":"complete"|"pruned"|"failed","value":v,"steps":k,"error":"..."}`
 ///   (no reply).
 /// MPI keeps the order of messages between two ranks on one tag, so a leader's finish always
@@ -184,7 +185,7 @@ final class Coordinator {
         case "report":
             let ctx = PruneContext(evalEvery: Wire.int(m["every"]) ?? 1, totalSteps: Wire.int(m["total"]) ?? 1, studyName: source.study.spec.name)
             let prune = try source.report(Wire.int(m["trial"]) ?? -1, step: Wire.int(m["step"]) ?? 0, value: Wire.double(m["value"]) ?? .nan, context: ctx)
-            try send(.object(JSONObject([("prune", .bool(prune))])), to: i)
+            if source.study.spec.prunerKind != .none { try send(.object(JSONObject([("prune", .bool(prune))])), to: i) }
         case "finish":
             try source.finish(Wire.int(m["trial"]) ?? -1, Wire.outcome(m), rank: leaders[i])
         default:
@@ -196,9 +197,14 @@ final class Coordinator {
 /// A worker group leader's source: rank 0, over MPI.
 public final class RemoteSource: TrialSource {
     let world: any Communicator
+    /// False when the study has no pruner: reports are then sent without waiting for an answer.
+    let waitsForDecisions: Bool
     private let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: Wire.capacity)
 
-    public init(world: any Communicator) { self.world = world }
+    public init(world: any Communicator, waitsForDecisions: Bool = true) {
+        self.world = world
+        self.waitsForDecisions = waitsForDecisions
+    }
     deinit { buffer.deallocate() }
 
     private func send(_ json: JSON) throws {
@@ -221,6 +227,7 @@ public final class RemoteSource: TrialSource {
                                      ("step", .number(Double(step), isInteger: true)), ("value", .number(value, isInteger: false)),
                                      ("every", .number(Double(context.evalEvery), isInteger: true)),
                                      ("total", .number(Double(context.totalSteps), isInteger: true))])))
+        if !waitsForDecisions { return false }
         guard case .object(let o) = try receive(), case .bool(let p)? = o["prune"] else { throw TuneError("rank 0 sent a malformed prune decision") }
         return p
     }

@@ -46,7 +46,7 @@ public struct StudySpec: Sendable {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             let exists = FileManager.default.fileExists(atPath: path)
             throw ConfigError(file: path, path: "", message: exists ? "cannot read the file as UTF-8 text" : "no such file",
-                              hint: exists ? "check its permissions" : "give the path of a study file, like examples/tune-mnist1d.json")
+                              hint: exists ? "check its permissions" : "give the path of a study file, like examples/tune/mnist1d-tpe-asha.json")
         }
         let base = (path as NSString).deletingLastPathComponent
         return try parse(text: text, file: path, baseDirectory: base.isEmpty ? "." : base)

@@ -97,7 +97,7 @@ public enum TuneCommand {
                 print("study \(spec.name): \(spec.samplerKind.rawValue) sampler, pruner \(spec.prunerKind.rawValue), \(spec.trials) trials, \(groups) group\(groups == 1 ? "" : "s") of \(rpt) rank\(rpt == 1 ? "" : "s")" + (resumed > 0 ? ", resuming with \(study.finishedCount) finished" : ""))
             }
         } else if group.rank == 0 {
-            source = RemoteSource(world: world)
+            source = RemoteSource(world: world, waitsForDecisions: spec.prunerKind != .none)
         } else {
             source = nil
         }

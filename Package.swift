@@ -53,8 +53,10 @@ let package = Package(
         .target(name: "SwCommands", dependencies: [
             "CBLAS", "SwTensor", "SwConfig", "SwNN", "SwData", "SwComm", "SwParallel", "SwCheckpoint", "SwTrain",
         ]),
+        // Hyperparameter search: studies of trials that are training runs, Optuna journal storage.
+        .target(name: "SwTune", dependencies: ["SwTrain", "SwConfig", "SwComm", "SwTensor"]),
         .executableTarget(name: "swtrain", dependencies: [
-            "SwCommands", "SwTrain",
+            "SwCommands", "SwTrain", "SwTune",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -72,6 +74,7 @@ let package = Package(
         .testTarget(name: "SwCommTests", dependencies: ["SwComm", "SwParallel", "_TestSupport"]),
         .testTarget(name: "SwParallelTests", dependencies: ["SwParallel", "SwComm", "SwTensor", "SwNN"]),
         .testTarget(name: "SwCheckpointTests", dependencies: ["SwCheckpoint", "SwConfig", "_TestSupport"]),
+        .testTarget(name: "SwTuneTests", dependencies: ["SwTune", "SwTrain", "SwConfig", "SwComm", "_TestSupport"]),
         .testTarget(name: "SwTrainTests", dependencies: ["SwTrain", "SwConfig", "SwComm", "SwCheckpoint", "_TestSupport"]),
         .testTarget(name: "SwCommandsTests", dependencies: [
             "SwCommands", "SwTrain", "SwConfig", "SwComm", "SwCheckpoint", "SwData", "SwNN", "SwTensor", "_TestSupport",

@@ -18,6 +18,12 @@ public enum JSON: Equatable, Sendable {
     /// The exact integer `value`.
     public static func integer(_ value: Int) -> JSON { .number(JSONNumber(value)) }
 
+    /// The value of a number as a `Double`, or nil when this is not a number.
+    public var doubleValue: Double? {
+        if case .number(let n) = self { return n.double }
+        return nil
+    }
+
     /// The JSON type's name ("object", "array", "string", "number", "boolean", "null").
     public var typeName: String {
         switch self {

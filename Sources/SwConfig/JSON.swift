@@ -41,7 +41,9 @@ public enum JSON: Equatable, Sendable {
         switch self {
         case .null: return "null"
         case .bool(let b): return "the boolean \(b)"
-        case .number(let n): return n.isInteger ? "the integer \(n)" : "the number \(n)"
+        case .number(let n):
+            if n.isInteger && n.int == nil && n.uint64 == nil { return "an integer beyond the 64-bit range (about \(n.double))" }
+            return n.isInteger ? "the integer \(n)" : "the number \(n)"
         case .string(let s): return "the string \"\(s)\""
         case .array(let a): return "an array of \(a.count) element\(a.count == 1 ? "" : "s")"
         case .object: return "an object"

@@ -84,12 +84,11 @@ import _TestSupport
 
     /// Found by `configJSON` (SWTRAIN_FUZZ_SEED=20261201): a high-surrogate escape followed by
     /// a `\u` escape that is not a low surrogate traps (UInt32 underflow of `low - 0xDC00` in
-    /// `JSONParser.string`, Sources/SwConfig/JSON.swift). Either a `JSONSyntaxError` or a
-    /// U+FFFD is right; a trap ends the test process.
-    @Test(.disabled("traps until SwConfig's JSON parser checks the low surrogate"))
-    func highSurrogateFollowedByNonLowSurrogate() {
+    /// `JSONParser.string`). The parser now refuses it as an unpaired surrogate; a trap would
+    /// end the test process.
+    @Test func highSurrogateFollowedByNonLowSurrogate() {
         for text in [#"{"k": "\ud800\u00e9\n"}"#, #""\udbff\u0041""#, #""\ud800\ud800""#] {
-            _ = try? JSON.parse(text)
+            #expect(throws: JSONSyntaxError.self) { try JSON.parse(text) }
         }
     }
 

@@ -105,7 +105,7 @@ struct DataErrorExitTests {
 
     /// Needs `DataChecks.check` in `Builders.check` (npy data is read by a loader outside SwData's
     /// CSV/text files, so the generic check runs in the trainer's set-up).
-    @Test(.disabled("enable once Builders.check calls DataChecks.check"))
+    @Test
     func nanInNPYTestData() throws {
         var x = [Float](repeating: 0.5, count: 4 * 2)
         x[5] = .nan
@@ -117,7 +117,7 @@ struct DataErrorExitTests {
         expectDataError(r, ["x.npy", "data.test", "sample 2, element 1", "nan"])
     }
 
-    @Test(.disabled("enable once Builders.check calls DataChecks.check"))
+    @Test
     func labelOutsideTheModelsClasses() throws {
         let csv = "x,y,label\n1,2,0\n3,4,1\n5,6,7\n"
         let r = try run(Self.config(train: #"{"kind": "csv", "path": "d.csv"}"#), files: ["d.csv": Array(csv.utf8)])

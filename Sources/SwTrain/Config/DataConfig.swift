@@ -5,7 +5,7 @@ import SwConfig
 /// - `{"kind": "mnist1d", "split": "train"|"test", "samples": 5000, "seed": 42}` (built in);
 /// - `{"kind": "npy", "inputs": "x.npy", "labels": "y.npy"}` (or one `.npz` with `"inputs"`
 ///   and `"labels"` naming arrays inside it);
-/// - `{"kind": "csv", "path": "d.csv", "label_column": "label", "header": true}`;
+/// - `{"kind": "csv", "path": "d.csv", "label_column": "label", "header": true, "delimiter": ","}`;
 /// - `{"kind": "text", "path": "t.txt", "context": 64, "split": "train"|"validation",
 ///   "validation_fraction": 0.1}` (character-level language modelling, see `TextDataset`).
 /// Relative paths resolve against the config file's folder; a missing file is an error here,
@@ -29,7 +29,7 @@ public struct DataConfig: Sendable {
 public enum DataSource: Sendable {
     case mnist1d(split: String, samples: Int, seed: UInt64)
     case npy(inputs: String, labels: String, inputsKey: String?, labelsKey: String?)
-    case csv(path: String, labelColumn: String, header: Bool)
+    case csv(path: String, labelColumn: String, header: Bool, delimiter: String)
     case text(path: String, context: Int, split: String, validationFraction: Double)
 
     var json: JSON {
@@ -43,9 +43,10 @@ public enum DataSource: Sendable {
             if let ik { o["inputs_key"] = .string(ik) }
             if let lk { o["labels_key"] = .string(lk) }
             return .object(o)
-        case .csv(let path, let col, let header):
+        case .csv(let path, let col, let header, let delimiter):
             return .object(JSONObject([("kind", .string("csv")), ("path", .string(path)),
-                                       ("label_column", .string(col)), ("header", .bool(header))]))
+                                       ("label_column", .string(col)), ("header", .bool(header)),
+                                       ("delimiter", .string(delimiter))]))
         case .text(let path, let context, let split, let fraction):
             return .object(JSONObject([("kind", .string("text")), ("path", .string(path)),
                                        ("context", .number(Double(context), isInteger: true)),
@@ -63,9 +64,13 @@ public enum DataSource: Sendable {
             let absolute = joined.hasPrefix("/") ? joined : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(joined)
             let full = (absolute as NSString).standardizingPath
             var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue else {
+            guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir) else {
                 throw ConfigError(file: v.file, path: "\(v.path).\(key)", message: "no such file: \(full)",
                                   hint: "relative paths resolve against the config file's folder (\(baseDirectory))")
+            }
+            guard !isDir.boolValue else {
+                throw ConfigError(file: v.file, path: "\(v.path).\(key)", message: "\(full) is a directory, expected a file",
+                                  hint: "name the data file inside it")
             }
             return full
         }
@@ -86,14 +91,22 @@ public enum DataSource: Sendable {
                          validationFraction: try o.double("validation_fraction", default: 0.1,
                                                           "a fraction from 0 up to (not including) 1") { $0 >= 0 && $0 < 1 })
         default:
-            let o = try v.object(allowed: ["kind", "path", "label_column", "header"])
+            let o = try v.object(allowed: ["kind", "path", "label_column", "header", "delimiter"])
             let col: String
             if let c = o["label_column"], case .number = c.json {
                 col = String(try c.int(in: 0...Int.max))
             } else {
                 col = try o.string("label_column", default: "label")
             }
-            self = .csv(path: try file(o, "path"), labelColumn: col, header: try o.bool("header", default: true))
+            let delimiter = try o.string("delimiter", default: ",")
+            guard delimiter.utf8.count == 1, let d = delimiter.utf8.first, d < 128, d >= 32 || d == 9,
+                  delimiter != "\"" else {
+                throw ConfigError(file: v.file, path: v.path + ".delimiter",
+                                  message: "expected one printable ASCII character or a tab, got \(JSON.quote(delimiter))",
+                                  hint: "use \",\" (the default), \";\" or \"\\t\"")
+            }
+            self = .csv(path: try file(o, "path"), labelColumn: col, header: try o.bool("header", default: true),
+                        delimiter: delimiter)
         }
     }
 }

@@ -17,8 +17,9 @@ enum Builders {
                     return try NPYDataset(npz: inputs, inputsKey: ik ?? "x", labelsKey: lk ?? "y")
                 }
                 return try NPYDataset(inputs: inputs, labels: labels)
-            case .csv(let p, let column, let header):
-                return try CSVDataset(path: p, labelColumn: Int(column).map { .index($0) } ?? .name(column), hasHeader: header)
+            case .csv(let p, let column, let header, let delimiter):
+                return try CSVDataset(path: p, labelColumn: Int(column).map { .index($0) } ?? .name(column), hasHeader: header,
+                                      delimiter: delimiter.utf8.first!)
             case .text(let p, let context, let split, let fraction):
                 return try TextDataset(path: p, context: context, split: split == "train" ? .train : .validation,
                                        validationFraction: fraction)
@@ -37,6 +38,7 @@ enum Builders {
                               hint: "set model.input to a shape with \(data.sampleSize) elements, like \(data.sampleShape)")
         }
         if let text = data as? TextDataset { try checkVocabulary(text, feeds: model, path: path, config: config) }
+        try DataChecks.check(data, classes: (model.loss as? SoftmaxCrossEntropy)?.classes, configFile: config.file, path: path)
         if let loss = model.loss as? SoftmaxCrossEntropy, let classes = data.classes, classes > loss.classes {
             throw ConfigError(file: config.file, path: path,
                               message: "labels go up to \(classes - 1) but the model outputs \(loss.classes) classes",

@@ -1,5 +1,6 @@
 import Foundation
 import SwCheckpoint
+import SwConfig
 import SwNN
 import SwTensor
 
@@ -114,7 +115,13 @@ extension Trainer {
         for (name, layer) in model.stochasticLayers {
             if let s = state.rng[name] { layer.rng = RNG(state: s) }
         }
-        try sampler.restore(state.sampler)
+        do {
+            try sampler.restore(state.sampler)
+        } catch {
+            // The data or batch changed in a way the saved position cannot follow: a user error.
+            throw ConfigError(file: checkpoint.filePath(CheckpointWriter.stateFileName), path: "sampler",
+                              message: error.message, hint: error.hint)
+        }
         step = state.step
         logWindow = state.logWindow
         samplesSeen = state.samplesSeen

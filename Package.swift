@@ -37,8 +37,11 @@ let package = Package(
         .target(name: "SwTrain", dependencies: [
             "CBLAS", "SwTensor", "SwConfig", "SwNN", "SwOptim", "SwData", "SwComm", "SwParallel", "SwCheckpoint",
         ]),
+        // Model compression: low-rank factorization and the compressed-model folder.
+        .target(name: "SwCompress", dependencies: ["SwTrain", "SwNN", "SwCheckpoint", "SwComm", "SwConfig", "SwData", "SwTensor", "CLAPACKE"]),
         .executableTarget(name: "swtrain", dependencies: [
             "SwTrain",
+            "SwCompress",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -54,6 +57,7 @@ let package = Package(
         .testTarget(name: "SwCommTests", dependencies: ["SwComm", "SwParallel", "_TestSupport"]),
         .testTarget(name: "SwParallelTests", dependencies: ["SwParallel", "SwComm", "SwTensor", "SwNN"]),
         .testTarget(name: "SwCheckpointTests", dependencies: ["SwCheckpoint", "_TestSupport"]),
+        .testTarget(name: "SwCompressTests", dependencies: ["SwCompress", "SwTrain", "SwNN", "SwConfig", "SwTensor", "_TestSupport"]),
         .testTarget(name: "SwTrainTests", dependencies: ["SwTrain", "SwConfig", "SwComm", "SwCheckpoint", "_TestSupport"]),
     ]
 )

@@ -124,7 +124,9 @@ public enum LowRankCompression {
         newRoot["model"] = .object(newModel)
         newRoot["name"] = .string(config.name + "-lowrank")
         if case .object(var ck)? = newRoot["checkpoint"] {
-            ck["dir"] = .string("runs/" + config.name + "-lowrank")
+            // Inside the folder: a fine-tune never resumes from the original's (or another folder's) run.
+            let absolute = outDir.hasPrefix("/") ? outDir : FileManager.default.currentDirectoryPath + "/" + outDir
+            ck["dir"] = .string(((absolute as NSString).standardizingPath as NSString).appendingPathComponent("finetune"))
             newRoot["checkpoint"] = .object(ck)
         }
         let folder = CompressedModelFolder(path: outDir)

@@ -82,6 +82,10 @@ public enum LowRankCompression {
             }
             results.append(r)
         }
+        let known = Set(results.map(\.path) + targets.map(\.path))
+        if let bad = options.skip.first(where: { !known.contains($0) }) {
+            throw CompressError("--skip \(bad): no factorizable layer has this path\n  hint: the dense layers are at \(known.sorted { $0.localizedStandardCompare($1) == .orderedAscending }.joined(separator: ", "))")
+        }
         let paths = targets.map(\.path)
         var scales: [String: [Float]] = [:]
         if options.activationAware {

@@ -102,4 +102,18 @@ import SwTrain
         while t.step < 20 { _ = try t.trainStep() }
         #expect(try t.evaluate(t.test!).loss < start)
     }
+
+    @Test func refusesAnUnknownSkipPath() throws {
+        let dir = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (configPath, checkpoint) = try Self.trained(dir)
+        var o = LowRankOptions(rule: .fixed(4))
+        o.skip = ["1"]                                   // a relu
+        #expect {
+            try LowRankCompression.run(configPath: configPath, overrides: [], checkpoint: checkpoint, outDir: dir + "/x", options: o, log: { _ in })
+        } throws: { error in
+            "\(error)".contains("--skip 1") && "\(error)".contains("0, 2.layers.0, 3, 5")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/x"))
+    }
 }

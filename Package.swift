@@ -55,8 +55,12 @@ let package = Package(
         ]),
         // Hyperparameter search: studies of trials that are training runs, Optuna journal storage.
         .target(name: "SwTune", dependencies: ["SwTrain", "SwConfig", "SwComm", "SwTensor"]),
+        // Model compression: low-rank factorization and the compressed-model folder.
+        .target(name: "SwCompress", dependencies: [
+            "SwCommands", "SwTrain", "SwNN", "SwCheckpoint", "SwComm", "SwConfig", "SwData", "SwTensor", "CLAPACKE",
+        ]),
         .executableTarget(name: "swtrain", dependencies: [
-            "SwCommands", "SwTrain", "SwTune",
+            "SwCommands", "SwTrain", "SwTune", "SwCompress",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -75,6 +79,9 @@ let package = Package(
         .testTarget(name: "SwParallelTests", dependencies: ["SwParallel", "SwComm", "SwTensor", "SwNN"]),
         .testTarget(name: "SwCheckpointTests", dependencies: ["SwCheckpoint", "SwConfig", "_TestSupport"]),
         .testTarget(name: "SwTuneTests", dependencies: ["SwTune", "SwTrain", "SwConfig", "SwComm", "_TestSupport"]),
+        .testTarget(name: "SwCompressTests", dependencies: [
+            "SwCompress", "SwCommands", "SwTrain", "SwNN", "SwConfig", "SwTensor", "_TestSupport",
+        ]),
         .testTarget(name: "SwTrainTests", dependencies: ["SwTrain", "SwConfig", "SwComm", "SwCheckpoint", "_TestSupport"]),
         .testTarget(name: "SwCommandsTests", dependencies: [
             "SwCommands", "SwTrain", "SwConfig", "SwComm", "SwCheckpoint", "SwData", "SwNN", "SwTensor", "_TestSupport",

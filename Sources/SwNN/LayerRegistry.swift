@@ -28,6 +28,7 @@ public struct LayerRegistry: Sendable {
     /// Every layer type of SwNN: one line per type.
     public static let standard = LayerRegistry([
         Dense.builder,
+        LowRankDense.builder,
         ReLU.builder,
         Residual.builder,
         Conv1D.builder,

@@ -6,7 +6,7 @@ import SwTrain
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks, each against a raw peer measured in the same run.",
-        subcommands: [GEMM.self, AllReduce.self, Step.self])
+        subcommands: [GEMM.self, AllReduce.self, Step.self, Infer.self])
 
     struct Output: ParsableArguments {
         @Flag(help: "Print one JSON object per line (bench, case, median_ms, peer, peer_median_ms, ratio, ...).")

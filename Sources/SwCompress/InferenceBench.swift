@@ -1,0 +1,72 @@
+import Foundation
+import SwComm
+import SwCommands
+import SwData
+import SwNN
+import SwTensor
+import SwTrain
+
+/// Forward-only latency of a model against a peer model on the same inputs, threads and run.
+///
+/// For each batch size the two models alternate (peer, model, peer, model, ...) over `repeats`
+/// timed forward passes each, after `warmup` untimed ones, on the first `batch` samples of
+/// `data` (cycled). The rows are the bench format: `median_ms` is `model`'s median,
+/// `peer_median_ms` the peer's, `ratio` = peer / model (above 1: the model is faster), plus
+/// `samples_per_s` and `peer_samples_per_s`.
+public enum InferenceBench {
+    public static func run(model: Model, name: String, peer: Model?, peerName: String, data: any Dataset,
+                           batches: [Int], threads: Int, repeats: Int = 0, warmup: Int = 3) -> [BenchRow] {
+        BLAS.setThreads(threads)
+        return batches.map { b in
+            let (x, _) = data.batch((0..<b).map { $0 % data.count })
+            let reps = repeats > 0 ? repeats : max(10, min(200, 20_000 / b))
+            let a = peer ?? model
+            for _ in 0..<warmup { _ = a.forward(x, training: false); _ = model.forward(x, training: false) }
+            var tm: [Double] = [], tp: [Double] = []
+            for _ in 0..<reps {
+                tp.append(time { _ = a.forward(x, training: false) })
+                tm.append(time { _ = model.forward(x, training: false) })
+            }
+            let (m, p) = (median(tm), median(tp))
+            return BenchRow(bench: "infer", caseName: "\(name)-b\(b)-t\(threads)", medianMs: m * 1e3, peer: peer == nil ? name : peerName,
+                            peerMedianMs: p * 1e3, extra: [("samples_per_s", Double(b) / m), ("peer_samples_per_s", Double(b) / p)])
+        }
+    }
+
+    static func time(_ body: () -> Void) -> Double {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        body()
+        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    }
+
+    static func median(_ v: [Double]) -> Double {
+        let s = v.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}
+
+extension InferenceBench {
+    /// `swtrain bench infer`: the model of `configPath` with the weights at `checkpoint`, timed
+    /// alone or, with `compare` (a `CompressedModelFolder`), as the peer of the folder's model,
+    /// on the config's test samples (training samples when it has no test set).
+    public static func run(configPath: String, overrides: [String], checkpoint: String, compare: String?,
+                           batches: [Int], threads: Int, repeats: Int) throws -> [BenchRow] {
+        let config = try TrainConfig.load(path: configPath, overrides: overrides)
+        let trainer = try Trainer(config: config, comm: try MPIRuntime.makeWorldCommunicator())
+        let original = trainer.model
+        try InitFrom.load(original, from: checkpoint)
+        let data = trainer.test ?? trainer.train
+        guard let dir = compare else {
+            return run(model: original, name: "model", peer: nil, peerName: "", data: data, batches: batches, threads: threads, repeats: repeats)
+        }
+        let folder = CompressedModelFolder(path: dir)
+        let c = try TrainConfig.load(path: folder.file(CompressedModelFolder.configFile))
+        let compressed = try Model(config: c.model)
+        try InitFrom.apply(to: compressed)
+        guard compressed.inputShape == original.inputShape, compressed.outputShape == original.outputShape else {
+            throw CompressError("\(dir): the compressed model maps \(compressed.inputShape) -> \(compressed.outputShape), the original \(original.inputShape) -> \(original.outputShape)\n  hint: --compare must be a folder written from this config's model")
+        }
+        return run(model: compressed, name: "compressed", peer: original, peerName: "original", data: data,
+                   batches: batches, threads: threads, repeats: repeats)
+    }
+}

@@ -7,9 +7,35 @@ import SwTensor
 /// - `SWTRAIN_TEST_ZERO_WEIGHTS="0.weight:0,5,1000;2.weight:3"` registers a `ZeroWeightsHook`
 ///   for those elements of those tensors;
 /// - `SWTRAIN_TEST_REBUILD_AT_STEP=k` moves the parameters into a new store of the same layout
-///   after step k and calls `rebuildAfterModelChange()`, as a model rewrite would.
+///   after step k and calls `rebuildAfterModelChange()`, as a model rewrite would;
+/// - `SWTRAIN_TEST_SPLIT_DENSE="k:path:r"` replaces the dense layer at `path` by two (in -> r
+///   without bias, r -> out) after step k through `Trainer.rewriteModel`, as a low-rank pass would.
 enum TestHooks {
     static let rebuildAtStep = ProcessInfo.processInfo.environment["SWTRAIN_TEST_REBUILD_AT_STEP"].flatMap { Int($0) }
+    static let splitDense: (step: Int, path: String, rank: Int)? = {
+        guard let spec = ProcessInfo.processInfo.environment["SWTRAIN_TEST_SPLIT_DENSE"] else { return nil }
+        let parts = spec.split(separator: ":").map(String.init)
+        guard parts.count == 3, let k = Int(parts[0]), let r = Int(parts[2]), r > 0 else {
+            preconditionFailure("SWTRAIN_TEST_SPLIT_DENSE: expected step:path:rank, got \(spec)")
+        }
+        return (k, parts[1], r)
+    }()
+
+    /// Runs the test hooks due after the step just taken.
+    static func afterStep(_ t: Trainer) throws {
+        if t.step == rebuildAtStep { try simulateModelChange(t) }
+        if let s = splitDense, t.step == s.step { try split(t, path: s.path, rank: s.rank) }
+    }
+
+    /// The dense layer at `path` becomes dense(in -> rank, no bias) then dense(rank -> out).
+    static func split(_ t: Trainer, path: String, rank: Int) throws {
+        try t.rewriteModel { p, layer in
+            guard p == path, let d = layer as? Dense else { return nil }
+            let inner = Array(d.inputShape.dropLast()) + [rank]
+            return Sequential([Dense(inputShape: d.inputShape, units: rank, bias: false),
+                               Dense(inputShape: inner, units: d.outFeatures)], inputShape: d.inputShape)
+        }
+    }
 
     /// A model change that keeps the layout: fresh private buffers holding the values.
     static func simulateModelChange(_ t: Trainer) throws {

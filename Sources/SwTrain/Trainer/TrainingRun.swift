@@ -94,7 +94,7 @@ public final class TrainingRun {
             }
             let r = try t.trainStep()
             window.add(r)
-            if t.step == TestHooks.rebuildAtStep { try TestHooks.simulateModelChange(t) }
+            try TestHooks.afterStep(t)
             let last = t.step == t.totalSteps
             if t.step % c.logEverySteps == 0 || last {
                 lastLoss = try log(&window, start: start)

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import _TestSupport
 
-/// DESIGN.md section 5, data parallel: np=k with global batch B ends with the same parameters
+/// Guarantee (data parallel): np=k with global batch B ends with the same parameters
 /// as np=1 with batch B. Each tensor's relative error is max|a - b| / max|a|.
 @Suite(.serialized, .enabled(if: TrainJobs.canRun, "mpirun or the swtrain executable is missing: data-parallel tests skipped"))
 struct DataParallelTests {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import _TestSupport
 
-/// DESIGN.md section 5: a rank that fails ends the whole job within seconds, naming the rank;
+/// Guarantee: a rank that fails ends the whole job within seconds, naming the rank;
 /// config errors found by every rank are printed once and exit 2.
 @Suite(.serialized, .enabled(if: TrainJobs.canRun, "mpirun or the swtrain executable is missing: failure tests skipped"))
 struct FailureTests {

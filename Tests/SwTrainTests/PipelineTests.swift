@@ -22,7 +22,7 @@ let pipelineConfig = """
 }
 """
 
-/// DESIGN.md section 5, pipeline: s stages with m micro-batches end with the same parameters
+/// Guarantee (pipeline): s stages with m micro-batches end with the same parameters
 /// as one process, for both schedules, alone and with data parallelism (2 stages x 2).
 @Suite(.serialized, .enabled(if: TrainJobs.canRun, "mpirun or the swtrain executable is missing: pipeline tests skipped"))
 struct PipelineTests {

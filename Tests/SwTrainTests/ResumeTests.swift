@@ -3,7 +3,7 @@ import SwCheckpoint
 import Testing
 import _TestSupport
 
-/// DESIGN.md section 5, resume: a run stopped (or killed) at step n and resumed ends
+/// Guarantee (resume): a run stopped (or killed) at step n and resumed ends
 /// byte-identical to an uninterrupted run on the same world size; on another world size the
 /// loss curve continues within float tolerance.
 @Suite(.serialized, .enabled(if: TrainJobs.canRun, "mpirun or the swtrain executable is missing: resume tests skipped"))

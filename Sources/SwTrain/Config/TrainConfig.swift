@@ -1,9 +1,9 @@
 import Foundation
 import SwConfig
 
-/// A training run's configuration: the JSON document of DESIGN.md section 4, validated.
+/// A training run's configuration: the JSON document docs/config.md describes, validated.
 ///
-/// Every field has the default shown in DESIGN.md except the model, which is required.
+/// Every field has the default docs/config.md lists except `data` and `model`, which are required.
 /// Reading is strict: an unknown key, a wrong type or an out-of-range value is a `ConfigError`
 /// naming the file, the JSON path, the expected and the actual value (and for an unknown key
 /// the nearest valid one). `resolved` is the whole document with defaults filled in: it is

@@ -27,9 +27,10 @@ public enum SafeTensorsDType: String, CaseIterable, Sendable {
     /// Bytes per element.
     public var size: Int {
         switch self {
-        case .bool, .u8, .i8, .f8e5m2, .f8e4m3: return 1
-        case .i16, .u16, .f16, .bf16: return 2
-        case .i32, .u32, .f32: return 4
+        case .u8, .i8, .f16, .bf16, .i32, .f32: return hostDType!.size   // DType's own table
+        case .bool, .f8e5m2, .f8e4m3: return 1
+        case .i16, .u16: return 2
+        case .u32: return 4
         case .f64, .i64, .u64: return 8
         }
     }

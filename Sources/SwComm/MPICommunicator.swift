@@ -58,13 +58,21 @@ public final class MPICommunicator: Communicator {
 
     public func startAllReduce(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp,
                                into request: CommRequest) throws {
-        request.precheckReuse(for: "MPI_Iallreduce")
+        try start("MPI_Iallreduce", "\(op), \(buffer.count) floats", into: request) {
+            MPI_Iallreduce(swt_mpi_in_place(), buffer.baseAddress, count(buffer.count),
+                           swt_mpi_float(), mpiOp(op), handle, &$0)
+        }
+    }
+
+    /// Starts the non-blocking operation `name` into `request`: `call` gets the fresh handle
+    /// to fill and returns the MPI return code; a failure throws naming `name (details)`.
+    private func start(_ name: StaticString, _ details: @autoclosure () -> String,
+                       into request: CommRequest, _ call: (inout MPI_Request?) -> Int32) throws {
+        request.precheckReuse(for: name)
         var started: MPI_Request? = swt_mpi_request_null()
-        let rc = MPI_Iallreduce(swt_mpi_in_place(), buffer.baseAddress, count(buffer.count),
-                                swt_mpi_float(), mpiOp(op), handle, &started)
-        try MPIError.check(rc, rank: worldRank,
-                           operation: "MPI_Iallreduce (\(op), \(buffer.count) floats)")
-        request.activate(started, rank: worldRank, operation: "MPI_Iallreduce")
+        let rc = call(&started)
+        try MPIError.check(rc, rank: worldRank, operation: "\(name) (\(details()))")
+        request.activate(started, rank: worldRank, operation: name)
     }
 
     private func reduceInPlace(_ base: UnsafeMutableRawPointer?, _ n: Int, _ type: MPI_Datatype,
@@ -119,24 +127,18 @@ public final class MPICommunicator: Communicator {
 
     public func isend(_ buffer: UnsafeBufferPointer<Float>, to destination: Int, tag: Int,
                       into request: CommRequest) throws {
-        request.precheckReuse(for: "MPI_Isend")
-        var started: MPI_Request? = swt_mpi_request_null()
-        let rc = MPI_Isend(buffer.baseAddress, count(buffer.count), swt_mpi_float(),
-                           Int32(destination), Int32(tag), handle, &started)
-        try MPIError.check(rc, rank: worldRank,
-                           operation: "MPI_Isend (to \(destination), tag \(tag), \(buffer.count) floats)")
-        request.activate(started, rank: worldRank, operation: "MPI_Isend")
+        try start("MPI_Isend", "to \(destination), tag \(tag), \(buffer.count) floats", into: request) {
+            MPI_Isend(buffer.baseAddress, count(buffer.count), swt_mpi_float(),
+                      Int32(destination), Int32(tag), handle, &$0)
+        }
     }
 
     public func irecv(_ buffer: UnsafeMutableBufferPointer<Float>, from source: Int, tag: Int,
                       into request: CommRequest) throws {
-        request.precheckReuse(for: "MPI_Irecv")
-        var started: MPI_Request? = swt_mpi_request_null()
-        let rc = MPI_Irecv(buffer.baseAddress, count(buffer.count), swt_mpi_float(),
-                           Int32(source), Int32(tag), handle, &started)
-        try MPIError.check(rc, rank: worldRank,
-                           operation: "MPI_Irecv (from \(source), tag \(tag), \(buffer.count) floats)")
-        request.activate(started, rank: worldRank, operation: "MPI_Irecv")
+        try start("MPI_Irecv", "from \(source), tag \(tag), \(buffer.count) floats", into: request) {
+            MPI_Irecv(buffer.baseAddress, count(buffer.count), swt_mpi_float(),
+                      Int32(source), Int32(tag), handle, &$0)
+        }
     }
 
     // MARK: groups and control

@@ -1,4 +1,5 @@
 import Foundation
+import SwTensor
 
 /// SplitMix64 (Steele, Lea, Flood 2014): a small seeded generator. A sampler draws a trial's
 /// values from `TuneRandom(seed:, stream:)` with the trial number as stream, so the values
@@ -14,11 +15,10 @@ public struct TuneRandom: Sendable {
     }
 
     public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        // SplitMix64's step: advance by the golden gamma, return the finaliser of the new
+        // state (`RNG.mix` adds the gamma itself, so it takes the old state).
+        defer { state &+= 0x9E37_79B9_7F4A_7C15 }
+        return RNG.mix(state)
     }
 
     /// Uniform in [0, 1).

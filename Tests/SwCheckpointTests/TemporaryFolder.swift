@@ -1,4 +1,5 @@
 import Foundation
+import _TestSupport
 
 /// A fresh folder under the system temporary folder, removed when the test ends.
 final class TemporaryFolder {
@@ -21,17 +22,7 @@ final class TemporaryFolder {
 
 /// Runs `executable args`, returning (status, stdout, stderr).
 func run(_ executable: String, _ args: [String]) throws -> (Int32, String, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = args
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    try runProcess(executable, args)
 }
 
 /// Whether `name` is on PATH (as `/usr/bin/env` would find it).

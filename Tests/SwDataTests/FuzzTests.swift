@@ -21,21 +21,30 @@ import _TestSupport
     static let csvTokens: [[UInt8]] = [",", "\"", "\"\"", "\n", "\r", "\r\n", ";", "\t", " ", "nan", "-inf", "1e39", "0x1p3",
                                        "label", "\u{FEFF}", "9999999999999999999999", "-", "."].map { Array($0.utf8) } + [[0], [0xFF]]
 
+    /// Parses one input in each way of `variants` (all of them, even after a success) and
+    /// returns whether any parsed; every refusal's message must stay under 1200 characters.
+    static func parsesAny<Variant>(_ variants: [Variant], _ parse: (Variant) throws -> Void,
+                                   sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+        var ok = false
+        for variant in variants {
+            do {
+                try parse(variant)
+                ok = true
+            } catch {
+                #expect("\(error)".count < 1200, "\(String(describing: error).prefix(2000))", sourceLocation: sourceLocation)
+            }
+        }
+        return ok
+    }
+
     @Test func csv() {
         let report = Fuzzer.run("csv", seeds: FuzzTests.csvSeeds.map { Array($0.utf8) }, tokens: FuzzTests.csvTokens,
                                 iterations: 15000) { input in
-            var ok = false
-            for (column, header) in [(CSVColumn.name("label"), true), (.index(-1), false), (.index(0), true)] {
-                do {
-                    let d = try CSVDataset(contents: input, path: "fuzz.csv", labelColumn: column, hasHeader: header,
-                                           classes: header ? nil : 3)
-                    #expect(d.count > 0 && d.inputs.count == d.count * d.sampleSize)
-                    ok = true
-                } catch {
-                    #expect("\(error)".count < 1200, "\(String(describing: error).prefix(2000))")
-                }
+            FuzzTests.parsesAny([(CSVColumn.name("label"), true), (.index(-1), false), (.index(0), true)]) { column, header in
+                let d = try CSVDataset(contents: input, path: "fuzz.csv", labelColumn: column, hasHeader: header,
+                                       classes: header ? nil : 3)
+                #expect(d.count > 0 && d.inputs.count == d.count * d.sampleSize)
             }
-            return ok
         }
         print(report)
         #expect(report.parsed > 0 && report.refused > 0, "\(report)")
@@ -48,18 +57,12 @@ import _TestSupport
                                  [0xFF], [0x80], [0], [10], [13]]
         let vocab = Vocabulary(text: "abcdefghij \n")
         let report = Fuzzer.run("text", seeds: seeds, tokens: tokens, iterations: 15000) { input in
-            var ok = false
-            for (context, split, vocabulary) in [(2, TextDataset.Split.train, nil), (3, .validation, nil), (1, .train, vocab)] {
-                do {
-                    let d = try TextDataset(contents: Data(input), path: "fuzz.txt", context: context, split: split,
-                                            validationFraction: 0.25, vocabulary: vocabulary)
-                    #expect(d.count > 0 && d.stream.count == d.tokenCount)
-                    ok = true
-                } catch {
-                    #expect("\(error)".count < 1200, "\(String(describing: error).prefix(2000))")
-                }
+            FuzzTests.parsesAny([(2, TextDataset.Split.train, nil), (3, .validation, nil), (1, .train, vocab)]) {
+                context, split, vocabulary in
+                let d = try TextDataset(contents: Data(input), path: "fuzz.txt", context: context, split: split,
+                                        validationFraction: 0.25, vocabulary: vocabulary)
+                #expect(d.count > 0 && d.stream.count == d.tokenCount)
             }
-            return ok
         }
         print(report)
         #expect(report.parsed > 0 && report.refused > 0, "\(report)")

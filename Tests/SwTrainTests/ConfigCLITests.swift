@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import _TestSupport
 
 /// The built `swtrain` next to the test bundle.
 let swtrainBinary: String? = {
@@ -14,18 +15,7 @@ let swtrainBinary: String? = {
 
 /// Runs swtrain with `args`; returns exit status and stderr.
 func runSwtrain(_ args: [String], cwd: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: swtrainBinary!)
-    p.arguments = args
-    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    try runProcess(swtrainBinary!, args, cwd: cwd)
 }
 
 @Suite(.enabled(if: swtrainBinary != nil, "the swtrain executable is not built"))

@@ -14,15 +14,12 @@ import SwTensor
 /// the other nodes; the piece's gradient is then this rank's buffer alone. The gradient norm is
 /// summed over the node (its shards partition the model; other nodes hold the same sums).
 /// `publishParameters` is the barrier after the update.
-public final class NodeSharedZeRO1: GradientSync {
+public final class NodeSharedZeRO1: NodeSharedGradientSync {
     /// The node groups (kept for `rebuilt`).
     public let groups: (node: any Communicator, crossNode: (any Communicator)?)
     /// The node-shared buffers.
     public let shared: SharedMemorySync
-    public var parameters: Tensor { shared.parameters }
-    public var gradients: Tensor { shared.gradients }
     public let ownedRanges: [Range<Int>]
-    public var writesSharedState: Bool { shared.isNodeLeader }
     public var observesBackward: Bool { false }
     public var hasComputedBlocks: Bool { false }
     public var bytesLastStep: Int { shared.bytesPerStep }
@@ -66,17 +63,6 @@ public final class NodeSharedZeRO1: GradientSync {
 
     public func forEachComputedBlock(prefetching: [Tensor], _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {}
 
-    public func totalSquaredNorm(_ local: Double) throws -> Double {
-        try shared.node.allReduce(local, op: .sum)
-    }
-
-    public func publishParameters() throws -> Double {
-        let t0 = monotonicSeconds()
-        try shared.publishParameters()
-        return monotonicSeconds() - t0
-    }
-
-    public func publishState() throws { try shared.publishParameters() }
     public func detach() {}
 
     public func rebuilt(for model: Model, stateBuffers: Int) throws -> any GradientSync {

@@ -13,7 +13,7 @@ import SwTensor
 ///
 /// Only for steps whose summed gradient goes straight to the optimizer: one micro-batch a step,
 /// no clipping, no L1/L2, one node (`finishGradients(summed: true)` is a programmer error).
-public final class NodeWeightGradientSync: GradientSync {
+public final class NodeWeightGradientSync: NodeSharedGradientSync {
     public let groups: (node: any Communicator, crossNode: (any Communicator)?)
     public let shared: SharedMemorySync
     /// The staged dense layers.
@@ -21,11 +21,8 @@ public final class NodeWeightGradientSync: GradientSync {
     /// Rows (samples times leading dimensions) a rank feeds a dense layer per step, by its
     /// rows per sample.
     public let rowsPerRank: (Dense) -> Int
-    public var parameters: Tensor { shared.parameters }
-    public var gradients: Tensor { shared.gradients }
     /// This rank's rows of every dense layer (weight and bias) and the rest of its shard.
     public let ownedRanges: [Range<Int>]
-    public var writesSharedState: Bool { shared.isNodeLeader }
     public var observesBackward: Bool { false }
     public var hasComputedBlocks: Bool { true }
     public let bytesLastStep: Int
@@ -78,17 +75,6 @@ public final class NodeWeightGradientSync: GradientSync {
         weightGradients.forEachBlock(prefetching: prefetching, body)
     }
 
-    public func totalSquaredNorm(_ local: Double) throws -> Double {
-        try shared.node.allReduce(local, op: .sum)
-    }
-
-    public func publishParameters() throws -> Double {
-        let t0 = monotonicSeconds()
-        try shared.publishParameters()
-        return monotonicSeconds() - t0
-    }
-
-    public func publishState() throws { try shared.publishParameters() }
     public func detach() { weightGradients.detach() }
 
     public func rebuilt(for model: Model, stateBuffers: Int) throws -> any GradientSync {

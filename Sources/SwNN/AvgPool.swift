@@ -36,25 +36,17 @@ public final class AvgPool: Layer {
         let b = batchSize(x, inputShape)
         let y = reuseBatch(out, batch: b, sample: outputShape)   // (B, C, positions)
         out = y
-        let plane = g.height * g.width, P = g.positions
-        let (H, W, Ho, Wo) = (g.height, g.width, g.outHeight, g.outWidth)
+        let plane = g.height * g.width, W = g.width
         let scale = 1 / Float(g.kh * g.kw)
-        for q in 0..<(b * g.channels) {
-            let xp = x.pointer + q * plane, yp = y.pointer + q * P
-            for oh in 0..<Ho {
-                let h0 = oh * g.sh - g.ph
-                let hs = max(h0, 0), he = min(h0 + g.kh, H)
-                for ow in 0..<Wo {
-                    let w0 = ow * g.sw - g.pw
-                    let ws = max(w0, 0), we = min(w0 + g.kw, W)
-                    var acc: Float = 0
-                    for h in hs..<he {
-                        let row = xp + h * W
-                        for w in ws..<we { acc += row[w] }
-                    }
-                    yp[oh * Wo + ow] = acc * scale
-                }
+        let xp = x.pointer, yp = y.pointer
+        g.forEachWindow(planes: b * g.channels) { q, o, rows, columns in
+            let xq = xp + q * plane
+            var acc: Float = 0
+            for h in rows {
+                let row = xq + h * W
+                for w in columns { acc += row[w] }
             }
+            yp[o] = acc * scale
         }
         return y
     }
@@ -66,23 +58,15 @@ public final class AvgPool: Layer {
         let d = reuseBatch(dx, batch: b, sample: inputShape)     // (B, C, H, W)
         dx = d
         d.zero()
-        let plane = g.height * g.width, P = g.positions
-        let (H, W, Ho, Wo) = (g.height, g.width, g.outHeight, g.outWidth)
+        let plane = g.height * g.width, W = g.width
         let scale = 1 / Float(g.kh * g.kw)
-        for q in 0..<(b * g.channels) {
-            let dp = d.pointer + q * plane, gp = dy.pointer + q * P
-            for oh in 0..<Ho {
-                let h0 = oh * g.sh - g.ph
-                let hs = max(h0, 0), he = min(h0 + g.kh, H)
-                for ow in 0..<Wo {
-                    let w0 = ow * g.sw - g.pw
-                    let ws = max(w0, 0), we = min(w0 + g.kw, W)
-                    let v = gp[oh * Wo + ow] * scale
-                    for h in hs..<he {
-                        let row = dp + h * W
-                        for w in ws..<we { row[w] += v }
-                    }
-                }
+        let dp = d.pointer, gp = dy.pointer
+        g.forEachWindow(planes: b * g.channels) { q, o, rows, columns in
+            let dq = dp + q * plane
+            let v = gp[o] * scale
+            for h in rows {
+                let row = dq + h * W
+                for w in columns { row[w] += v }
             }
         }
         return d

@@ -23,12 +23,7 @@ public final class Conv2D: Layer {
     /// Set by `keeping(...)`: which elements of which layer the values were cut from.
     public var parameterOrigin: ParameterOrigin?
 
-    private var weight: Tensor!, bias: Tensor!
-    private var dWeight: Tensor!, dBias: Tensor!
-    private var conv: ConvKernel
-    private var input: Tensor?
-    private var out: Tensor?
-    private var dx: Tensor?
+    private var state: ConvLayerState
 
     /// A convolution over samples `[in channels, height, width]` to `channels` output channels.
     public init(inputShape: [Int], channels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
@@ -47,13 +42,13 @@ public final class Conv2D: Layer {
         self.padding = padding
         self.useBias = bias
         self.outputShape = [channels, w.outHeight, w.outWidth]
-        self.conv = ConvKernel(window: w, outChannels: channels)
+        self.state = ConvLayerState(window: w, outChannels: channels, bias: bias)
     }
 
     /// The most im2col values held at once (tests lower it to exercise chunking).
     var columnLimit: Int {
-        get { conv.maxColumnFloats }
-        set { conv.maxColumnFloats = newValue }
+        get { state.conv.maxColumnFloats }
+        set { state.conv.maxColumnFloats = newValue }
     }
 
     public var parameterShapes: [(name: String, shape: [Int])] {
@@ -61,39 +56,18 @@ public final class Conv2D: Layer {
         return useBias ? [("weight", w), ("bias", [outChannels])] : [("weight", w)]
     }
 
-    public var parameterTensors: [Tensor] { weight == nil ? [] : useBias ? [weight, bias] : [weight] }
+    public var parameterTensors: [Tensor] { state.parameterTensors }
 
-    public func bind(parameters: [Tensor], gradients: [Tensor]) {
-        weight = parameters[0]; dWeight = gradients[0]
-        if useBias { bias = parameters[1]; dBias = gradients[1] }
-    }
+    public func bind(parameters: [Tensor], gradients: [Tensor]) { state.bind(parameters: parameters, gradients: gradients) }
 
-    public func resetParameters(rng: inout RNG) {
-        let bound = 1 / Float(inChannels * kernel.0 * kernel.1).squareRoot()
-        rng.fillUniform(weight, -bound, bound)
-        if useBias { rng.fillUniform(bias, -bound, bound) }
-    }
+    public func resetParameters(rng: inout RNG) { state.resetParameters(rng: &rng, fanIn: inChannels * kernel.0 * kernel.1) }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        let b = batchSize(x, inputShape)
-        let y = reuseBatch(out, batch: b, sample: outputShape)   // (B, out, H_out, W_out)
-        out = y
-        input = x
-        conv.forward(x: x, batch: b, weight: weight.pointer, bias: useBias ? bias.pointer : nil, y: y)
-        return y
+        state.forward(x, inputShape: inputShape, outputShape: outputShape)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        let x = input!
-        let b = batchSize(x, inputShape)
-        var g: Tensor?
-        if needsInputGradient {
-            g = Tensor.reuse(dx, shape: x.shape)              // (B, in, H, W)
-            dx = g
-        }
-        conv.backward(x: x, dy: dy, batch: b, weight: weight.pointer, dWeight: dWeight.pointer,
-                      dBias: useBias ? dBias.pointer : nil, dx: g)
-        return g ?? dy
+        state.backward(dy, inputShape: inputShape, needsInputGradient: needsInputGradient)
     }
 }
 

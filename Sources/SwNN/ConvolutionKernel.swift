@@ -43,6 +43,27 @@ struct Window: Equatable, Sendable {
     var inputSize: Int { channels * height * width }
     /// Whether every output size is at least 1.
     var isValid: Bool { height + 2 * ph - kh >= 0 && width + 2 * pw - kw >= 0 }
+
+    /// Calls `body(q, o, rows, columns)` for every plane `q` in `0..<planes` (a channel of a
+    /// sample) and every output position of it in row-major order: `o` is the flat index of the
+    /// output `(q, oh, ow)`, `rows` × `columns` the part of its window inside the plane (padding
+    /// cut off). The pooling layers' loops; inlined, so `body` is too.
+    @inline(__always)
+    func forEachWindow(planes: Int, _ body: (_ plane: Int, _ output: Int, _ rows: Range<Int>, _ columns: Range<Int>) -> Void) {
+        let (Ho, Wo) = (outHeight, outWidth)
+        var o = 0
+        for q in 0..<planes {
+            for oh in 0..<Ho {
+                let h0 = oh * sh - ph
+                let rows = max(h0, 0)..<min(h0 + kh, height)
+                for ow in 0..<Wo {
+                    let w0 = ow * sw - pw
+                    body(q, o, rows, max(w0, 0)..<min(w0 + kw, width))
+                    o += 1
+                }
+            }
+        }
+    }
 }
 
 /// im2col, one row per weight column: `col` is `(patch, samples * positions)`; row

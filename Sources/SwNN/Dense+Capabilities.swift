@@ -3,42 +3,23 @@ import SwTensor
 /// A dense layer is prunable (units = output features, inputs = input features), quantizable
 /// per output row and factorizable (`W` is its weight).
 extension Dense: Prunable, Quantizable, Factorizable {
-    /// The weight `[out, in]` (the layer must be bound).
-    private var boundWeight: Tensor {
-        let p = parameterTensors
-        precondition(!p.isEmpty, "dense: the layer is not bound to parameters yet")
-        return p[0]
-    }
-
-    public var prunableWeight: Tensor { boundWeight }
+    public var prunableWeight: Tensor { boundWeight(of: self) }
     public var outputUnits: Int { outFeatures }
     public var inputFeatures: Int { inFeatures }
-    public var quantizableWeight: Tensor { boundWeight }
+    public var quantizableWeight: Tensor { boundWeight(of: self) }
     public var outputChannelAxis: Int { 0 }
-    public var factorizableMatrix: Tensor { boundWeight }
+    public var factorizableMatrix: Tensor { boundWeight(of: self) }
 
     public func keeping(outputUnits kept: [Int]) -> Dense {
         checkKept(kept, of: outFeatures, "outputUnits", "dense")
         let d = Dense(inputShape: inputShape, units: kept.count, bias: useBias)
-        _ = ParameterStore(root: d)
-        let (src, dst) = (parameterTensors, d.parameterTensors)
-        copyWeight(boundWeight, out: outFeatures, in: inFeatures, inner: 1, rows: kept, into: dst[0])
-        if useBias { copySelected(src[1], kept, into: dst[1]) }
-        d.parameterOrigin = ParameterOrigin(cutFrom: self, [.init(sourceParameter: 0, sourceIndex: weightIndex(out: outFeatures, in: inFeatures, inner: 1, rows: kept))]
-                                         + (useBias ? [.init(sourceParameter: 1, sourceIndex: kept)] : []))
-        return d
+        return cutWeightAndBias(d, from: self, out: outFeatures, in: inFeatures, inner: 1, bias: useBias, rows: kept)
     }
 
     public func keeping(inputFeatures kept: [Int]) -> Dense {
         checkKept(kept, of: inFeatures, "inputFeatures", "dense")
         let d = Dense(inputShape: inputShape.dropLast() + [kept.count], units: outFeatures, bias: useBias)
-        _ = ParameterStore(root: d)
-        let (src, dst) = (parameterTensors, d.parameterTensors)
-        copyWeight(boundWeight, out: outFeatures, in: inFeatures, inner: 1, columns: kept, into: dst[0])
-        if useBias { copyAll(src[1], into: dst[1]) }
-        d.parameterOrigin = ParameterOrigin(cutFrom: self, [.init(sourceParameter: 0, sourceIndex: weightIndex(out: outFeatures, in: inFeatures, inner: 1, columns: kept))]
-                                         + (useBias ? [.init(sourceParameter: 1, sourceIndex: Array(0..<outFeatures))] : []))
-        return d
+        return cutWeightAndBias(d, from: self, out: outFeatures, in: inFeatures, inner: 1, bias: useBias, columns: kept)
     }
 
     public func factorized(down: Tensor, up: Tensor) -> Sequential {

@@ -16,14 +16,8 @@ public final class Flatten: Layer {
         self.outputShape = [Tensor.elementCount(inputShape)]
     }
 
-    public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        views.forward(x, batch: batchSize(x, inputShape), sample: outputShape)   // (B, n)
-    }
-
-    public func backward(_ dy: Tensor) -> Tensor {
-        guard needsInputGradient else { return dy }
-        return views.backward(dy, batch: dy.count / outputShape[0], sample: inputShape)
-    }
+    public func forward(_ x: Tensor, training: Bool) -> Tensor { views.forward(x, inputShape, as: outputShape) }   // (B, n)
+    public func backward(_ dy: Tensor) -> Tensor { needsInputGradient ? views.backward(dy, outputShape, as: inputShape) : dy }
 }
 
 extension Flatten {

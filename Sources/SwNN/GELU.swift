@@ -7,43 +7,29 @@ import SwTensor
 /// `φ(x) = exp(-x² / 2) / sqrt(2 π)`. Elementwise; any shape; no parameters.
 /// `erf` and `exp` are `fastErf` and `fastExp`, branch-free approximations that vectorise
 /// (libm's `erff` and `expf` took a third of a transformer's training step).
-public final class GELU: Layer {
+public final class GELU: ElementwiseActivation {
     public let typeName = "gelu"
-    public let inputShape: [Int]
-    public var outputShape: [Int] { inputShape }
-    public var needsInputGradient = true
-    private var input: Tensor?
-    private var out: Tensor?
-    private var dx: Tensor?
+    public let buffers: ElementwiseBuffers
+    public init(shape: [Int]) { buffers = ElementwiseBuffers(shape: shape) }
 
-    public init(shape: [Int]) { inputShape = shape }
-
-    public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        let y = Tensor.reuse(out, shape: x.shape)
-        out = y
-        input = x
-        let xp = x.pointer, yp = y.pointer
+    @inline(__always)
+    public static func value(_ x: Float, saved: inout Float) -> Float {
         let r: Float = 0.707_106_781_186_547_6                  // 1 / sqrt 2
-        for i in 0..<x.count { yp[i] = 0.5 * xp[i] * (1 + fastErf(xp[i] * r)) }
-        return y
+        return 0.5 * x * (1 + fastErf(x * r))
     }
 
-    public func backward(_ dy: Tensor) -> Tensor {
-        guard needsInputGradient else { return dy }
-        let x = input!
-        let g = Tensor.reuse(dx, shape: dy.shape)
-        dx = g
-        let xp = x.pointer, dp = dy.pointer, gp = g.pointer
+    /// From the input.
+    @inline(__always)
+    public static func derivative(_ dy: Float, x v: Float, y: Float, saved: Float) -> Float {
         let r: Float = 0.707_106_781_186_547_6                  // 1 / sqrt 2
         let c: Float = 0.398_942_280_401_432_7                  // 1 / sqrt(2 π)
-        for i in 0..<dy.count {
-            let v = xp[i]
-            let cdf = 0.5 * (1 + fastErf(v * r))
-            let pdf = c * fastExp(-0.5 * v * v)
-            gp[i] = dp[i] * (cdf + v * pdf)
-        }
-        return g
+        let cdf = 0.5 * (1 + fastErf(v * r))
+        let pdf = c * fastExp(-0.5 * v * v)
+        return dy * (cdf + v * pdf)
     }
+
+    /// The config entry of type `"gelu"`.
+    public static let builder = LayerBuilder("gelu", keys: []) { _, input, _ in GELU(shape: input) }
 }
 
 /// `erf(x)` within 5e-7 (absolute) for every Float: Eigen's `generic_fast_erf_float`, an odd
@@ -88,18 +74,4 @@ func fastExp(_ v: Float) -> Float {
     // 2^n: the exponent field n + 127 (wrapping integer ops, so the loop vectorises).
     let scale = Float(bitPattern: (m.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
     return v < -87 ? 0 : p * scale
-}
-
-extension GELU {
-    /// The config entry of type `"gelu"`.
-    public static let builder = LayerBuilder("gelu", keys: []) { _, input, _ in GELU(shape: input) }
-}
-
-extension GELU {
-    /// A new layer of the same kind and sizes, unbound, with its own activations.
-    public func replica() -> any Layer {
-        let r = GELU(shape: inputShape)
-        r.needsInputGradient = needsInputGradient
-        return r
-    }
 }

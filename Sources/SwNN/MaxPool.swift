@@ -37,31 +37,21 @@ public final class MaxPool: Layer {
         let b = batchSize(x, inputShape)
         let y = reuseBatch(out, batch: b, sample: outputShape)   // (B, C, positions)
         out = y
-        let planes = b * g.channels, plane = g.height * g.width
+        let plane = g.height * g.width, W = g.width
         if argmax.count < y.count { argmax = [Int32](repeating: 0, count: y.count) }
-        let (H, W, Ho, Wo) = (g.height, g.width, g.outHeight, g.outWidth)
+        let xp = x.pointer, yp = y.pointer
         argmax.withUnsafeMutableBufferPointer { am in
-            var o = 0
-            for q in 0..<planes {
-                let xp = x.pointer + q * plane
-                for oh in 0..<Ho {
-                    let h0 = oh * g.sh - g.ph
-                    let hs = max(h0, 0), he = min(h0 + g.kh, H)
-                    for ow in 0..<Wo {
-                        let w0 = ow * g.sw - g.pw
-                        let ws = max(w0, 0), we = min(w0 + g.kw, W)
-                        var best = -Float.infinity, at = hs * W + ws
-                        for h in hs..<he {
-                            for w in ws..<we {
-                                let v = xp[h * W + w]
-                                if v > best || v.isNaN { best = v; at = h * W + w }
-                            }
-                        }
-                        y.pointer[o] = best
-                        am[o] = Int32(truncatingIfNeeded: at)
-                        o += 1
+            g.forEachWindow(planes: b * g.channels) { q, o, rows, columns in
+                let xq = xp + q * plane
+                var best = -Float.infinity, at = rows.lowerBound * W + columns.lowerBound
+                for h in rows {
+                    for w in columns {
+                        let v = xq[h * W + w]
+                        if v > best || v.isNaN { best = v; at = h * W + w }
                     }
                 }
+                yp[o] = best
+                am[o] = Int32(truncatingIfNeeded: at)
             }
         }
         return y

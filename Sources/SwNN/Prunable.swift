@@ -56,6 +56,30 @@ func checkKept(_ kept: [Int], of count: Int, _ what: String, _ layer: String) {
     precondition(Set(kept).count == kept.count, "\(layer).keeping(\(what):): indices \(kept) repeat")
 }
 
+/// The first parameter of `layer` (its weight), which must be bound.
+func boundWeight(of layer: any Layer) -> Tensor {
+    let p = layer.parameterTensors
+    precondition(!p.isEmpty, "\(layer.typeName): the layer is not bound to parameters yet")
+    return p[0]
+}
+
+/// The body of `keeping(outputUnits:)` (`rows`) and `keeping(inputFeatures:)` (`columns`) for a
+/// layer whose parameters are a weight `[out, in, inner]` and, with `bias`, a bias `[out]`:
+/// binds `cut` (the smaller layer, unbound) to parameters of its own, copies into them the kept
+/// part of `source`'s weight and bias, and records in `cut.parameterOrigin` where they came from.
+func cutWeightAndBias<L: Layer>(_ cut: L, from source: any Layer, out: Int, in inputs: Int, inner: Int, bias: Bool,
+                                rows: [Int]? = nil, columns: [Int]? = nil) -> L {
+    _ = ParameterStore(root: cut)
+    let (src, dst) = (source.parameterTensors, cut.parameterTensors)
+    copyWeight(boundWeight(of: source), out: out, in: inputs, inner: inner, rows: rows, columns: columns, into: dst[0])
+    if bias {
+        if let rows { copySelected(src[1], rows, into: dst[1]) } else { copyAll(src[1], into: dst[1]) }
+    }
+    cut.parameterOrigin = ParameterOrigin(cutFrom: source, [.init(sourceParameter: 0, sourceIndex: weightIndex(out: out, in: inputs, inner: inner, rows: rows, columns: columns))]
+                                          + (bias ? [.init(sourceParameter: 1, sourceIndex: rows ?? Array(0..<out))] : []))
+    return cut
+}
+
 /// For a weight laid out `[out, in, inner]`: copies `src`'s output rows `rows` (all of their
 /// inputs) or, with `inputs`, every output row restricted to inputs `inputs`, into `dst`.
 func copyWeight(_ src: Tensor, out: Int, in inputs: Int, inner: Int, rows: [Int]? = nil, columns: [Int]? = nil, into dst: Tensor) {

@@ -19,14 +19,8 @@ public final class Reshape: Layer {
         self.outputShape = shape
     }
 
-    public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        views.forward(x, batch: batchSize(x, inputShape), sample: outputShape)   // (B, shape...)
-    }
-
-    public func backward(_ dy: Tensor) -> Tensor {
-        guard needsInputGradient else { return dy }
-        return views.backward(dy, batch: dy.count / Tensor.elementCount(outputShape), sample: inputShape)
-    }
+    public func forward(_ x: Tensor, training: Bool) -> Tensor { views.forward(x, inputShape, as: outputShape) }   // (B, shape...)
+    public func backward(_ dy: Tensor) -> Tensor { needsInputGradient ? views.backward(dy, outputShape, as: inputShape) : dy }
 }
 
 /// Views of a tensor with another shape, remembered so that the steady state (same buffer,
@@ -35,12 +29,14 @@ struct ViewCache {
     private var out: Tensor?
     private var dx: Tensor?
 
-    mutating func forward(_ x: Tensor, batch: Int, sample: [Int]) -> Tensor {
-        ViewCache.view(&out, x, batch, sample)
+    /// `x`, a batch of samples of shape `from` (checked), seen as samples of shape `to`.
+    mutating func forward(_ x: Tensor, _ from: [Int], as to: [Int]) -> Tensor {
+        ViewCache.view(&out, x, batchSize(x, from), to)
     }
 
-    mutating func backward(_ dy: Tensor, batch: Int, sample: [Int]) -> Tensor {
-        ViewCache.view(&dx, dy, batch, sample)
+    /// `dy`, a batch of samples of shape `from`, seen as samples of shape `to`.
+    mutating func backward(_ dy: Tensor, _ from: [Int], as to: [Int]) -> Tensor {
+        ViewCache.view(&dx, dy, dy.count / Tensor.elementCount(from), to)
     }
 
     private static func view(_ cache: inout Tensor?, _ t: Tensor, _ batch: Int, _ sample: [Int]) -> Tensor {

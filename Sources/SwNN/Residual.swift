@@ -37,23 +37,24 @@ public final class Residual: Layer {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let f = body.forward(x, training: training)        // (B, ...)
-        let y = Tensor.reuse(out, shape: x.shape)
-        out = y
-        let n = x.count
-        let xp = x.pointer, fp = f.pointer, yp = y.pointer
-        for i in 0..<n { yp[i] = xp[i] + fp[i] }
-        return y
+        return Residual.sum(x, f, into: &out)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         // The body always propagates to its input: the skip path needs dL/dx anyway.
         let df = body.backward(dy)
-        let g = Tensor.reuse(dx, shape: dy.shape)
-        dx = g
-        let n = dy.count
-        let dp = dy.pointer, fp = df.pointer, gp = g.pointer
-        for i in 0..<n { gp[i] = dp[i] + fp[i] }
-        return g
+        return Residual.sum(dy, df, into: &dx)
+    }
+
+    /// `a + b` elementwise into `buffer` (reused when large enough), shaped like `a`.
+    @inline(__always)
+    private static func sum(_ a: Tensor, _ b: Tensor, into buffer: inout Tensor?) -> Tensor {
+        let y = Tensor.reuse(buffer, shape: a.shape)
+        buffer = y
+        let n = a.count
+        let ap = a.pointer, bp = b.pointer, yp = y.pointer
+        for i in 0..<n { yp[i] = ap[i] + bp[i] }
+        return y
     }
 }
 

@@ -12,7 +12,7 @@ public enum EvalCommand {
         let comm = try Launch.worldCommunicator()
         let trainer = try Trainer(config: config, comm: comm)
         let file = try modelFile(checkpoint)
-        try trainer.loadModel(from: file)
+        try trainer.model.loadParameters(from: file)
         let data = trainer.test ?? trainer.train
         let r = try trainer.evaluate(data)
         if comm.rank == 0 {
@@ -22,26 +22,18 @@ public enum EvalCommand {
         }
     }
 
-    /// The model file for a checkpoint folder, a `.safetensors` file, or a run folder (its
-    /// newest complete checkpoint).
+    /// The model file for a checkpoint folder (hashes verified), a `.safetensors` file (verified
+    /// when it sits in a checkpoint folder), a compressed-model folder, or a run folder (its
+    /// newest complete checkpoint, saying so when `latest` was unusable). See `InitFrom`.
     static func modelFile(_ path: String) throws -> String {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw RuntimeError("\(path): no such file or folder\n  hint: give a checkpoint folder, its model.safetensors, or a run folder")
+        do {
+            return try InitFrom.weightsFile(path)
+        } catch .noWeights(_, let reason) {
+            throw RuntimeError("\(path): \(reason)\n  hint: give a checkpoint folder, its model.safetensors, or a run folder")
+        } catch .unreadable(_, let reason) {
+            throw RuntimeError(reason + "\n  hint: give the run folder to use the newest checkpoint that verifies")
+        } catch {
+            throw error
         }
-        if !isDir.boolValue { return path }
-        let direct = path + "/" + Trainer.modelFile
-        if FileManager.default.fileExists(atPath: direct) { return direct }
-        guard let found = try CheckpointReader(directory: path).resolve(nil) else {
-            throw RuntimeError("\(path): no model.safetensors and no complete checkpoint in this folder")
-        }
-        return found.checkpoint.filePath(Trainer.modelFile)
-    }
-}
-
-extension Trainer {
-    /// Loads parameters from a model.safetensors file; names and shapes must match exactly.
-    public func loadModel(from path: String) throws {
-        try model.loadParameters(from: path)
     }
 }

@@ -77,7 +77,17 @@ public enum InitFrom {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw .noWeights(path: path, reason: "no such file or folder")
         }
-        guard isDir.boolValue else { return path }
+        guard isDir.boolValue else {
+            // A model.safetensors inside a checkpoint folder is checked against that folder's hashes.
+            let folder = (path as NSString).deletingLastPathComponent
+            let state = ((folder.isEmpty ? "." : folder) as NSString).appendingPathComponent(CheckpointWriter.stateFileName)
+            if FileManager.default.fileExists(atPath: state) {
+                do { _ = try CheckpointReader.open(folder: folder.isEmpty ? "." : folder) } catch {
+                    throw .unreadable(path: path, reason: "\(error)")
+                }
+            }
+            return path
+        }
         let direct = (path as NSString).appendingPathComponent(modelFile)
         let stateFile = (path as NSString).appendingPathComponent(CheckpointWriter.stateFileName)
         do {
@@ -87,6 +97,11 @@ public enum InitFrom {
             if FileManager.default.fileExists(atPath: direct) { return direct }
             guard let resolution = try CheckpointReader(directory: path).resolve() else {
                 throw InitFromError.noWeights(path: path, reason: "the folder holds no \(modelFile), no latest and no checkpoint-<step> folder")
+            }
+            if let f = resolution.fallback {
+                let skipped = f.latestNamed.map { "\($0) (named by latest)" } ?? "latest"
+                FileHandle.standardError.write(Data(
+                    "swtrain: note: \(path): not using \(skipped): \(f.reason); using \(resolution.checkpoint.name) instead\n".utf8))
             }
             return resolution.checkpoint.filePath(modelFile)
         } catch let error as InitFromError {

@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+import _TestSupport
+
+/// Every reader of a checkpoint checks its hashes: `swtrain eval` (and `generate`, which loads
+/// through the same function) refuses a corrupted model.safetensors, whether given the
+/// checkpoint folder or the file itself, and given the run folder it falls back to the newest
+/// checkpoint that verifies, saying which one it used.
+@Suite struct CheckpointReadersTests {
+    @Test func evalVerifiesHashesAndNamesTheFallback() throws {
+        let folder = try TrainJobs.folder(config: TrainJobs.config(maxSteps: 10, checkpointEvery: 5))
+        defer { TrainJobs.remove(folder) }
+        let trained = try TrainJobs.train(folder, run: "run", ranks: 0)
+        try #require(trained.status == 0, "\(trained.stderr)")
+        let run = folder + "/run", newest = run + "/checkpoint-10", model = newest + "/model.safetensors"
+        try #require(FileManager.default.fileExists(atPath: model))
+        func eval(_ checkpoint: String) throws -> MPIRun.Result {
+            try MPIRun.run(ranks: 0, program: "swtrain", ["eval", folder + "/config.json", "--checkpoint", checkpoint,
+                                                          "--set", "checkpoint.dir=\(run)"], timeout: 60)
+        }
+        let clean = try eval(newest)
+        #expect(clean.status == 0, "\(clean.stderr)")
+
+        // One flipped byte near the end of the tensor data.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: model))
+        bytes[bytes.count - 3] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: model))
+
+        for target in [newest, model] {
+            let r = try eval(target)
+            #expect(r.status == 1, "eval \(target): exit \(r.status)\n\(r.stdout)")
+            #expect(r.stderr.contains("model.safetensors") && r.stderr.lowercased().contains("sha"),
+                    "eval \(target) names the file and the hash: \(r.stderr)")
+            #expect(!r.stdout.contains("accuracy"), "no figures from a corrupted model")
+        }
+        let fellBack = try eval(run)
+        #expect(fellBack.status == 0, "\(fellBack.stderr)")
+        #expect(fellBack.stderr.contains("using checkpoint-5"), "names the checkpoint it used: \(fellBack.stderr)")
+        #expect(fellBack.stdout.contains("checkpoint-5/model.safetensors"))
+    }
+}

@@ -13,10 +13,11 @@ struct Generate: ParsableCommand {
     @Option(help: "The text to continue.")
     var prompt: String
 
-    @Option(help: "How many characters to generate.")
+    // `.unconditional`: a negative value ("-1") is read as the value, so validate() can say what is wrong.
+    @Option(parsing: .unconditional, help: "How many characters to generate.")
     var tokens: Int = 200
 
-    @Option(help: "Sampling temperature; 0 takes the most likely character (greedy).")
+    @Option(parsing: .unconditional, help: "Sampling temperature; 0 takes the most likely character (greedy).")
     var temperature: Double = 1
 
     @Option(help: "Random seed of the sampler.")

@@ -1,3 +1,4 @@
+import Foundation
 import SwConfig
 
 /// `--set key.path=value` overrides, applied to the JSON document before validation.
@@ -11,7 +12,17 @@ enum Overrides {
         }
         let key = String(assignment[..<eq])
         let text = String(assignment[assignment.index(after: eq)...])
-        let value = (try? JSON.parse(text)) ?? .string(text)
+        let value: JSON
+        do {
+            value = try JSON.parse(text)
+        } catch {
+            // Text that starts like an array, an object or a quoted string is meant as JSON.
+            if let first = text.first(where: { !$0.isWhitespace }), "[{\"".contains(first) {
+                throw ConfigError(path: key, message: "--set value \(JSON.quote(text)) is not valid JSON: \(error.description)",
+                                  hint: "write arrays like [0.9, 0.99] and strings like '\"adam\"' (quote the whole --set argument for the shell)")
+            }
+            value = .string(text)
+        }
         var parts: [Component] = []
         for piece in key.split(separator: ".", omittingEmptySubsequences: false) {
             var name = Substring(piece)
@@ -48,6 +59,9 @@ enum Overrides {
             }
             a[i] = try set(a[i], path.dropFirst(), value, full)
             return .array(a)
+        case (.key(let k), .array) where Int(k) != nil:
+            throw ConfigError(path: full, message: "--set path: \"\(k)\" names an element of an array with a dot",
+                              hint: "index arrays with brackets: \(full.replacingOccurrences(of: ".\(k)", with: "[\(k)]"))")
         default:
             throw ConfigError(path: full, message: "--set cannot follow this path: found \(node.describedForError)")
         }

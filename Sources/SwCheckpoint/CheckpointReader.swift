@@ -60,13 +60,18 @@ public struct CheckpointReader: Sendable {
     }
 
     /// The checkpoint `reference` names: nil or `"latest"` resolves `latest` (with fallback);
-    /// anything else is a folder path, absolute or relative to `directory`, verified strictly.
-    /// Returns nil only when `reference` asks for `latest` and the run folder holds no
-    /// checkpoint at all (a fresh run).
+    /// anything else is a folder path, absolute or relative to `directory`: a checkpoint folder,
+    /// verified strictly, or a run folder (no trainer_state.json of its own), resolved like
+    /// `latest` there. Returns nil only when the run folder holds no checkpoint at all (a
+    /// fresh run).
     public func resolve(_ reference: String? = nil) throws(CheckpointError) -> CheckpointResolution? {
         guard let reference, reference != CheckpointWriter.latestFileName else { return try resolveLatest() }
         let inRun = "\(directory)/\(reference)"
         let path = reference.hasPrefix("/") || !FileIO.exists(inRun) ? reference : inRun
+        // A run folder (no trainer_state.json of its own): its newest complete checkpoint.
+        if FileIO.isDirectory(path), !FileIO.exists("\(path)/\(CheckpointWriter.stateFileName)") {
+            return try CheckpointReader(directory: path).resolveLatest()
+        }
         return CheckpointResolution(checkpoint: try Self.open(folder: path), fallback: nil)
     }
 

@@ -38,4 +38,21 @@ import _TestSupport
         #expect(fellBack.stderr.contains("using checkpoint-5"), "names the checkpoint it used: \(fellBack.stderr)")
         #expect(fellBack.stdout.contains("checkpoint-5/model.safetensors"))
     }
+
+    /// `--resume` takes a run folder as `eval` does; resuming a finished run says so instead of
+    /// printing a summary of no steps.
+    @Test func resumeFromARunFolderAndAFinishedRun() throws {
+        let folder = try TrainJobs.folder(config: TrainJobs.config(maxSteps: 10, checkpointEvery: 5,
+                                                                   schedule: #"{"type": "constant"}"#))
+        defer { TrainJobs.remove(folder) }
+        let first = try TrainJobs.train(folder, run: "run", ranks: 0, ["--set", "training.max_steps=5"])
+        try #require(first.status == 0, "\(first.stderr)")
+        let resumed = try TrainJobs.train(folder, run: "run", ranks: 0, ["--resume", folder + "/run"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("resumed from") && resumed.stdout.contains("at step 5"), "\(resumed.stdout)")
+        let again = try TrainJobs.train(folder, run: "run", ranks: 0, ["--resume", "latest"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("already complete: step 10 of 10"), "\(again.stdout)")
+        #expect(!again.stdout.contains("samples/s"))
+    }
 }

@@ -93,6 +93,13 @@ public enum TrainCommand {
             try trainer.restore(from: found.checkpoint)
             if comm.rank == 0 { print("resumed from \(found.checkpoint.path) at step \(trainer.step)") }
         }
+        if trainer.step >= trainer.totalSteps {
+            if comm.rank == 0 {
+                print("the run is already complete: step \(trainer.step) of \(trainer.totalSteps); nothing to train"
+                      + "\n  hint: raise training.max_steps or training.epochs to train on from this checkpoint")
+            }
+            return
+        }
         let run = try TrainingRun(trainer: trainer, plainProgress: plainProgress)
         run.failAt = hooks.failAt
         run.stopAfter = hooks.stopAfter

@@ -113,6 +113,7 @@ public final class Model {
         default:
             loss = MeanSquaredError(features: Tensor.elementCount(out))
         }
+        try ModelSize.check(network, file: obj.file, path: obj.path.isEmpty ? "model" : obj.path)
         self.init(network: network, loss: loss, sharingParametersWith: other)
         self.initFrom = initFrom
     }

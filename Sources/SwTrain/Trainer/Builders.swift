@@ -1,3 +1,4 @@
+import Foundation
 import SwConfig
 import SwData
 import SwNN
@@ -44,10 +45,71 @@ enum Builders {
                               message: "labels go up to \(classes - 1) but the model outputs \(loss.classes) classes",
                               hint: "make the last layer output \(classes) units")
         }
+        if let loss = model.loss as? SoftmaxCrossEntropy {
+            let rows = Tensor.elementCount(model.outputShape) / loss.classes
+            if data.targetSize != rows {
+                throw ConfigError(file: config.file, path: path,
+                                  message: "the model outputs \(model.outputShape) per sample (\(rows) rows of \(loss.classes) classes for cross_entropy) but each sample has \(data.targetSize) label(s)",
+                                  hint: rows > data.targetSize
+                                      ? "add {\"type\": \"flatten\"} before the dense layers, so each sample gives one row of class scores"
+                                      : "make the model output one row of classes per label")
+            }
+        }
+        if !(data is TextDataset), let vocab = Self.embeddingVocabulary(model) {
+            try checkTokenIDs(data, vocab: vocab, path: path, config: config)
+        }
+        try checkActivationMemory(model, batch: config.training.batchSize, config: config)
         if model.loss is MeanSquaredError, data.targetSize != Tensor.elementCount(model.outputShape) {
             throw ConfigError(file: config.file, path: path,
                               message: "targets have \(data.targetSize) values per sample but the model outputs \(model.outputShape)")
         }
+    }
+
+    /// The vocabulary of the model's first layer when it is a token embedding.
+    static func embeddingVocabulary(_ model: Model) -> Int? {
+        let first = model.network.layers.first
+        return (first as? TokenPositionEmbedding)?.vocab ?? (first as? Embedding)?.vocab
+    }
+
+    /// Inputs of a model that starts with an embedding must be token ids: integers in
+    /// `0..<vocab`. A `ConfigError` names the first sample and element that is not.
+    static func checkTokenIDs(_ data: any Dataset, vocab: Int, path: String, config: TrainConfig) throws(ConfigError) {
+        let chunk = 256
+        let x = Tensor(zeros: [chunk, data.sampleSize]), y = Tensor(zeros: [chunk, max(data.targetSize, 1)])
+        var start = 0
+        while start < data.count {
+            let n = min(chunk, data.count - start)
+            x.reshape([n, data.sampleSize])
+            y.reshape([n] + data.targetShape)
+            let indices = Array(start..<start + n)
+            indices.withUnsafeBufferPointer { data.gather($0, inputs: x, targets: y) }
+            for i in 0..<n * data.sampleSize {
+                let v = x.pointer[i]
+                if !(v >= 0 && v < Float(vocab) && v == v.rounded(.towardZero)) {
+                    throw ConfigError(file: config.file, path: path,
+                                      message: "sample \(start + i / data.sampleSize), element \(i % data.sampleSize): \(v) is not a token id (an integer in 0..<\(vocab)); model.layers[0] is an embedding",
+                                      hint: "an embedding takes integer token ids; for real-valued features start the model with a dense or conv layer")
+                }
+            }
+            start += n
+        }
+    }
+
+    /// The activations of one training step must fit in memory: each layer keeps its output
+    /// (and its input gradient) for a per-rank batch; a `ConfigError` names the largest layer
+    /// when their sum exceeds the machine's physical memory.
+    static func checkActivationMemory(_ model: Model, batch: Int, config: TrainConfig,
+                                      memory: Double = Double(ProcessInfo.processInfo.physicalMemory)) throws(ConfigError) {
+        var need = 0.0, largest = (index: 0, bytes: 0.0)
+        for (i, layer) in model.network.layers.enumerated() {
+            let bytes = 2 * 4 * Double(batch) * layer.outputShape.reduce(1.0) { $0 * Double($1) }
+            need += bytes
+            if bytes > largest.bytes { largest = (i, bytes) }
+        }
+        guard need > memory else { return }
+        throw ConfigError(file: config.file, path: "model.layers[\(largest.index)]",
+                          message: "a step at batch \(batch) needs about \(ModelSize.bytes(need)) of activations, more than this machine's \(ModelSize.bytes(memory)); this layer's output alone takes \(ModelSize.bytes(largest.bytes))",
+                          hint: "lower training.batch_size or make the layer smaller")
     }
 
     /// A text's vocabulary must fit the model's first layer (a token embedding): a

@@ -18,14 +18,18 @@ final class MetricsLog {
                 do {
                     try kept.write(toFile: path, atomically: true, encoding: .utf8)
                 } catch {
-                    throw RuntimeError("\(path): cannot rewrite the metrics file (\(error.localizedDescription))")
+                    throw RuntimeError("\(path): cannot rewrite the metrics file: \(ioErrorText(error))")
                 }
             }
         } else if !fm.createFile(atPath: path, contents: nil) {
             throw RuntimeError("\(path): cannot create the metrics file")
         }
-        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        _ = try handle?.seekToEnd()
+        do {
+            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            _ = try handle?.seekToEnd()
+        } catch {
+            throw RuntimeError("\(path): cannot open the metrics file: \(ioErrorText(error))")
+        }
     }
 
     /// The complete lines of `text` whose `"step"` is at most `step` (lines without a step

@@ -43,15 +43,14 @@ public final class TrainingRun {
         let isRoot = trainer.comm.rank == 0
         if isRoot {
             do {
-                try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
-                try (config.resolved.serialized(pretty: true) + "\n")
-                    .write(toFile: runDirectory + "/config.json", atomically: true, encoding: .utf8)
+                try createDirectories(runDirectory)
+                try writeFileAtomically(Array((config.resolved.serialized(pretty: true) + "\n").utf8), to: runDirectory + "/config.json")
                 // A language model's vocabulary: what `swtrain generate` decodes with.
                 if let text = trainer.train as? TextDataset {
-                    try text.vocabulary.jsonData().write(to: URL(fileURLWithPath: runDirectory + "/vocab.json"), options: .atomic)
+                    try writeFileAtomically(Array(try text.vocabulary.jsonData()), to: runDirectory + "/vocab.json")
                 }
             } catch {
-                throw RuntimeError("\(runDirectory): cannot create the run folder (\(error.localizedDescription))\n  hint: set checkpoint.dir to a writable folder")
+                throw RuntimeError("\(error)\n  hint: check the free space and permissions of \(runDirectory), or set checkpoint.dir elsewhere")
             }
         }
         metrics = try MetricsLog(path: isRoot ? runDirectory + "/metrics.jsonl" : nil,

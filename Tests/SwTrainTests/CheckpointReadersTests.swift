@@ -55,4 +55,22 @@ import _TestSupport
         #expect(again.stdout.contains("already complete: step 10 of 10"), "\(again.stdout)")
         #expect(!again.stdout.contains("samples/s"))
     }
+
+    /// A model file with a NaN weight evaluates with a warning naming the tensor and element.
+    @Test func evalWarnsAboutNonFiniteWeights() throws {
+        let folder = try TrainJobs.folder(config: TrainJobs.config(maxSteps: 5, checkpointEvery: 5,
+                                                                   schedule: #"{"type": "constant"}"#))
+        defer { TrainJobs.remove(folder) }
+        let trained = try TrainJobs.train(folder, run: "run", ranks: 0)
+        try #require(trained.status == 0, "\(trained.stderr)")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: folder + "/run/checkpoint-5/model.safetensors"))
+        let header = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let first = 8 + header + 4 * 3   // element 3 of the first tensor
+        bytes.replaceSubrange(first..<first + 4, with: [0x00, 0x00, 0xC0, 0x7F])   // a quiet NaN
+        let file = folder + "/nan.safetensors"
+        try bytes.write(to: URL(fileURLWithPath: file))
+        let r = try MPIRun.run(ranks: 0, program: "swtrain", ["eval", folder + "/config.json", "--checkpoint", file], timeout: 60)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("warning") && r.stderr.contains("tensor 0.weight holds nan at element 3"), "\(r.stderr)")
+    }
 }

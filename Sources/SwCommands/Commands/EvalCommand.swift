@@ -2,6 +2,8 @@ import Foundation
 import SwCheckpoint
 import SwComm
 import SwConfig
+import SwData
+import SwNN
 import SwTrain
 
 /// `swtrain eval CONFIG --checkpoint PATH`: loss and accuracy of a checkpoint's model on the
@@ -13,6 +15,9 @@ public enum EvalCommand {
         let trainer = try Trainer(config: config, comm: comm)
         let file = try modelFile(checkpoint)
         try trainer.model.loadParameters(from: file)
+        if comm.rank == 0, let bad = firstNonFiniteParameter(trainer.model.parameters) {
+            FileHandle.standardError.write(Data("swtrain: warning: \(file): tensor \(bad.name) holds \(bad.value) at element \(bad.index); the figures below are not meaningful\n".utf8))
+        }
         let data = trainer.test ?? trainer.train
         let r = try trainer.evaluate(data)
         if comm.rank == 0 {
@@ -20,6 +25,17 @@ public enum EvalCommand {
             if let a = r.accuracy { line += "  accuracy \(String(format: "%.4f", a))" }
             print(line + "  (\(data.count) samples)")
         }
+    }
+
+    /// The first parameter tensor holding a NaN or an infinity, with the element and its value.
+    static func firstNonFiniteParameter(_ store: ParameterStore) -> (name: String, index: Int, value: Float)? {
+        for e in store.entries {
+            let v = store.value(e.name)!
+            if let i = DataChecks.firstNonFinite(UnsafeBufferPointer(start: v.pointer, count: v.count)) {
+                return (e.name, i, v.pointer[i])
+            }
+        }
+        return nil
     }
 
     /// The model file for a checkpoint folder (hashes verified), a `.safetensors` file (verified

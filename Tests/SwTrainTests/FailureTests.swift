@@ -51,4 +51,16 @@ struct FailureTests {
         #expect(r.status == 2, "exit \(r.status)\n\(r.stderr)")
         #expect(r.stderr.contains("rank(s) 2 differ from rank 0 in the config"), "stderr:\n\(r.stderr)")
     }
+
+    /// Start-up agreement covers the data: a rank whose data content differs (test hook on its
+    /// fingerprint, as a host with an older copy of the file would give) is named, exit 2.
+    @Test func dataMismatchNamesRank() throws {
+        let folder = try TrainJobs.folder(config: TrainJobs.config())
+        defer { TrainJobs.remove(folder) }
+        let r = try TrainJobs.train(folder, run: "run", ranks: 2, timeout: 20,
+                                    environment: ["SWTRAIN_TEST_PERTURB_DATA_RANK": "1"])
+        #expect(r.status == 2, "exit \(r.status)\n\(r.stderr)")
+        #expect(r.stderr.contains("rank(s) 1 differ from rank 0 in the data.train content"), "stderr:\n\(r.stderr)")
+        #expect(!r.stderr.contains("in the config"), "only the data differs")
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SwComm
 import SwConfig
+import SwData
 import SwNN
 
 /// An error of a distributed run's start-up that every rank knows about: the ranks that report
@@ -49,10 +50,12 @@ enum Startup {
         throw CollectiveFailure(underlying: error, report: failure != nil, code: code)
     }
 
-    /// Checks that every rank runs the same config (`TrainConfig.hash`) and the same parameter
-    /// layout (count and a hash of names, shapes and offsets). A mismatch is a config error
+    /// Checks that every rank runs the same config (`TrainConfig.hash`), the same parameter
+    /// layout (count and a hash of names, shapes and offsets) and the same data (`DataFingerprint`
+    /// of each data set: a host with another copy of a file at the same path). A mismatch is a config error
     /// naming the ranks that differ from rank 0, thrown on every rank (rank 0 reports it).
-    static func checkConsistency(_ comm: any Communicator, config: TrainConfig, model: Model) throws {
+    static func checkConsistency(_ comm: any Communicator, config: TrainConfig, model: Model,
+                                 data: [(path: String, data: any Dataset)] = []) throws {
         if comm.size == 1 { return }
         var configHash = config.hash
         // Test hook: make one rank's config look different (SwTrainTests uses it).
@@ -65,25 +68,36 @@ enum Startup {
         for e in store.entries {
             for b in "\(e.name)\(e.shape)@\(e.offset);".utf8 { layout = (layout ^ UInt64(b)) &* 0x100_0000_01B3 }
         }
-        let mine: [Int64] = [Int64(bitPattern: configHash), Int64(store.count), Int64(bitPattern: layout)]
-        var all = [Int64](repeating: 0, count: 3 * comm.size)
+        var mine: [Int64] = [Int64(bitPattern: configHash), Int64(store.count), Int64(bitPattern: layout)]
+        var what = ["config (hash of the resolved config)", "parameter count", "parameter layout"]
+        // The data each rank loaded: sample count, shapes, and a fingerprint of sampled content.
+        let perturbData = ProcessInfo.processInfo.environment["SWTRAIN_TEST_PERTURB_DATA_RANK"].flatMap(Int.init) == comm.rank
+        for (path, d) in data {
+            let f = DataFingerprint.of(d)
+            mine += [f.count, Int64(bitPattern: f.shapes), Int64(bitPattern: perturbData ? f.content ^ 1 : f.content)]
+            what += ["\(path) sample count", "\(path) sample and target shapes",
+                     "\(path) content (a hash of 64 evenly spaced samples)"]
+        }
+        let width = mine.count
+        var all = [Int64](repeating: 0, count: width * comm.size)
         try mine.withUnsafeBufferPointer { p in
             try all.withUnsafeMutableBufferPointer { try comm.allGather(p, into: $0) }
         }
         var problems: [String] = []
-        for (k, what) in ["config (hash of the resolved config)", "parameter count", "parameter layout"].enumerated() {
-            let differ = (1..<comm.size).filter { all[3 * $0 + k] != all[k] }
+        for (k, what) in what.enumerated() {
+            let differ = (1..<comm.size).filter { all[width * $0 + k] != all[k] }
             if differ.isEmpty { continue }
+            let isCount = k == 1 || (k >= 3 && (k - 3) % 3 == 0)
             let show: (Int) -> String = { r in
-                k == 1 ? "\(all[3 * r + k])" : String(UInt64(bitPattern: all[3 * r + k]), radix: 16)
+                isCount ? "\(all[width * r + k])" : String(UInt64(bitPattern: all[width * r + k]), radix: 16)
             }
             problems.append("rank(s) \(differ.map(String.init).joined(separator: ", ")) differ from rank 0 in the \(what): "
                 + "rank 0 has \(show(0)), rank \(differ[0]) has \(show(differ[0]))")
         }
         if problems.isEmpty { return }
         let error = ConfigError(file: config.file, path: "",
-                                message: "ranks do not run the same model: " + problems.joined(separator: "; "),
-                                hint: "start every rank with the same config file, --set overrides and swtrain build")
+                                message: "ranks do not run the same model and data: " + problems.joined(separator: "; "),
+                                hint: "start every rank with the same config file, --set overrides, data files and swtrain build")
         throw CollectiveFailure(underlying: error, report: comm.rank == 0, code: 2)
     }
 }

@@ -76,7 +76,8 @@ public final class Trainer {
             throw error
         }
         try Startup.agree(comm, failure: nil)
-        try Startup.checkConsistency(comm, config: config, model: local.model)
+        try Startup.checkConsistency(comm, config: config, model: local.model,
+                                     data: [("data.train", local.train)] + (local.test.map { [("data.test", $0)] } ?? []))
         try comm.broadcast(local.model.parameters.values.buffer, root: 0)
         let plan = SyncPlan(config: config, worldSize: comm.size)
         let (sync, stage) = try plan.build(config: config, comm: comm, local: local)

@@ -20,6 +20,8 @@ public struct TrainConfig: Sendable {
     public var training: TrainingConfig
     public var parallel: ParallelConfig
     public var checkpoint: CheckpointConfig
+    /// Knowledge distillation from a teacher model (nil: plain training).
+    public var distill: DistillConfig?
     /// The document with every default filled in, in a stable key order.
     public var resolved: JSON
     /// The file the config came from (nil when built from text).
@@ -28,7 +30,7 @@ public struct TrainConfig: Sendable {
     public var baseDirectory: String
 
     static let topKeys = ["name", "seed", "data", "model", "optimizer", "regularization", "schedule",
-                          "training", "parallel", "checkpoint"]
+                          "training", "parallel", "checkpoint", "distill"]
 
     /// Reads and validates the config at `path`, applying `overrides` (`key.path=value`) first.
     public static func load(path: String, overrides: [String] = []) throws(ConfigError) -> TrainConfig {
@@ -71,6 +73,12 @@ public struct TrainConfig: Sendable {
         parallel = try ParallelConfig(o["parallel"] ?? ConfigValue(.object(JSONObject()), path: "parallel", file: file))
         checkpoint = try CheckpointConfig(o["checkpoint"] ?? ConfigValue(.object(JSONObject()), path: "checkpoint", file: file),
                                           defaultDir: "runs/\(name)")
+        if let d = o["distill"] { distill = try DistillConfig(d, baseDirectory: baseDirectory) } else { distill = nil }
+        if distill != nil && parallel.pipelineStages > 1 {
+            throw ConfigError(file: file, path: "distill",
+                              message: "expected parallel.pipeline_stages 1 with distillation, got \(parallel.pipelineStages)",
+                              hint: "the teacher runs on the whole input, which only the first stage sees; distil data-parallel")
+        }
         var out = JSONObject()
         out["name"] = .string(name)
         out["seed"] = .number(Double(seed), isInteger: true)
@@ -82,6 +90,7 @@ public struct TrainConfig: Sendable {
         out["training"] = training.json
         out["parallel"] = parallel.json
         out["checkpoint"] = checkpoint.json
+        if let distill { out["distill"] = distill.json }
         resolved = .object(out)
     }
 

@@ -22,6 +22,8 @@ struct LocalSetUp {
     let localBatch: Int
     let x: Tensor, y: Tensor
     let termsPerSample: Int
+    /// The `distill` loss term with its teacher, when the config has one.
+    let distillation: DistillationLoss?
 
     init(config: TrainConfig, comm: any Communicator) throws {
         try config.validate(worldSize: comm.size)
@@ -32,6 +34,11 @@ struct LocalSetUp {
         model = try Model(config: config.model)
         model.initialize(seed: config.seed)
         try InitFrom.apply(to: model)
+        if let d = config.distill {
+            distillation = try Teacher.hook(d, student: model, config: config)
+        } else {
+            distillation = nil
+        }
         train = try Builders.dataset(config.data.train, path: "data.train", config: config)
         try Builders.check(train, feeds: model, path: "data.train", config: config)
         if let t = config.data.test {

@@ -57,6 +57,8 @@ public final class Trainer {
     var dOut: Tensor?
     let termsPerSample: Int
     let isRoot: Bool
+    /// The `distill` hook (also in `lossTermHooks`), whose teacher time the step reports apart.
+    let distillation: DistillationLoss?
 
     /// The pipeline stage this rank runs, when `parallel.pipeline_stages` > 1.
     var pipeline: PipelineStage? { batches as? PipelineStage }
@@ -103,6 +105,8 @@ public final class Trainer {
         prefetch = [sync.parameters] + optimizer.stateTensors.map(\.tensor)
         layout = local.model.parameters.entries
         batches = stage ?? LocalBatches()
+        distillation = local.distillation
+        if let d = local.distillation { lossTermHooks.append(d) }
         TestHooks.install(on: self)
     }
 
@@ -119,6 +123,11 @@ public final class Trainer {
     public func trainStep() throws -> StepResult {
         var times = StepTimes()
         let pass = try batches.run(self, times: &times)
+        if let d = distillation {   // the teacher ran inside the loss: report it as its own phase
+            times.teacher = d.teacherSeconds
+            times.forward -= d.teacherSeconds
+            d.teacherSeconds = 0
+        }
         try update.run(sync, optimizer, lr: schedule.lr(at: step), prefetch: prefetch, times: &times)
         step += 1
         if !postUpdateHooks.isEmpty {

@@ -1,0 +1,62 @@
+// Int8 kernels of quantized inference: u8 activations x s8 weights with exact int32
+// accumulation, and the float <-> int8 conversions around them.
+//
+// Contract (every path gives the same integers and the same floats):
+// - `swt_qgemm_*`: C[m, n] = sum_k A[m, k] * W[n, k], A uint8 row-major (lda), W int8 given
+//   row-major [n, k] (output unit first, as a dense weight) and packed once with
+//   `swt_qgemm_pack` into the layout every path reads. Products are summed exactly in int32
+//   (no saturation; |C| <= k * 255 * 128 must fit, i.e. k <= 65793).
+// - Paths: AMX tiles (when the CPU has AMX-INT8 and the process obtained the tile permission),
+//   AVX-512 VNNI, a portable loop; chosen per call through CCPU (SWTRAIN_KERNELS=portable and
+//   the thread override force the portable loop). `swt_qgemm_path()` names the path taken.
+// - Quantize: q = clamp(nearbyint(x * inv_scale) + zero_point, 0, 255), rounding to nearest
+//   even, one multiply (no FMA). Dequantize of a GEMM result:
+//   y[i, j] = (float)(C[i, j] - a_zero[i] * colsum[j]) * (a_scale[i] * w_scale[j]) + bias[j]
+//   with the product a_scale[i] * w_scale[j] rounded to float first and no FMA.
+#ifndef SWTRAIN_CKERNELS_INT8_H
+#define SWTRAIN_CKERNELS_INT8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Kernel paths of the int8 GEMM (the value of `swt_qgemm_path`).
+enum { SWT_QGEMM_PORTABLE = 0, SWT_QGEMM_VNNI = 1, SWT_QGEMM_AMX = 2 };
+
+/// Bytes of the packed form of an int8 weight W [n, k].
+size_t swt_qgemm_packed_bytes(int n, int k);
+
+/// Packs W [n, k] (row-major, row stride k) into `packed` (`swt_qgemm_packed_bytes(n, k)`
+/// bytes) and writes colsum[j] = sum_k W[j, k] (needed to remove the activations' zero point).
+void swt_qgemm_pack(int n, int k, const int8_t *w, int8_t *packed, int32_t *colsum);
+
+/// C[m, n] (row stride ldc) = A[m, k] (uint8, row stride lda) x W^T for a packed W [n, k].
+void swt_qgemm_u8s8(int m, int n, int k, const uint8_t *a, size_t lda, const int8_t *packed,
+                    int32_t *c, size_t ldc);
+
+/// The path the next `swt_qgemm_u8s8` call on this thread takes (SWT_QGEMM_*).
+int swt_qgemm_path(void);
+
+/// q[i] = clamp(nearbyint(x[i] * inv_scale) + zero_point, 0, 255) for i in [0, n).
+void swt_quantize_u8(size_t n, const float *x, float inv_scale, int32_t zero_point, uint8_t *q);
+
+/// Per-row asymmetric quantization of X [m, k] (row stride ldx) into Q (row stride ldq): each
+/// row's range [min(0, min x), max(0, max x)] maps onto 0...255; scale[i] = (hi - lo) / 255
+/// (1 when the row is all zero), zero_point[i] = clamp(nearbyint(-lo / scale), 0, 255).
+void swt_quantize_rows_u8(int m, int k, const float *x, size_t ldx, uint8_t *q, size_t ldq,
+                          float *scale, int32_t *zero_point);
+
+/// Y[m, n] (row stride ldy) from a GEMM result C (see the contract above). `a_per_row`: 1 when
+/// a_scale/a_zero hold m entries, 0 when they hold one for every row. `bias` may be NULL.
+void swt_qgemm_dequant(int m, int n, const int32_t *c, size_t ldc, const float *a_scale,
+                       const int32_t *a_zero, int a_per_row, const float *w_scale,
+                       const int32_t *colsum, const float *bias, float *y, size_t ldy);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

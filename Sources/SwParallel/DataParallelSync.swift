@@ -61,7 +61,12 @@ public final class DataParallelSync {
         self.layout = GradientBuckets(count: gradients.count, bucketMB: bucketMB, firstBucketMB: firstBucketMB)
         self.average = average
         self.isAlone = communicator.size == 1
-        self.requests = layout.ranges.map { _ in CommRequest() }
+        let buckets = layout.ranges.count
+        self.requests = (0..<buckets).map { i in
+            let r = CommRequest()
+            r.describe("gradient bucket", index: i, of: buckets)   // named in watchdog reports
+            return r
+        }
     }
 
     /// True between the first bucket start of a step and the end of `finish()`.
@@ -109,7 +114,9 @@ public final class DataParallelSync {
         let t0 = Self.now()
         if started < ranges.count {
             let span = UnsafeMutableBufferPointer(start: gradients.pointer, count: ranges[started].upperBound)
+            CommWatchdog.shared.setPhase("gradient buckets", started, ranges.count - 1)
             try communicator.allReduce(span, op: .sum)
+            CommWatchdog.shared.clearPhase()
             metrics.bucketsStarted += ranges.count - started
             metrics.bytesReduced += span.count * MemoryLayout<Float>.stride
             if average { scale(0..<span.count) }

@@ -19,7 +19,7 @@ public enum Predictor {
         let model = try Model(config: config.model)
         try InitFrom.load(model, from: checkpoint)
         guard let data = FileManager.default.contents(atPath: input) else {
-            throw CompressError("\(input): cannot read the file\n  hint: give an .npy array of shape (N, \(model.inputShape.map(String.init).joined(separator: ", ")))")
+            throw CompressError("\(input): cannot read the file: \(posixCause(input))\n  hint: give an .npy array of shape (N, \(model.inputShape.map(String.init).joined(separator: ", ")))")
         }
         let x: Tensor = try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> Tensor in
             let h = try NPYHeader(bytes: raw, file: input, role: "inputs")

@@ -7,9 +7,10 @@ import _TestSupport
 /// every micro-batch, alone and on two ranks (no dropout or augmentation in this model).
 ///
 /// Bit-identity needs a BLAS whose result for a row does not depend on the row's place in
-/// the batch: OpenBLAS's SkylakeX kernels (what `launch/mpirun` picks on AVX-512 AMD CPUs) are;
-/// its Haswell/Zen kernels differ in the last bit by position, and there the test asks for
-/// float-rounding agreement (relative 1e-5) instead.
+/// the batch: OpenBLAS's SkylakeX kernels (what swtrain picks on AVX-512 CPUs when
+/// `OPENBLAS_CORETYPE` is unset; the test sets it, since the environment may name another core)
+/// are; its Haswell kernels differ in the last bit by position, and without AVX-512 the test
+/// asks for float-rounding agreement (relative 1e-5) instead.
 @Suite(.serialized, .enabled(if: TrainJobs.canRun, "mpirun or the swtrain executable is missing: distillation cache runs skipped"))
 struct DistillCacheTests {
     @Test(arguments: [1, 2])

@@ -178,7 +178,7 @@ public final class CommWatchdog: Sendable {
         }
         if c.purposeIndex >= 0 {
             details.append("\(c.purpose) \(c.purposeIndex + 1) of \(c.purposeCount)")
-        } else if p(phase) {
+        } else if phase.1 >= 0 {
             details.append("\(phase.0) \(phase.1 + 1)...\(phase.2 + 1)")
         }
         let what = "\(c.operation)" + (details.isEmpty ? "" : " (" + details.joined(separator: ", ") + ")")
@@ -205,8 +205,6 @@ public final class CommWatchdog: Sendable {
             + "  ending the job (MPI_Abort, exit 1): a rank is stopped (SIGSTOP), stuck, dead or unreachable\n"
             + "  hint: check that rank's host and process; if a step legitimately waits longer (a slow checkpoint disk), raise \(configKey) (0 disables)\n"
     }
-
-    private static func p(_ phase: (StaticString, Int, Int)) -> Bool { phase.1 >= 0 }
 
     private static func seconds(_ s: Double) -> String {
         let tenths = Int((s * 10).rounded())

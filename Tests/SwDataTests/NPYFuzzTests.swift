@@ -57,6 +57,23 @@ import _TestSupport
         #expect(report.parsed > 0 && report.refused > 0)
     }
 
+    /// Regression (found by the npy target): inputs of shape (4, 0), samples with no values,
+    /// trapped in `InMemoryDataset`'s precondition; now a `DataError` naming the file.
+    @Test func samplesWithoutValuesAreRefused() {
+        let x = Self.tempPath("empty-x.npy"), y = Self.tempPath("empty-y.npy")
+        defer { try? FileManager.default.removeItem(atPath: x); try? FileManager.default.removeItem(atPath: y) }
+        FileManager.default.createFile(atPath: y, contents: Data(Self.labels))
+        for shape in [[4, 0], [4, 3, 0], [4, 0, 5]] {
+            FileManager.default.createFile(atPath: x, contents: Data(npyBytes(descr: "<i8", shape: shape, data: [])))
+            do {
+                _ = try NPYDataset(inputs: x, labels: y)
+                Issue.record("shape \(shape) loaded")
+            } catch {
+                #expect("\(error)".contains(x) && "\(error)".contains("no values"), "\(error)")
+            }
+        }
+    }
+
     @Test func npzArchive() throws {
         let seeds: [[UInt8]] = [
             zipBytes([("x.npy", Self.npySeeds[0]), ("y.npy", Self.labels)]),

@@ -59,7 +59,7 @@ enum SVGChart {
             s += "<text x=\"\(left - 6)\" y=\"\(y + barH / 2 + 4)\" text-anchor=\"end\" font-size=\"11\">\(escape(bar.0))</text>"
             var x = left
             for (k, v) in bar.1.enumerated() where v > 0 {
-                let w = v / total * pw
+                let w = v / total * (pw - 60)   // room for the total on the right
                 s += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" ", x, y, w, barH)
                     + "fill=\"\(palette[k % palette.count])\">"
                 s += "<title>\(escape(bar.0)) \(escape(segments[k])): \(format(v)) \(unit)</title></rect>"

@@ -78,32 +78,32 @@ final class RunMonitor {
         stragglers.add(times: r.times, arrival: arrival, commBytes: r.commBytes)
         guard let trace, config.traces(step: step) else { return }
         let t = r.times
-        trace.add("step \(step)", "step", start: stepStart, end: end, args: [("step", Double(step))])
+        trace.add(.step, start: stepStart, end: end, Int64(step))
         var c = stepStart
-        for (name, d) in [("data", t.data), ("forward", t.forward), ("teacher", t.teacher), ("backward", t.backward)] where d > 0 {
-            trace.add(name, "compute", start: min(c, end), end: min(c + d, end))
+        for (kind, d) in [(TraceRecorder.Kind.data, t.data), (.forward, t.forward), (.teacher, t.teacher), (.backward, t.backward)] where d > 0 {
+            trace.add(kind, start: min(c, end), end: min(c + d, end))
             c += d
         }
         let a = min(max(arrival, c), end)
-        if t.commWait > 0 { trace.add("gradient wait", "wait", start: a, end: min(a + t.commWait, end)) }
-        if t.optimizer > 0 { trace.add("optimizer", "compute", start: min(a + t.commWait, end), end: min(a + t.commWait + t.optimizer, end)) }
+        if t.commWait > 0 { trace.add(.gradientWait, start: a, end: min(a + t.commWait, end)) }
+        if t.optimizer > 0 { trace.add(.optimizer, start: min(a + t.commWait, end), end: min(a + t.commWait + t.optimizer, end)) }
         if let reducer = (sync as? BucketedAllReduce)?.reducer, comm.size > 1 {
             let n = reducer.bucketStart.count, blocking = reducer.blockingFrom
             for b in 0..<min(blocking, n) {   // started during backward, in flight beside it
-                trace.add("all-reduce bucket \(b)", "comm", tid: 1, start: reducer.bucketStart[b] + skew, end: reducer.bucketDone[b] + skew)
+                trace.add(.bucket, tid: 1, start: reducer.bucketStart[b] + skew, end: reducer.bucketDone[b] + skew, Int64(b))
             }
             if blocking < n {   // the rest, in one blocking all-reduce after backward
-                trace.add("all-reduce buckets \(blocking)-\(n - 1)", "comm", tid: 1, start: reducer.bucketStart[blocking] + skew,
-                          end: reducer.bucketDone[blocking] + skew)
+                trace.add(.buckets, tid: 1, start: reducer.bucketStart[blocking] + skew, end: reducer.bucketDone[blocking] + skew,
+                          Int64(blocking), Int64(n - 1))
             }
         }
     }
 
     /// Times `body` as a trace span `name` (eval, checkpoint I/O) when `step` is traced.
-    func span<R>(_ name: String, step: Int, _ body: () throws -> R) rethrows -> R {
+    func span<R>(_ kind: TraceRecorder.Kind, step: Int, _ body: () throws -> R) rethrows -> R {
         guard let trace, config.traces(step: step) else { return try body() }
         let t0 = now()
-        defer { trace.add(name, name, start: t0, end: now()) }
+        defer { trace.add(kind, start: t0, end: now()) }
         return try body()
     }
 

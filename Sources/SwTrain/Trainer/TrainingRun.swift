@@ -105,7 +105,7 @@ public final class TrainingRun {
                 lastLoss = try log(&window, start: start)
             }
             if let test = t.test, (c.evalEverySteps > 0 && t.step % c.evalEverySteps == 0) || last {
-                let e = try monitor.span("eval", step: t.step) { try t.evaluate(test) }
+                let e = try monitor.span(.eval, step: t.step) { try t.evaluate(test) }
                 lastEval = e
                 if isRoot {
                     var o = JSONObject([("event", .string("eval")), ("step", .number(Double(t.step), isInteger: true)),
@@ -124,7 +124,7 @@ public final class TrainingRun {
             if (every > 0 && t.step % every == 0) || last || t.step == end {
                 let lossSum = t.comm.size > 1 ? try t.comm.allReduce(window.loss, op: .sum) : window.loss
                 t.logWindow = .init(lossSum: lossSum, samples: window.samples)
-                try monitor.span("checkpoint", step: t.step) { try t.saveCheckpoint() }
+                try monitor.span(.checkpoint, step: t.step) { try t.saveCheckpoint() }
                 window.start = monotonicSeconds()
             }
         }

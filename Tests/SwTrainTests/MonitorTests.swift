@@ -100,8 +100,9 @@ struct MonitorTests {
         #expect(steps.count == 39)
         for (s, ends) in steps {
             let e0 = try #require(ends[0]), e1 = try #require(ends[1])
-            // Both ranks leave the step's all-reduce together: aligned ends, not 5 s apart.
-            #expect(abs(e0 - e1) < 50_000, "step \(s): ends \(e0) and \(e1) µs")
+            // Both ranks leave the step's all-reduce together: aligned ends, not 5 s apart (a
+            // loaded machine may deschedule a rank for tens of ms after it, hence the margin).
+            #expect(abs(e0 - e1) < 1_000_000, "step \(s): ends \(e0) and \(e1) µs")
         }
     }
 

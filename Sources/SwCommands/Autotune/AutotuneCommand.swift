@@ -94,7 +94,7 @@ public enum AutotuneCommand {
         } catch {
             throw RuntimeError("\(out): cannot write the tuned config: \(error)\n  hint: check the folder exists and is writable")
         }
-        print("chosen: \(chosen.label): \(Int(chosen.samplesPerSecond)) samples/s" + (speedup.map { String(format: " (%.2fx the config as written)", $0) } ?? "")
+        print("chosen: \(chosen.label): " + String(format: "%.0f", chosen.samplesPerSecond) + " samples/s" + (speedup.map { String(format: " (%.2fx the config as written)", $0) } ?? "")
               + (chosen.threads != baseThreads ? "; run it with OPENBLAS_NUM_THREADS=\(chosen.threads)" : ""))
         print("wrote \(out) and \(tablePath(out))")
     }

@@ -74,6 +74,7 @@ final class RunMonitor {
     func stepEnded(step: Int, result r: Trainer.StepResult, sync: any GradientSync) {
         guard let stragglers else { return }
         let end = now()
+        defer { stragglers.addOverhead(now() - end) }
         let arrival = r.times.arrival > 0 ? r.times.arrival + skew : end
         stragglers.add(times: r.times, arrival: arrival, commBytes: r.commBytes)
         guard let trace, config.traces(step: step) else { return }
@@ -110,6 +111,9 @@ final class RunMonitor {
     /// The window's per-rank figures for the train line at `step` (a collective): adds `ranks`
     /// (and `straggler` when one is named) to `line` on rank 0 and prints the straggler line.
     func addWindow(to line: inout JSONObject, step: Int) throws {
+        let t0 = now()
+        // The gather's time counts in the next window (this one is being sent).
+        defer { stragglers?.addOverhead(now() - t0) }
         guard let out = try stragglers?.reduce(comm, offsets: offsets, step: step, clock: now) else { return }
         line["ranks"] = StragglerWindow.json(out.ranks, resources: config.resources)
         if let named = out.straggler {
@@ -123,6 +127,11 @@ final class RunMonitor {
 
     /// Merges the trace into `trace.json` (a collective; nothing when tracing is off).
     func finish() throws {
-        try trace?.merge(comm, offsets: offsets, path: directory + "/trace.json")
+        guard let trace else { return }
+        let t0 = now()
+        try trace.merge(comm, offsets: offsets, path: directory + "/trace.json")
+        if comm.rank == 0 {
+            print("trace: \(trace.count) events of rank 0 (\(comm.size) rank(s)) merged into \(directory)/trace.json in \(String(format: "%.0f", (now() - t0) * 1000)) ms")
+        }
     }
 }

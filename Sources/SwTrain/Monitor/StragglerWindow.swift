@@ -20,12 +20,16 @@ final class StragglerWindow {
         var dataMs = 0.0, forwardMs = 0.0, backwardMs = 0.0, optimizerMs = 0.0
         var rssBytes: Int64 = 0, peakRSSBytes: Int64 = 0, threads: Int64 = 0
         var cpuUtilisation = 0.0, commBytes: Int64 = 0
+        /// The monitor's own time per step (recording, the previous window's gather).
+        var monitorMs = 0.0
     }
 
     private var compute: [Double] = [], arrival: [Double] = []
     private var sums = StepTimes()
     private var steps = 0
     private var commBytes = 0
+    /// Seconds the monitor itself spent in this window.
+    private var overhead = 0.0
     private var startWall: Double
     private var startCPU: Double
     /// Rank 0: the last `window` steps of every rank: compute seconds, and whether it arrived last.
@@ -53,7 +57,10 @@ final class StragglerWindow {
         commBytes += bytes
     }
 
-    static let fixed = 12
+    /// Adds the monitor's own time to the window's.
+    func addOverhead(_ seconds: Double) { overhead += seconds }
+
+    static let fixed = 13
 
     /// Gathers the window from every rank (a collective) and starts the next. On rank 0 returns
     /// the per-rank figures and, when one rank is consistently late, the log line naming it;
@@ -67,7 +74,7 @@ final class StragglerWindow {
                              us(sums.data * k), us((sums.forward + sums.teacher) * k), us(sums.backward * k), us(sums.optimizer * k),
                              r.rssBytes, r.peakRSSBytes, r.threads,
                              Int64(((r.cpuSeconds - startCPU) / max(now - startWall, 1e-9) * 1000).rounded()),
-                             Int64(commBytes / max(steps, 1))]
+                             Int64(commBytes / max(steps, 1)), us(overhead * k)]
         for i in 0..<steps { mine.append(us(compute[i])); mine.append(us(arrival[i])) }
         let width = mine.count
         var all = mine
@@ -81,6 +88,7 @@ final class StragglerWindow {
         sums = StepTimes()
         steps = 0
         commBytes = 0
+        overhead = 0
         startWall = clock()
         startCPU = ResourceSample.now().cpuSeconds
         guard comm.rank == 0 else { return nil }
@@ -91,7 +99,7 @@ final class StragglerWindow {
             RankFigures(rank: rank, computeMs: ms(at(rank, 1)), waitMs: ms(at(rank, 2)), lateMs: 0,
                         dataMs: ms(at(rank, 3)), forwardMs: ms(at(rank, 4)), backwardMs: ms(at(rank, 5)), optimizerMs: ms(at(rank, 6)),
                         rssBytes: at(rank, 7), peakRSSBytes: at(rank, 8), threads: at(rank, 9),
-                        cpuUtilisation: Double(at(rank, 10)) / 1000, commBytes: at(rank, 11))
+                        cpuUtilisation: Double(at(rank, 10)) / 1000, commBytes: at(rank, 11), monitorMs: ms(at(rank, 12)))
         }
         for i in 0..<n {
             // Arrivals on rank 0's clock, in seconds.
@@ -157,7 +165,8 @@ final class StragglerWindow {
             var o = JSONObject([("rank", .number(Double(f.rank), isInteger: true)),
                                 ("compute_ms", num(f.computeMs)), ("wait_ms", num(f.waitMs)), ("late_ms", num(f.lateMs)),
                                 ("data_ms", num(f.dataMs)), ("forward_ms", num(f.forwardMs)),
-                                ("backward_ms", num(f.backwardMs)), ("optimizer_ms", num(f.optimizerMs))])
+                                ("backward_ms", num(f.backwardMs)), ("optimizer_ms", num(f.optimizerMs)),
+                                ("monitor_ms", num(f.monitorMs))])
             if resources {
                 o["rss_mb"] = num(Double(f.rssBytes) / 1_048_576)
                 o["peak_rss_mb"] = num(Double(f.peakRSSBytes) / 1_048_576)

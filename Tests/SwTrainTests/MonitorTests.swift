@@ -55,7 +55,7 @@ struct MonitorTests {
             for r in ranks {
                 #expect((Self.number(r["rss_mb"]) ?? 0) > 1 && (Self.number(r["peak_rss_mb"]) ?? 0) >= (Self.number(r["rss_mb"]) ?? 0))
                 #expect((Self.number(r["threads"]) ?? 0) >= 1 && (Self.number(r["cpu_util"]) ?? -1) >= 0)
-                #expect((Self.number(r["comm_bytes"]) ?? 0) > 0)
+                #expect((Self.number(r["comm_bytes"]) ?? 0) > 0 && (Self.number(r["monitor_ms"]) ?? -1) >= 0)
             }
         }
         #expect(waits[0] > waits[1], "the punctual rank waits for the late one: waits \(waits)")
@@ -160,6 +160,23 @@ struct MonitorTests {
         let dom = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         #expect(dom.contains("data-report-check=\"ok plots=10 with-data=10\""), "the page's script did not finish: \(dom.prefix(300))")
+    }
+
+    @Test func theReportShowsCompressionAndStudySummariesAndRefusesAnEmptyFolder() throws {
+        let folder = try TrainJobs.folder(config: "{}")
+        defer { TrainJobs.remove(folder) }
+        try #"{"method": "lowrank-svd", "before": {"parameters": 5000, "test_accuracy": 0.61}, "after": {"parameters": 1200, "test_accuracy": 0.58}}"#
+            .write(toFile: folder + "/compression.json", atomically: true, encoding: .utf8)
+        try "number,state,value\n0,COMPLETE,0.5\n1,COMPLETE,0.625\n".write(toFile: folder + "/trials.csv", atomically: true, encoding: .utf8)
+        let r = try MPIRun.run(ranks: 0, program: "swtrain", ["report", folder])
+        try #require(r.status == 0, "\(r.stderr)")
+        let html = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
+        #expect(html.contains("Compression (lowrank-svd)") && html.contains("<td>1200</td>") && html.contains("0.625"))
+        #expect(html.contains("data-plot=\"trial_values\" data-points=\"2\""))
+        let empty = try TrainJobs.folder(config: "{}")
+        defer { TrainJobs.remove(empty) }
+        let e = try MPIRun.run(ranks: 0, program: "swtrain", ["report", empty])
+        #expect(e.status == 2 && e.stderr.contains("nothing to report"), "\(e.status) \(e.stderr)")
     }
 
     @Test func monitorConfigIsCheckedAndOnlyWrittenWhenGiven() throws {

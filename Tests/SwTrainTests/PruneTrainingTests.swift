@@ -40,6 +40,7 @@ struct PruneTrainingTests {
         ("shared memory ZeRO-1", ["--set", "parallel.weight_gradients=\"off\""]),
         ("blocking all-reduce", ["--set", "parallel.sync=\"allreduce\"", "--set", "parallel.overlap=\"off\""]),
         ("overlapped all-reduce", ["--set", "parallel.sync=\"allreduce\"", "--set", "parallel.overlap=\"on\""]),
+        ("two pipeline stages", ["--set", "parallel.pipeline_stages=2"]),
     ]
 
     static func zeros(_ values: [Float]) -> Set<Int> { Set(values.indices.filter { values[$0] == 0 }) }
@@ -141,7 +142,7 @@ struct PruneTrainingTests {
         var writer = SafeTensorsWriter()
         let file = try SafeTensorsFile(path: try #require(try TrainJobs.latest("\(folder)/dense")).checkpoint.filePath("model.safetensors"))
         for e in file.entries {
-            let v = Self.weights.firstIndex(of: e.name).map { values[$0] } ?? (try file.floats(e.name))
+            let v = try Self.weights.firstIndex(of: e.name).map { values[$0] } ?? file.floats(e.name)
             try writer.add(e.name, shape: e.shape, values: v)
         }
         try writer.write(to: folder + "/pruned.safetensors")
@@ -175,7 +176,7 @@ struct PruneTrainingTests {
             .entries.reduce(into: [String: [Int]]()) { $0[$1.name] = $1.shape }
         #expect(shapes["0.weight"] == [16, 40] && shapes["2.weight"] == [12, 16] && shapes["4.weight"] == [10, 12], "\(shapes)")
         let runConfig = try String(contentsOfFile: "\(folder)/full/config.json", encoding: .utf8)
-        #expect(runConfig.contains("\"units\": 16") && runConfig.contains("\"units\": 12"), runConfig)
+        #expect(runConfig.contains("\"units\": 16") && runConfig.contains("\"units\": 12"), "\(runConfig)")
         let eval = try MPIRun.run(ranks: 0, program: "swtrain", ["eval", "\(folder)/full/config.json", "--checkpoint", "\(folder)/full"], timeout: 60)
         #expect(eval.status == 0 && eval.stdout.contains("accuracy"), "\(eval.stdout)\n\(eval.stderr)")
 

@@ -37,6 +37,8 @@ final class GradualPruning: PostUpdateHook {
     /// Unstructured: each pruned tensor's flat offset in the parameter buffer and its mask as
     /// bit patterns (all ones kept, 0 masked), ANDed into the weights after every step.
     private var placed: [MaskBits]? = []
+    /// The parameter store `placed` was laid out for (a model change re-places the masks).
+    private var placedFor: ParameterStore?
     /// Structured: the layers that shrink and their units.
     let structured: StructuredPruning?
     /// The sparsity of the last event (the schedule's), and its step.
@@ -210,7 +212,7 @@ final class GradualPruning: PostUpdateHook {
 
     /// The masks placed in `store`'s layout (computed once per mask).
     private func placedMasks(_ store: ParameterStore) throws -> [MaskBits] {
-        if let placed { return placed }
+        if let placed, placedFor === store { return placed }
         var out: [MaskBits] = []
         for (name, m) in zip(tensors, masks) {
             guard let e = store.entry(name), e.count == m.count else {
@@ -219,6 +221,7 @@ final class GradualPruning: PostUpdateHook {
             out.append(MaskBits(offset: e.offset, bits: m.map { $0 ? UInt32.max : 0 }))
         }
         placed = out
+        placedFor = store
         return out
     }
 

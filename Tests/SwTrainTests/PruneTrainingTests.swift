@@ -102,8 +102,9 @@ struct PruneTrainingTests {
         }
     }
 
-    /// A run stopped after step 10 (between the events of steps 7 and 12) and resumed ends with
-    /// the bytes of an uninterrupted one: weights, optimizer state and masks.
+    /// A run stopped after step 10 (between the events of steps 7 and 12), and one that dies
+    /// at step 14 (after the event of step 12, its last checkpoint at step 10), resumed, end
+    /// with the bytes of an uninterrupted one: weights, optimizer state and masks.
     @Test(arguments: [1, 2])
     func resumeDuringGradualPruningIsByteIdentical(ranks: Int) throws {
         let folder = try TrainJobs.folder(config: Self.config(prune: Self.gradual))
@@ -114,9 +115,15 @@ struct PruneTrainingTests {
         try #require(stop.status == 0, "\(stop.stderr)")
         let resumed = try TrainJobs.train(folder, run: "resumed", ranks: ranks, ["--resume", "latest"])
         try #require(resumed.status == 0, "\(resumed.stderr)")
-        for file in ["model.safetensors", "optimizer.safetensors", "hooks.safetensors"] {
-            let a = try TrainJobs.latestBytes("\(folder)/full", file), b = try TrainJobs.latestBytes("\(folder)/resumed", file)
-            #expect(a == b, "np=\(ranks) \(file) differs after resume")
+        let crash = try TrainJobs.train(folder, run: "crashed", ranks: ranks, ["--fail-at", "0:14"])
+        try #require(crash.status != 0, "the injected failure ends the run")
+        let again = try TrainJobs.train(folder, run: "crashed", ranks: ranks, ["--resume", "latest"])
+        try #require(again.status == 0, "\(again.stderr)")
+        for run in ["resumed", "crashed"] {
+            for file in ["model.safetensors", "optimizer.safetensors", "hooks.safetensors"] {
+                let a = try TrainJobs.latestBytes("\(folder)/full", file), b = try TrainJobs.latestBytes("\(folder)/\(run)", file)
+                #expect(a == b, "np=\(ranks) \(run): \(file) differs after resume")
+            }
         }
     }
 
@@ -164,7 +171,9 @@ struct PruneTrainingTests {
 
     /// Structured gradual pruning: the hidden layers shrink 32 -> 16 and 24 -> 12 at np=2, the
     /// checkpoints and the run folder's config.json hold the smaller model (`swtrain eval` runs
-    /// on it), a run stopped after step 10 resumes byte-identical, and np=1 agrees with np=2.
+    /// on it), a run stopped after step 10 resumes byte-identical, so does one that dies at step
+    /// 14 (its config.json already describes the model of step 12, its checkpoint that of
+    /// step 10), and np=1 agrees with np=2.
     @Test func structuredPruningShrinksAndResumesAtNp2() throws {
         let prune = #"{"structured": true, "target_sparsity": 0.5, "start_step": 2, "end_step": 12, "frequency": 5}"#
         let folder = try TrainJobs.folder(config: Self.config(prune: prune, hidden2: 24))
@@ -184,10 +193,18 @@ struct PruneTrainingTests {
         try #require(stop.status == 0, "\(stop.stderr)")
         let resumed = try TrainJobs.train(folder, run: "resumed", ranks: 2, ["--resume", "latest"])
         try #require(resumed.status == 0, "\(resumed.stderr)")
-        for file in ["model.safetensors", "optimizer.safetensors", "hooks.safetensors"] {
-            let a = try TrainJobs.latestBytes("\(folder)/full", file), b = try TrainJobs.latestBytes("\(folder)/resumed", file)
-            #expect(a == b, "structured: \(file) differs after resume")
+        let crash = try TrainJobs.train(folder, run: "crashed", ranks: 2, ["--fail-at", "0:14"])
+        try #require(crash.status != 0, "the injected failure ends the run")
+        let again = try TrainJobs.train(folder, run: "crashed", ranks: 2, ["--resume", "latest"])
+        try #require(again.status == 0, "\(again.stderr)")
+        for run in ["resumed", "crashed"] {
+            for file in ["model.safetensors", "optimizer.safetensors", "hooks.safetensors"] {
+                let a = try TrainJobs.latestBytes("\(folder)/full", file), b = try TrainJobs.latestBytes("\(folder)/\(run)", file)
+                #expect(a == b, "structured \(run): \(file) differs after resume")
+            }
         }
+        let crashedConfig = try String(contentsOfFile: "\(folder)/crashed/config.json", encoding: .utf8)
+        #expect(crashedConfig.contains("\"units\": 16") && crashedConfig.contains("\"units\": 12"), "\(crashedConfig)")
         let one = try TrainJobs.train(folder, run: "one", ranks: 1)
         try #require(one.status == 0, "\(one.stderr)")
         for (name, ref) in try TrainJobs.tensors("\(folder)/one") {

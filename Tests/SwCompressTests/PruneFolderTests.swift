@@ -6,6 +6,7 @@ import SwCommands
 import SwCompress
 import SwConfig
 import SwNN
+import SwTensor
 import SwTrain
 
 /// `swtrain prune` end to end on a tiny trained MLP: structured folders evaluate (`swtrain

@@ -57,7 +57,14 @@ public enum PruneCompression {
             let (rows, layers) = try structured(model, layersJSON: layersJSON, options: options)
             layerRows = rows
             newLayers = layers
-            for r in rows { if case .object(let o) = r { say("  \(o["path"]!.serialized()): \(o["units"]!.serialized()) -> \(o["kept_units"]!.serialized()) units") } }
+            for case .object(let o) in rows {
+                let path = o["path"]?.serialized() ?? "?"
+                if let u = o["units"], let k = o["kept_units"] {
+                    say("  \(path): \(u.serialized()) -> \(k.serialized()) units")
+                } else {
+                    say("  \(path): \(o["note"].map { $0.serialized() } ?? "kept whole")")
+                }
+            }
         } else {
             let targets = try UnstructuredPruning.targets(model, paths: options.layers)
             guard !targets.isEmpty else { throw CompressError("\(configPath): the model has no dense or conv layer to prune") }

@@ -15,7 +15,7 @@ OUT=${1:-runs/prune-bench}
 CFG=examples/prune-mlp.json
 mkdir -p "$OUT"
 [ -f runs/prune-data/train_x.npy ] || python3 Benchmarks/prune/make_digits.py runs/prune-data
-[ -d runs/prune-mlp/latest ] || "$SW" train "$CFG" > "$OUT/dense-train.log"
+[ -f runs/prune-mlp/latest ] || "$SW" train "$CFG" > "$OUT/dense-train.log"
 "$SW" eval "$CFG" --checkpoint runs/prune-mlp | tee "$OUT/dense-eval.txt"
 
 finetune() {  # DIR -> fine-tuned test accuracy (or "n/a")
@@ -53,6 +53,6 @@ for u in 128 64 32; do
   python3 Benchmarks/peer/torch_prune.py load "$OUT/u$u" --test-x runs/prune-data/test_x.npy --test-y runs/prune-data/test_y.npy > "$OUT/u$u/torch-load.json"
 done
 cat "$OUT/summary.csv"
-python3 Benchmarks/peer/torch_prune.py recipe "$CFG" --weights runs/prune-mlp/latest/model.safetensors \
+python3 Benchmarks/peer/torch_prune.py recipe "$CFG" --weights "runs/prune-mlp/$(cat runs/prune-mlp/latest)/model.safetensors" \
   --train-x runs/prune-data/train_x.npy --train-y runs/prune-data/train_y.npy \
   --test-x runs/prune-data/test_x.npy --test-y runs/prune-data/test_y.npy | tee "$OUT/torch-recipe.jsonl"

@@ -195,4 +195,34 @@ import SwTrain
             throws: { "\($0)".contains("--keep-units 100") && "\($0)".contains("only 48 units") }
         #expect(!FileManager.default.fileExists(atPath: dir + "/x"))
     }
+
+    @Test func residualModelsAreRefusedByName() throws {
+        let dir = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/config.json"
+        try Self.config.replacingOccurrences(of: #"{"type": "dense", "units": 32}, {"type": "relu"},"#,
+                                             with: #"{"type": "residual", "layers": [{"type": "dense", "units": 48}, {"type": "relu"}]},"#)
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let c = try TrainConfig.load(path: path, overrides: ["checkpoint.dir=\"\(dir)/run\""])
+        let t = try Trainer(config: c, comm: LocalCommunicator())
+        _ = try t.trainStep()
+        let checkpoint = try #require(try t.saveCheckpoint())
+        var o = PruneOptions()
+        o.structured = true
+        o.keepUnits = 8
+        #expect { try PruneCompression.run(configPath: path, overrides: [], checkpoint: checkpoint, outDir: dir + "/x", options: o, log: { _ in }) }
+            throws: { "\($0)".contains("no layer of the model can lose units") && "\($0)".contains("residual at 2") }
+        o.layers = ["2.layers.0"]
+        #expect { try PruneCompression.run(configPath: path, overrides: [], checkpoint: checkpoint, outDir: dir + "/x", options: o, log: { _ in }) }
+            throws: { "\($0)".contains("--layers 2.layers.0") && "\($0)".contains("inside the residual at 2") }
+        // Unstructured pruning reaches inside the block.
+        o = PruneOptions()
+        o.sparsity = 0.5
+        o.layers = ["2.layers.0"]
+        o.latencyBatches = [2]
+        try PruneCompression.run(configPath: path, overrides: [], checkpoint: checkpoint, outDir: dir + "/y", options: o, log: { _ in })
+        let w = try SafeTensorsFile(path: dir + "/y/model.safetensors").floats("2.layers.0.weight")
+        #expect(w.filter { $0 == 0 }.count == 48 * 48 / 2)
+    }
 }
+

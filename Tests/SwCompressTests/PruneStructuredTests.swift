@@ -111,4 +111,14 @@ import SwTensor
         #expect(plan[0].reason!.contains("width is fixed"))
         #expect(plan[1].reason == "it produces the model's output")
     }
+
+    @Test func transformerBlocksAreNamedInThePlan() throws {
+        let (m, _) = try Self.model("""
+            {"input": [4, 8], "layers": [{"type": "dense", "units": 8}, {"type": "transformer_block", "heads": 2},
+             {"type": "flatten"}, {"type": "dense", "units": 3}]}
+            """)
+        let plan = StructuredPruning.plan(m)
+        #expect(plan.map(\.index) == [0, 3])
+        #expect(plan[0].group == nil && plan[0].reason!.contains("transformer_block at 1"))
+    }
 }

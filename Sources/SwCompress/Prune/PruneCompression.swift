@@ -58,11 +58,11 @@ public enum PruneCompression {
             layerRows = rows
             newLayers = layers
             for case .object(let o) in rows {
-                let path = o["path"]?.serialized() ?? "?"
+                guard case .string(let path)? = o["path"] else { continue }
                 if let u = o["units"], let k = o["kept_units"] {
                     say("  \(path): \(u.serialized()) -> \(k.serialized()) units")
-                } else {
-                    say("  \(path): \(o["note"].map { $0.serialized() } ?? "kept whole")")
+                } else if case .string(let note)? = o["note"] {
+                    say("  \(path): \(note)")
                 }
             }
         } else {

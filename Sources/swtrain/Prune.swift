@@ -40,7 +40,7 @@ struct Prune: ParsableCommand {
     @Flag(help: "Remove whole dense units and conv channels (and the next layer's matching inputs).")
     var structured = false
 
-    @Option(parsing: .upToNextOption, help: ArgumentHelp("Layer paths to prune (default: all dense/conv weights; structured: every layer that can lose units).", valueName: "PATH"))
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Layer paths to prune (default: all dense/conv weights; structured: every layer that can lose units, also inside residual bodies).", valueName: "PATH"))
     var layers: [String] = []
 
     @Option(help: "Unstructured: inference kernel of the sparse dense layers: 'auto' (CSR where measured faster), 'csr', 'dense'.")

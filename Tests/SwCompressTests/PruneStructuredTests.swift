@@ -21,20 +21,20 @@ import SwTensor
     }
 
     /// A copy of `m` whose removed units are masked: producer rows and biases, consumer input columns zeroed.
-    static func masked(_ m: Model, text: String, groups: [StructuredGroup], kept: [Int: [Int]]) throws -> Model {
+    static func masked(_ m: Model, text: String, groups: [StructuredGroup], kept: [String: [Int]]) throws -> Model {
         let c = try Model(config: try ConfigValue.parse(text, file: nil))
         c.parameters.values.pointer.update(from: m.parameters.values.pointer, count: m.parameters.count)
-        let layers = c.network.layers
         for g in groups {
-            let keep = Set(kept[g.producer]!)
-            let p = layers[g.producer] as! any Prunable
+            let keep = Set(kept[g.producerPath]!)
+            let producer = c.network.layer(at: g.producerPath)!
+            let p = producer as! any Prunable
             let w = p.prunableWeight, per = w.count / p.outputUnits
             for o in 0..<p.outputUnits where !keep.contains(o) {
                 for i in 0..<per { w.pointer[o * per + i] = 0 }
-                if layers[g.producer].parameterTensors.count > 1 { layers[g.producer].parameterTensors[1].pointer[o] = 0 }
+                if producer.parameterTensors.count > 1 { producer.parameterTensors[1].pointer[o] = 0 }
             }
             // Consumer inputs fed by removed units: through a flatten each unit is `spatial` positions.
-            let cons = layers[g.consumer] as! any Prunable
+            let cons = c.network.layer(at: g.consumerPath) as! any Prunable
             let cw = cons.prunableWeight
             let inner = cw.count / cons.outputUnits / cons.inputFeatures
             let spatial = cons.inputFeatures / p.outputUnits
@@ -51,10 +51,10 @@ import SwTensor
         let (m, layersJSON) = try model(text)
         let plan = StructuredPruning.plan(m)
         let groups = plan.compactMap(\.group)
-        var kept: [Int: [Int]] = [:]
+        var kept: [String: [Int]] = [:]
         for g in groups {
-            let p = m.network.layers[g.producer] as! any Prunable
-            kept[g.producer] = StructuredPruning.keptUnits(p, keep: keep(p.outputUnits))
+            let p = m.network.layer(at: g.producerPath) as! any Prunable
+            kept[g.producerPath] = StructuredPruning.keptUnits(p, keep: keep(p.outputUnits))
         }
         let reference = try masked(m, text: text, groups: groups, kept: kept)
         var rng = RNG(seed: 11)
@@ -105,11 +105,12 @@ import SwTensor
     @Test func residualBlocksAreNamedInThePlan() throws {
         let (m, _) = try Self.model(Self.residualModel)
         let plan = StructuredPruning.plan(m)
-        #expect(plan.map(\.index) == [0, 3])
+        #expect(plan.map(\.path) == ["0", "3", "2.layers.0"])
         #expect(plan.allSatisfy { $0.group == nil })
         #expect(plan[0].reason!.contains("residual at 2"))
         #expect(plan[0].reason!.contains("width is fixed"))
         #expect(plan[1].reason == "it produces the model's output")
+        #expect(plan[2].reason!.contains("output of the residual body 2.layers"))
     }
 
     @Test func transformerBlocksAreNamedInThePlan() throws {
@@ -118,7 +119,15 @@ import SwTensor
              {"type": "flatten"}, {"type": "dense", "units": 3}]}
             """)
         let plan = StructuredPruning.plan(m)
-        #expect(plan.map(\.index) == [0, 3])
+        #expect(plan.map(\.path) == ["0", "3"])
         #expect(plan[0].group == nil && plan[0].reason!.contains("transformer_block at 1"))
+    }
+
+    @Test func unitsInsideAResidualBodyEqualTheMaskedOriginal() throws {
+        try Self.check("""
+            {"input": [8], "layers": [{"type": "dense", "units": 8}, {"type": "relu"},
+             {"type": "residual", "layers": [{"type": "dense", "units": 16}, {"type": "silu"}, {"type": "dense", "units": 8}]},
+             {"type": "dense", "units": 3}]}
+            """, input: [8], keep: { $0 / 4 }, expectShapes: [[8, 8], [8], [4, 8], [4], [8, 4], [8], [3, 8], [3]])
     }
 }

@@ -14,7 +14,7 @@ public struct PruneOptions: Sendable {
     public var keepUnits: Int?
     public var scope: PruningScope = .global
     public var structured = false
-    /// Layer paths to prune (default: every dense/conv weight; structured: every top-level
+    /// Layer paths to prune (default: every dense/conv weight; structured: every
     /// dense/conv whose units can be cut).
     public var layers: [String] = []
     /// Batch sizes and BLAS threads of the latency measured before and after.
@@ -161,53 +161,53 @@ public enum PruneCompression {
     /// Structured pruning of `model` in place; the per-layer rows of the report and the new `model.layers`.
     static func structured(_ model: Model, layersJSON: JSON, options: PruneOptions) throws -> ([JSON], JSON) {
         let plan = StructuredPruning.plan(model)
-        let containers = model.network.layers.enumerated().filter { ["residual", "transformer_block", "causal_attention"].contains($0.element.typeName) }
+        let candidates = plan.filter { $0.group != nil }.map(\.path).joined(separator: ", ")
+        let blocks = model.network.descendants.filter { ["transformer_block", "causal_attention"].contains($0.layer.typeName) }
         var chosen: [StructuredGroup] = []
         if options.layers.isEmpty {
             chosen = plan.compactMap(\.group)
             guard !chosen.isEmpty else {
-                let why = plan.map { "\($0.index): \($0.reason ?? "")" }.joined(separator: "; ")
-                throw CompressError("structured pruning: no layer of the model can lose units (\(why.isEmpty ? "no top-level dense or conv layer" : why))\n  hint: structured pruning cuts top-level dense/conv layers followed by another dense/conv through activations, pools or flatten")
+                let why = plan.map { "\($0.path): \($0.reason ?? "")" }.joined(separator: "; ")
+                throw CompressError("structured pruning: no layer of the model can lose units (\(why.isEmpty ? "no dense or conv layer" : why))\n  hint: structured pruning cuts dense/conv layers followed by another dense/conv through activations, pools or flatten, in model.layers or inside a residual body")
             }
         } else {
             for p in options.layers {
-                guard let i = Int(p), let row = plan.first(where: { $0.index == i }) else {
-                    let inside = containers.first { p.hasPrefix("\($0.offset).") }
-                    throw CompressError("--layers \(p): " + (inside.map { "the layer is inside the \($0.element.typeName) at \($0.offset); structured pruning of residual and transformer blocks is not supported (their width is tied to their input)" }
-                        ?? "no top-level dense or conv layer has this path")
-                        + "\n  hint: structured pruning candidates are at \(plan.filter { $0.group != nil }.map { String($0.index) }.joined(separator: ", "))")
+                guard let row = plan.first(where: { $0.path == p }) else {
+                    let inside = blocks.first { p.hasPrefix($0.path + ".") }
+                    throw CompressError("--layers \(p): " + (inside.map { "the layer is inside the \($0.layer.typeName) at \($0.path); structured pruning of transformer blocks is not supported (their projections' widths are tied to the heads and to the residual stream)" }
+                        ?? "no dense or conv layer in model.layers or a residual body has this path")
+                        + "\n  hint: structured pruning candidates are at \(candidates.isEmpty ? "(none)" : candidates)")
                 }
                 guard let g = row.group else {
-                    throw CompressError("--layers \(p): the \(model.network.layers[i].typeName) at \(p) cannot lose units: \(row.reason!)\n  hint: structured pruning candidates are at \(plan.filter { $0.group != nil }.map { String($0.index) }.joined(separator: ", "))")
+                    throw CompressError("--layers \(p): the \(model.network.layer(at: p)!.typeName) at \(p) cannot lose units: \(row.reason!)\n  hint: structured pruning candidates are at \(candidates.isEmpty ? "(none)" : candidates)")
                 }
                 chosen.append(g)
             }
         }
-        var kept: [Int: [Int]] = [:]
+        var kept: [String: [Int]] = [:]
         var rows: [JSON] = []
         for g in chosen {
-            let layer = model.network.layers[g.producer] as! any Prunable
+            let layer = model.network.layer(at: g.producerPath) as! any Prunable
             let units = layer.outputUnits
             let keep: Int
             if let k = options.keepUnits {
                 guard k <= units else {
-                    throw CompressError("--keep-units \(k): the \(layer.typeName) at \(g.producer) has only \(units) units\n  hint: give at most \(units), or --layers to choose the layers")
+                    throw CompressError("--keep-units \(k): the \(layer.typeName) at \(g.producerPath) has only \(units) units\n  hint: give at most \(units), or --layers to choose the layers")
                 }
                 keep = k
             } else {
                 keep = max(1, units - MagnitudePruning.prunedCount(sparsity: options.sparsity!, count: units))
             }
             let k = StructuredPruning.keptUnits(layer, keep: keep)
-            kept[g.producer] = k
+            kept[g.producerPath] = k
             rows.append(.object(JSONObject([
-                ("path", .string(String(g.producer))), ("type", .string(layer.typeName)), ("units", .int(units)),
+                ("path", .string(g.producerPath)), ("type", .string(layer.typeName)), ("units", .int(units)),
                 ("kept_units", .int(k.count)), ("sparsity", .real(1 - Double(k.count) / Double(units))),
-                ("kept", .array(k.map { .int($0) })), ("inputs_cut_at", .string(String(g.consumer))),
+                ("kept", .array(k.map { .int($0) })), ("inputs_cut_at", .string(g.consumerPath)),
             ])))
         }
-        let skipped = plan.filter { row in !chosen.contains { $0.producer == row.index } }
-        for s in skipped {
-            rows.append(.object(JSONObject([("path", .string(String(s.index))), ("type", .string(model.network.layers[s.index].typeName)),
+        for s in plan where !chosen.contains(where: { $0.producerPath == s.path }) {
+            rows.append(.object(JSONObject([("path", .string(s.path)), ("type", .string(model.network.layer(at: s.path)!.typeName)),
                                             ("note", .string(s.reason.map { "kept whole: \($0)" } ?? "kept whole (not in --layers)"))])))
         }
         let newLayers = try StructuredPruning.apply(model, groups: chosen, kept: kept, layersJSON: layersJSON)

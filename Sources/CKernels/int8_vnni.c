@@ -4,7 +4,7 @@
 // Register blocking: MR rows of A by NR panels (16 columns each) of W, MR x NR zmm
 // accumulators. Per k-group (4 k) the tile loads NR 64-byte panel rows of W, broadcasts one
 // dword (4 bytes of k) of each of the MR rows of A, and issues MR x NR vpdpbusd. k runs in
-// blocks of KC groups so the NR panels' slice of W stays in L1 while every row block of A
+// blocks of KC groups (and rows in blocks of MC, so their C stays in L2) so the NR panels' slice of W stays in L1 while every row block of A
 // passes over it; blocks after the first add into C. The last group of a k that is not a
 // multiple of 4 reads A through a zero-padded dword (never past the row's end); the packed W
 // is zero there, so those lanes add nothing. Edges: any mr in 1...MR and nr in 1...NR has its
@@ -28,6 +28,16 @@
 #ifndef SWT_Q_NR
 #define SWT_Q_NR 4
 #endif
+/// Narrow and flat special cases: a single panel (n <= 16 left, e.g. a 10-class output) runs
+/// up to 12 rows per tile, so 12 independent accumulator chains hide the vpdpbusd latency; a
+/// single row (m = 1) runs 8 panels per tile for the same reason.
+#define SWT_Q_MR1 12
+#define SWT_Q_NR1 8
+#define SWT_Q_MR_MAX 12
+#define SWT_Q_NR_MAX 8
+#ifndef SWT_Q_MC
+#define SWT_Q_MC 48
+#endif
 #ifndef SWT_Q_KC
 #define SWT_Q_KC 128
 #endif
@@ -36,13 +46,13 @@
 /// tail > 0); `acc_in`: add into C instead of overwriting it; `lm`: columns of the last panel.
 VNNI_INLINE void vnni_tile(const int MR, const int NR, const uint8_t *a, size_t lda, const int8_t *b,
                            size_t pb, int ng, int tail, int32_t *c, size_t ldc, int acc_in, __mmask16 lm) {
-    __m512i acc[SWT_Q_MR][SWT_Q_NR];
+    __m512i acc[SWT_Q_MR_MAX][SWT_Q_NR_MAX];
     for (int r = 0; r < MR; r++)
         for (int q = 0; q < NR; q++) acc[r][q] = _mm512_setzero_si512();
     const int8_t *bp = b;
     const uint8_t *ap = a;
     for (int g = 0; g < ng; g++) {
-        __m512i bv[SWT_Q_NR];
+        __m512i bv[SWT_Q_NR_MAX];
         for (int q = 0; q < NR; q++) bv[q] = _mm512_loadu_si512((const void *)(bp + (size_t)q * pb));
         for (int r = 0; r < MR; r++) {
             int32_t d;
@@ -54,7 +64,7 @@ VNNI_INLINE void vnni_tile(const int MR, const int NR, const uint8_t *a, size_t 
         ap += 4;
     }
     if (tail) {
-        __m512i bv[SWT_Q_NR];
+        __m512i bv[SWT_Q_NR_MAX];
         for (int q = 0; q < NR; q++) bv[q] = _mm512_loadu_si512((const void *)(bp + (size_t)q * pb));
         for (int r = 0; r < MR; r++) {
             int32_t d = 0;
@@ -91,6 +101,16 @@ TILES_NR(4)
 #define ROW(NR) {vnni_tile_1_##NR, vnni_tile_2_##NR, vnni_tile_3_##NR, vnni_tile_4_##NR, \
                  vnni_tile_5_##NR, vnni_tile_6_##NR}
 static const vnni_tile_fn vnni_tiles[SWT_Q_NR][SWT_Q_MR] = {ROW(1), ROW(2), ROW(3), ROW(4)};
+TILE(7, 1) TILE(8, 1) TILE(9, 1) TILE(10, 1) TILE(11, 1) TILE(12, 1)
+TILE(1, 5) TILE(1, 6) TILE(1, 7) TILE(1, 8)
+/// One panel: 1...12 rows.
+static const vnni_tile_fn vnni_tiles_n1[SWT_Q_MR1] = {
+    vnni_tile_1_1, vnni_tile_2_1, vnni_tile_3_1, vnni_tile_4_1, vnni_tile_5_1, vnni_tile_6_1,
+    vnni_tile_7_1, vnni_tile_8_1, vnni_tile_9_1, vnni_tile_10_1, vnni_tile_11_1, vnni_tile_12_1};
+/// One row: 1...8 panels.
+static const vnni_tile_fn vnni_tiles_m1[SWT_Q_NR1] = {
+    vnni_tile_1_1, vnni_tile_1_2, vnni_tile_1_3, vnni_tile_1_4, vnni_tile_1_5, vnni_tile_1_6,
+    vnni_tile_1_7, vnni_tile_1_8};
 
 VNNI_TARGET void swt_qgemm_cols_vnni(int m, int n0, int n1, int k, const uint8_t *a, size_t lda,
                                      const int8_t *packed, int32_t *c, size_t ldc) {
@@ -102,20 +122,38 @@ VNNI_TARGET void swt_qgemm_cols_vnni(int m, int n0, int n1, int k, const uint8_t
     const size_t pb = swt_q_panel_bytes(k);
     const int rem = k % 4, ngroups = k / 4 + (rem ? 1 : 0);
     const int p0 = n0 / SWT_Q_PANEL, p1 = (n1 + SWT_Q_PANEL - 1) / SWT_Q_PANEL;
-    for (int g0 = 0; g0 < ngroups; g0 += SWT_Q_KC) {
-        const int g1 = g0 + SWT_Q_KC < ngroups ? g0 + SWT_Q_KC : ngroups;
-        const int tail = (g1 == ngroups) ? rem : 0;
-        const int nfull = g1 - g0 - (tail ? 1 : 0);
-        for (int p = p0; p < p1; p += SWT_Q_NR) {
-            const int nr = p1 - p < SWT_Q_NR ? p1 - p : SWT_Q_NR;
-            const int last = n1 - (p + nr - 1) * SWT_Q_PANEL;
-            const __mmask16 lm = last >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << last) - 1u);
-            const int8_t *b = packed + (size_t)p * pb + (size_t)g0 * 64;
-            int32_t *cp = c + (size_t)p * SWT_Q_PANEL;
-            for (int i = 0; i < m; i += SWT_Q_MR) {
-                const int mr = m - i < SWT_Q_MR ? m - i : SWT_Q_MR;
-                vnni_tiles[nr - 1][mr - 1](a + (size_t)i * lda + (size_t)g0 * 4, lda, b, pb, nfull, tail,
-                                           cp + (size_t)i * ldc, ldc, g0 > 0, lm);
+    // Rows in blocks of MC so the block's C stays in L2 across the k blocks.
+    for (int i0 = 0; i0 < m; i0 += SWT_Q_MC) {
+        const int mb = m - i0 < SWT_Q_MC ? m - i0 : SWT_Q_MC;
+        const uint8_t *a0 = a + (size_t)i0 * lda;
+        int32_t *c0 = c + (size_t)i0 * ldc;
+        for (int g0 = 0; g0 < ngroups; g0 += SWT_Q_KC) {
+            const int g1 = g0 + SWT_Q_KC < ngroups ? g0 + SWT_Q_KC : ngroups;
+            const int tail = (g1 == ngroups) ? rem : 0;
+            const int nfull = g1 - g0 - (tail ? 1 : 0);
+            const int step = mb == 1 ? SWT_Q_NR1 : SWT_Q_NR;
+            for (int p = p0; p < p1; p += step) {
+                const int nr = p1 - p < step ? p1 - p : step;
+                const int last = n1 - (p + nr - 1) * SWT_Q_PANEL;
+                const __mmask16 lm = last >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << last) - 1u);
+                const int8_t *b = packed + (size_t)p * pb + (size_t)g0 * 64;
+                int32_t *cp = c0 + (size_t)p * SWT_Q_PANEL;
+                const uint8_t *ag = a0 + (size_t)g0 * 4;
+                if (mb == 1) {
+                    vnni_tiles_m1[nr - 1](ag, lda, b, pb, nfull, tail, cp, ldc, g0 > 0, lm);
+                } else if (nr == 1) {
+                    for (int i = 0; i < mb; i += SWT_Q_MR1) {
+                        const int mr = mb - i < SWT_Q_MR1 ? mb - i : SWT_Q_MR1;
+                        vnni_tiles_n1[mr - 1](ag + (size_t)i * lda, lda, b, pb, nfull, tail, cp + (size_t)i * ldc, ldc,
+                                              g0 > 0, lm);
+                    }
+                } else {
+                    for (int i = 0; i < mb; i += SWT_Q_MR) {
+                        const int mr = mb - i < SWT_Q_MR ? mb - i : SWT_Q_MR;
+                        vnni_tiles[nr - 1][mr - 1](ag + (size_t)i * lda, lda, b, pb, nfull, tail,
+                                                   cp + (size_t)i * ldc, ldc, g0 > 0, lm);
+                    }
+                }
             }
         }
     }

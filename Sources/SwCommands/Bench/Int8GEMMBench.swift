@@ -7,7 +7,7 @@ import SwTensor
 /// fp32 dense layer uses) and raw `cblas_sgemm` (OpenBLAS). Plus `int8-dynamic`: per-row
 /// quantization of a float A, the GEMM on the default path and the dequantization to float,
 /// i.e. a whole dynamic-int8 dense forward. Every candidate runs once per round, round after
-/// round, so all see the same machine noise; medians per candidate. Rows: one per int8
+/// round (rotating who goes first), so all see the same machine noise; medians per candidate. Rows: one per int8
 /// candidate, the peer is the faster fp32 of own kernel and OpenBLAS; GOP/s counts 2 m n k.
 extension GEMMBench {
     /// The shapes (k inputs -> n outputs) of an MLP 40 -> 1024 -> 1024 -> 10.
@@ -81,7 +81,11 @@ extension GEMMBench {
         })
         for c in cands { c.run() }   // warm-up
         for round in 0..<repeats {
-            for i in cands.indices where round < cands[i].rounds {
+            // Each round starts one candidate later, so none always follows the same one
+            // (whose data would decide what is still in cache).
+            for j in cands.indices {
+                let i = (j + round) % cands.count
+                guard round < cands[i].rounds else { continue }
                 let t = monotonicSeconds()
                 cands[i].run()
                 cands[i].times.append(monotonicSeconds() - t)

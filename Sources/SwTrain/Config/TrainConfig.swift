@@ -22,6 +22,8 @@ public struct TrainConfig: Sendable {
     public var checkpoint: CheckpointConfig
     /// Knowledge distillation from a teacher model (nil: plain training).
     public var distill: DistillConfig?
+    /// Gradual pruning during training (nil: none).
+    public var prune: PruneConfig?
     /// The document with every default filled in, in a stable key order.
     public var resolved: JSON
     /// The file the config came from (nil when built from text).
@@ -30,7 +32,7 @@ public struct TrainConfig: Sendable {
     public var baseDirectory: String
 
     static let topKeys = ["name", "seed", "data", "model", "optimizer", "regularization", "schedule",
-                          "training", "parallel", "checkpoint", "distill"]
+                          "training", "parallel", "checkpoint", "distill", "prune"]
 
     /// Reads and validates the config at `path`, applying `overrides` (`key.path=value`) first.
     public static func load(path: String, overrides: [String] = []) throws(ConfigError) -> TrainConfig {
@@ -79,6 +81,12 @@ public struct TrainConfig: Sendable {
                               message: "expected parallel.pipeline_stages 1 with distillation, got \(parallel.pipelineStages)",
                               hint: "the teacher runs on the whole input, which only the first stage sees; distil data-parallel")
         }
+        if let p = o["prune"] { prune = try PruneConfig(p) } else { prune = nil }
+        if let prune, prune.structured && parallel.pipelineStages > 1 {
+            throw ConfigError(file: file, path: "prune.structured",
+                              message: "expected false with parallel.pipeline_stages \(parallel.pipelineStages), got true",
+                              hint: "structured pruning reshapes layers across stage boundaries; prune data-parallel, or use unstructured pruning")
+        }
         var out = JSONObject()
         out["name"] = .string(name)
         out["seed"] = .number(Double(seed), isInteger: true)
@@ -91,6 +99,7 @@ public struct TrainConfig: Sendable {
         out["parallel"] = parallel.json
         out["checkpoint"] = checkpoint.json
         if let distill { out["distill"] = distill.json }
+        if let prune { out["prune"] = prune.json }
         resolved = .object(out)
     }
 

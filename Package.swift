@@ -36,7 +36,7 @@ let package = Package(
         // AVX-512 optimizer and dtype-conversion kernels with portable fallbacks, chosen at run time.
         .target(name: "CKernels", dependencies: ["CCPU"]),
         .target(name: "SwTensor", dependencies: ["CBLAS", "CGemm", "CKernels", "CCPU"]),
-        .target(name: "SwNN", dependencies: ["SwTensor", "SwConfig"]),
+        .target(name: "SwNN", dependencies: ["SwTensor", "SwConfig", "CKernels"]),
         .target(name: "SwOptim", dependencies: ["SwTensor", "CKernels"]),
         .target(name: "SwData", dependencies: [
             "SwTensor", "SwConfig", .product(name: "ZIPFoundation", package: "ZIPFoundation"),

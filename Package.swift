@@ -72,7 +72,7 @@ let package = Package(
             "SwTensor", "SwNN", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         .testTarget(name: "SwTensorTests", dependencies: ["SwTensor", "CGemm", "CKernels", "CCPU", "_TestSupport"]),
-        .testTarget(name: "SwNNTests", dependencies: ["SwNN", "SwConfig", "_TestSupport"]),
+        .testTarget(name: "SwNNTests", dependencies: ["SwNN", "SwConfig", "CKernels", "_TestSupport"]),
         .testTarget(name: "SwOptimTests", dependencies: ["SwOptim", "SwNN", "CKernels", "CCPU", "_TestSupport"]),
         .testTarget(name: "SwDataTests", dependencies: ["SwData", "_TestSupport"]),
         .testTarget(name: "SwCommTests", dependencies: ["SwComm", "SwParallel", "_TestSupport"]),

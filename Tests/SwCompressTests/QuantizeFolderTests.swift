@@ -100,7 +100,7 @@ import SwTrain
               let ab = before["test_accuracy"]?.doubleValue, let aa = after["test_accuracy"]?.doubleValue else {
             Issue.record("no before/after"); return
         }
-        #expect(ba < 0.5 * bb)
+        #expect(ba < 0.6 * bb)                           // small layers, one kept fp32: header and scales weigh in
         #expect(abs(aa - ab) < 0.05)
     }
 
@@ -118,16 +118,20 @@ import SwTrain
         #expect(!FileManager.default.fileExists(atPath: dir + "/x"))
     }
 
-    @Test func histogramObserverCutsOutliersAndPercentileFindsTheTails() {
-        // 10 000 values uniform in [0, 1) and 10 outliers at 50: the MSE range stays near [0, 1].
+    @Test func histogramObserverClipsGaussianTailsAndPercentileFindsTheTails() {
+        // A standard normal over [-8, 8]: the MSE-optimal 8-bit range clips the tails (about ±4σ),
+        // with a lower expected error than the full range.
+        let (lo, hi, bins) = (-8.0, 8.0, 2048)
+        let w = (hi - lo) / Double(bins)
+        let gauss = (0..<bins).map { i -> Double in let c = lo + (Double(i) + 0.5) * w; return 1e9 * w * exp(-c * c / 2) / (2 * Double.pi).squareRoot() }
+        let (a, b) = HistogramRange.minimisingMSE(gauss, lo: lo, hi: hi)
+        #expect(a > -6 && a < -2.5 && b > 2.5 && b < 6, "range [\(a), \(b)]")
+        #expect(HistogramRange.error(gauss, lo: lo, hi: hi, a: a, b: b) < 0.8 * HistogramRange.error(gauss, lo: lo, hi: hi, a: lo, b: hi))
+        // 10 000 values uniform in [0, 1) and 10 outliers at 50: the 99.5th percentile is 1.
         var counts = [Double](repeating: 0, count: 2000)
-        let (lo, hi) = (0.0, 50.0)
         for i in 0..<40 { counts[i] = 250 }              // [0, 1): 40 bins of width 0.025
         counts[1999] = 10
-        let (a, b) = HistogramRange.minimisingMSE(counts, lo: lo, hi: hi)
-        #expect(a == 0 && b > 0.9 && b < 1.5, "range [\(a), \(b)]")
-        #expect(HistogramRange.error(counts, lo: lo, hi: hi, a: a, b: b) < HistogramRange.error(counts, lo: lo, hi: hi, a: 0, b: 50))
-        let (pa, pb) = HistogramRange.percentile(counts, lo: lo, hi: hi, p: 99.5)
+        let (pa, pb) = HistogramRange.percentile(counts, lo: 0, hi: 50, p: 99.5)
         #expect(pa == 0 && abs(pb - 1.0) < 1e-9, "percentile range [\(pa), \(pb)]")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SwCheckpoint
 import SwComm
 import SwConfig
 import SwData
@@ -70,10 +71,19 @@ public enum QuantizeCompression {
         let paths = targets.map(\.path)
 
         // Static: activation ranges from calibration (all-reduced: the same at every rank count).
+        // A quantization-aware checkpoint's learned ranges take precedence.
         var ranges: [String: (Double, Double)] = [:]
+        var rangesFrom = "calibration"
         if options.activations == .static {
-            ranges = try QuantCalibration.ranges(model: model, paths: paths, data: trainer.train, samples: options.calibrationSamples,
-                                                 comm: comm, observer: options.observer, percentile: options.percentile, bins: options.bins)
+            let learned = config.quantization?.aware == true ? try learnedRanges(weightsFile: weights) : [:]
+            if !paths.isEmpty, paths.allSatisfy({ learned[$0] != nil }) {
+                ranges = learned
+                rangesFrom = "quantization-aware training"
+                say("activation ranges: learned by quantization-aware training (\(weights))")
+            } else {
+                ranges = try QuantCalibration.ranges(model: model, paths: paths, data: trainer.train, samples: options.calibrationSamples,
+                                                     comm: comm, observer: options.observer, percentile: options.percentile, bins: options.bins)
+            }
         }
         var replacements: [String: any Layer] = [:]
         for (path, layer, type) in targets {
@@ -162,6 +172,7 @@ public enum QuantizeCompression {
             ("percentile", options.activations == .static && options.observer == .percentile ? .real(options.percentile) : .null),
             ("skip", .array(options.skip.map { .string($0) })),
             ("world_size", .int(comm.size)),
+            ("ranges_from", options.activations == .static ? .string(rangesFrom) : .null),
         ])
         let bytesBefore = CompressedModelFolder.fileBytes(weights), bytesAfter = CompressedModelFolder.fileBytes(folder.file(CompressedModelFolder.modelFile))
         let report = JSONObject([
@@ -181,6 +192,20 @@ public enum QuantizeCompression {
         for row in latency { say(row.tableLine) }
         say("file bytes \(bytesBefore) -> \(bytesAfter) (\(String(format: "%.1f", 100 * Double(bytesAfter) / Double(max(bytesBefore, 1))))%), int8 kernel path: \(Int8Kernels.pathName)")
         say("wrote \(outDir)/{config.json, model.safetensors, compression.json}")
+    }
+
+    /// The activation ranges a quantization-aware run saved beside `weightsFile` (its
+    /// checkpoint's `hooks.safetensors`), by layer path; empty when there are none.
+    static func learnedRanges(weightsFile: String) throws -> [String: (Double, Double)] {
+        let hooks = ((weightsFile as NSString).deletingLastPathComponent as NSString).appendingPathComponent("hooks.safetensors")
+        guard FileManager.default.fileExists(atPath: hooks) else { return [:] }
+        let f = try SafeTensorsFile(path: hooks)
+        guard let meta = f.metadata["quantization"] else { return [:] }
+        var t: [String: [Float]] = [:]
+        for name in ["ranges", "observed"] where f.entries.contains(where: { $0.name == "quantization." + name }) {
+            t[name] = try f.floats("quantization." + name)
+        }
+        return QuantizationAwareTraining.ranges(tensors: t, metadata: meta)
     }
 
     /// The layers to quantize (path, layer, config type) and the quantizable layers kept fp32

@@ -22,6 +22,8 @@ public struct TrainConfig: Sendable {
     public var checkpoint: CheckpointConfig
     /// Knowledge distillation from a teacher model (nil: plain training).
     public var distill: DistillConfig?
+    /// Quantization-aware training (nil: no `quantization` section).
+    public var quantization: QuantizationConfig?
     /// The document with every default filled in, in a stable key order.
     public var resolved: JSON
     /// The file the config came from (nil when built from text).
@@ -30,7 +32,7 @@ public struct TrainConfig: Sendable {
     public var baseDirectory: String
 
     static let topKeys = ["name", "seed", "data", "model", "optimizer", "regularization", "schedule",
-                          "training", "parallel", "checkpoint", "distill"]
+                          "training", "parallel", "checkpoint", "distill", "quantization"]
 
     /// Reads and validates the config at `path`, applying `overrides` (`key.path=value`) first.
     public static func load(path: String, overrides: [String] = []) throws(ConfigError) -> TrainConfig {
@@ -79,6 +81,12 @@ public struct TrainConfig: Sendable {
                               message: "expected parallel.pipeline_stages 1 with distillation, got \(parallel.pipelineStages)",
                               hint: "the teacher runs on the whole input, which only the first stage sees; distil data-parallel")
         }
+        if let q = o["quantization"] { quantization = try QuantizationConfig(q) } else { quantization = nil }
+        if quantization?.aware == true && parallel.pipelineStages > 1 {
+            throw ConfigError(file: file, path: "quantization.aware",
+                              message: "expected parallel.pipeline_stages 1 with quantization-aware training, got \(parallel.pipelineStages)",
+                              hint: "train quantization-aware data-parallel (any number of ranks), or on one process")
+        }
         var out = JSONObject()
         out["name"] = .string(name)
         out["seed"] = .number(Double(seed), isInteger: true)
@@ -91,6 +99,7 @@ public struct TrainConfig: Sendable {
         out["parallel"] = parallel.json
         out["checkpoint"] = checkpoint.json
         if let distill { out["distill"] = distill.json }
+        if let quantization { out["quantization"] = quantization.json }
         resolved = .object(out)
     }
 

@@ -107,6 +107,9 @@ public final class Trainer {
         batches = stage ?? LocalBatches()
         distillation = local.distillation
         if let d = local.distillation { lossTermHooks.append(d) }
+        if let q = config.quantization, q.aware {
+            postUpdateHooks.append(QuantizationAwareTraining(model: local.model, config: q, comm: comm))
+        }
         TestHooks.install(on: self)
     }
 

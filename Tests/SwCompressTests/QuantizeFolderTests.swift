@@ -71,6 +71,10 @@ import SwTrain
         #expect(viaInit.forward(x, training: false).array == want)
         #expect(viaEval.forward(x, training: false).array == want)
         try EvalCommand.run(configPath: out + "/config.json", overrides: [], checkpoint: out)
+        // Training an int8 folder is refused with a config error, not a crash.
+        #expect { _ = try TrainingRun(trainer: try Trainer(config: written, comm: LocalCommunicator()), plainProgress: true) } throws: { error in
+            "\(error)".contains("inference-only") && "\(error)".contains("layer 0 is quantized_dense")
+        }
 
         // `swtrain predict` on the folder.
         try Predictor.writeNPY(x.array, shape: [37, 40], to: dir + "/x.npy")

@@ -56,6 +56,7 @@ public enum QuantizeCompression {
         let isRoot = comm.rank == 0
         let say: (String) -> Void = { if isRoot { log($0) } }
         let trainer = try Trainer(config: config, comm: comm)
+        trainer.disableFakeQuantization()          // a quantization-aware config: its fp32 model
         let weights = try InitFrom.weightsFile(checkpoint)
         try trainer.model.loadParameters(from: weights)
         let model = trainer.model

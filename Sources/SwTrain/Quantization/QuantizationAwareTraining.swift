@@ -104,3 +104,13 @@ public final class QuantizationAwareTraining: PostUpdateHook {
         return out
     }
 }
+
+extension Trainer {
+    /// Turns fake quantization and the observers off (the model computes in fp32): for passes
+    /// that read a quantization-aware checkpoint as a plain model (`swtrain eval`, `swtrain quantize`).
+    public func disableFakeQuantization() {
+        for case let h as QuantizationAwareTraining in postUpdateHooks {
+            for (_, f) in h.layers { f.enabled = false; f.observing = false }
+        }
+    }
+}

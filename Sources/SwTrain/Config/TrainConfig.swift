@@ -24,6 +24,8 @@ public struct TrainConfig: Sendable {
     public var distill: DistillConfig?
     /// Quantization-aware training (nil: no `quantization` section).
     public var quantization: QuantizationConfig?
+    /// Gradual pruning during training (nil: none).
+    public var prune: PruneConfig?
     /// The document with every default filled in, in a stable key order.
     public var resolved: JSON
     /// The file the config came from (nil when built from text).
@@ -32,7 +34,7 @@ public struct TrainConfig: Sendable {
     public var baseDirectory: String
 
     static let topKeys = ["name", "seed", "data", "model", "optimizer", "regularization", "schedule",
-                          "training", "parallel", "checkpoint", "distill", "quantization"]
+                          "training", "parallel", "checkpoint", "distill", "prune", "quantization"]
 
     /// Reads and validates the config at `path`, applying `overrides` (`key.path=value`) first.
     public static func load(path: String, overrides: [String] = []) throws(ConfigError) -> TrainConfig {
@@ -87,6 +89,12 @@ public struct TrainConfig: Sendable {
                               message: "expected parallel.pipeline_stages 1 with quantization-aware training, got \(parallel.pipelineStages)",
                               hint: "train quantization-aware data-parallel (any number of ranks), or on one process")
         }
+        if let p = o["prune"] { prune = try PruneConfig(p) } else { prune = nil }
+        if let prune, prune.structured && parallel.pipelineStages > 1 {
+            throw ConfigError(file: file, path: "prune.structured",
+                              message: "expected false with parallel.pipeline_stages \(parallel.pipelineStages), got true",
+                              hint: "structured pruning reshapes layers across stage boundaries; prune data-parallel, or use unstructured pruning")
+        }
         var out = JSONObject()
         out["name"] = .string(name)
         out["seed"] = .number(Double(seed), isInteger: true)
@@ -100,6 +108,7 @@ public struct TrainConfig: Sendable {
         out["checkpoint"] = checkpoint.json
         if let distill { out["distill"] = distill.json }
         if let quantization { out["quantization"] = quantization.json }
+        if let prune { out["prune"] = prune.json }
         resolved = .object(out)
     }
 

@@ -51,7 +51,7 @@ public final class TrainingRun {
         if isRoot {
             do {
                 try createDirectories(runDirectory)
-                try writeFileAtomically(Array((config.resolved.serialized(pretty: true) + "\n").utf8), to: runDirectory + "/config.json")
+                try TrainingRun.writeConfig(trainer, to: runDirectory)
                 // A language model's vocabulary: what `swtrain generate` decodes with.
                 if let text = trainer.train as? TextDataset {
                     try writeFileAtomically(Array(try text.vocabulary.jsonData()), to: runDirectory + "/vocab.json")
@@ -100,6 +100,7 @@ public final class TrainingRun {
             }
             let r = try t.trainStep()
             window.add(r)
+            try reportPruning()
             try TestHooks.afterStep(t)
             let last = t.step == t.totalSteps
             if t.step % c.logEverySteps == 0 || last {
@@ -135,6 +136,23 @@ public final class TrainingRun {
         let seconds = monotonicSeconds() - start
         return Summary(steps: t.step, trainLoss: lastLoss, testLoss: lastEval?.loss, testAccuracy: lastEval?.accuracy,
                        samplesPerSecond: Double(t.samplesSeen) / seconds, seconds: seconds)
+    }
+
+    /// Writes the pruning events of the step to metrics.jsonl and the log, and the run folder's
+    /// config.json again when the architecture changed (rank 0).
+    private func reportPruning() throws {
+        guard let p = trainer.pruning else { return }
+        for e in p.takeEvents() where trainer.comm.rank == 0 {
+            metrics.write(e.json)
+            progress.finish()
+            print(e.line)
+            if e.changedArchitecture { try TrainingRun.writeConfig(trainer, to: runDirectory) }
+        }
+    }
+
+    /// The run folder's `config.json` (`Trainer.runFolderConfig`).
+    static func writeConfig(_ t: Trainer, to dir: String) throws {
+        try writeFileAtomically(Array((t.runFolderConfig.serialized(pretty: true) + "\n").utf8), to: dir + "/config.json")
     }
 
     /// Steps since the last log line.

@@ -26,6 +26,8 @@ public struct TrainConfig: Sendable {
     public var quantization: QuantizationConfig?
     /// Gradual pruning during training (nil: none).
     public var prune: PruneConfig?
+    /// What the run records about itself: trace, stragglers, resources, TensorBoard.
+    public var monitor: MonitorConfig
     /// The document with every default filled in, in a stable key order.
     public var resolved: JSON
     /// The file the config came from (nil when built from text).
@@ -34,7 +36,7 @@ public struct TrainConfig: Sendable {
     public var baseDirectory: String
 
     static let topKeys = ["name", "seed", "data", "model", "optimizer", "regularization", "schedule",
-                          "training", "parallel", "checkpoint", "distill", "prune", "quantization"]
+                          "training", "parallel", "checkpoint", "distill", "prune", "monitor", "quantization"]
 
     /// Reads and validates the config at `path`, applying `overrides` (`key.path=value`) first.
     public static func load(path: String, overrides: [String] = []) throws(ConfigError) -> TrainConfig {
@@ -78,6 +80,7 @@ public struct TrainConfig: Sendable {
         checkpoint = try CheckpointConfig(o["checkpoint"] ?? ConfigValue(.object(JSONObject()), path: "checkpoint", file: file),
                                           defaultDir: "runs/\(name)")
         if let d = o["distill"] { distill = try DistillConfig(d, baseDirectory: baseDirectory) } else { distill = nil }
+        monitor = try MonitorConfig(o["monitor"], file: file)
         if distill != nil && parallel.pipelineStages > 1 {
             throw ConfigError(file: file, path: "distill",
                               message: "expected parallel.pipeline_stages 1 with distillation, got \(parallel.pipelineStages)",
@@ -109,6 +112,7 @@ public struct TrainConfig: Sendable {
         if let distill { out["distill"] = distill.json }
         if let quantization { out["quantization"] = quantization.json }
         if let prune { out["prune"] = prune.json }
+        if let m = monitor.json { out["monitor"] = m }
         resolved = .object(out)
     }
 

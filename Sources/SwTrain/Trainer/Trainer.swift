@@ -111,6 +111,9 @@ public final class Trainer {
         if let d = local.distillation { lossTermHooks.append(d) }
         pruning = local.pruning
         if let p = local.pruning { postUpdateHooks.append(p) }
+        if let q = config.quantization, q.aware {
+            postUpdateHooks.append(QuantizationAwareTraining(model: local.model, config: q, comm: comm))
+        }
         TestHooks.install(on: self)
     }
 

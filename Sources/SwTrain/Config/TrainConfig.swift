@@ -98,6 +98,11 @@ public struct TrainConfig: Sendable {
                               message: "expected false with parallel.pipeline_stages \(parallel.pipelineStages), got true",
                               hint: "structured pruning reshapes layers across stage boundaries; prune data-parallel, or use unstructured pruning")
         }
+        if let prune, prune.structured, quantization?.aware == true {
+            throw ConfigError(file: file, path: "prune.structured",
+                              message: "expected false with quantization.aware true, got true",
+                              hint: "a structured event rebuilds the pruned layers without their fake-quant ranges; prune unstructured during QAT, or prune first and train quantization-aware on the pruned folder")
+        }
         var out = JSONObject()
         out["name"] = .string(name)
         out["seed"] = .number(Double(seed), isInteger: true)

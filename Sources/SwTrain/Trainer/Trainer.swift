@@ -60,6 +60,9 @@ public final class Trainer {
     /// The `distill` hook (also in `lossTermHooks`), whose teacher time the step reports apart.
     let distillation: DistillationLoss?
 
+    /// What the process computes with: threads, OpenBLAS threads, kernel path (one line).
+    public let threadsLine: String
+
     /// The pipeline stage this rank runs, when `parallel.pipeline_stages` > 1.
     var pipeline: PipelineStage? { batches as? PipelineStage }
 
@@ -70,6 +73,7 @@ public final class Trainer {
     /// cleanly (a set-up error met by every rank becomes a `CollectiveFailure` that rank 0
     /// reports), then check that they all run the same config and parameter layout.
     public init(config: TrainConfig, comm: any Communicator) throws {
+        threadsLine = Startup.configureThreads(config)
         let local: LocalSetUp
         do {
             local = try LocalSetUp(config: config, comm: comm)

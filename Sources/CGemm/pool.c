@@ -53,7 +53,8 @@ static void *worker(void *arg)
 {
     int index = (int)(long)arg;
     in_task = 1;
-    unsigned long seen = atomic_load_explicit(&mail[index], memory_order_acquire);
+    /* 0, not a load: a job may be posted before this thread first runs. */
+    unsigned long seen = 0;
     for (;;) {
         unsigned long g;
         int spins = 0;

@@ -86,7 +86,7 @@ import SwTensor
 
     /// Weight gradients `Aᵀ B` over many rows (`swt_sgemm_tn_blocked`): fixed blocks of rows
     /// of C, the same bits at 1, 2 and 3 threads, and right against Double, beta 0 and 1.
-    @Test(arguments: [(130, 100, 300), (384, 128, 1000), (40, 520, 2048)])
+    @Test(arguments: [(130, 100, 400), (384, 128, 1000), (40, 520, 2048)])
     func weightGradientBitIdenticalAcrossThreads(shape: (Int, Int, Int)) throws {
         try #require(BLAS.ownKernelsEnabled, "needs the AVX-512 kernels")
         defer { ThreadPool.setThreads(1) }

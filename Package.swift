@@ -55,9 +55,9 @@ let package = Package(
         ]),
         // Hyperparameter search: studies of trials that are training runs, Optuna journal storage.
         .target(name: "SwTune", dependencies: ["SwTrain", "SwConfig", "SwComm", "SwTensor"]),
-        // Model compression: low-rank factorization and the compressed-model folder.
+        // Model compression: low-rank factorization, pruning (CSR inference kernel) and the compressed-model folder.
         .target(name: "SwCompress", dependencies: [
-            "SwCommands", "SwTrain", "SwNN", "SwCheckpoint", "SwComm", "SwConfig", "SwData", "SwTensor", "CLAPACKE",
+            "SwCommands", "SwTrain", "SwNN", "SwCheckpoint", "SwComm", "SwConfig", "SwData", "SwTensor", "CLAPACKE", "CKernels",
         ]),
         .executableTarget(name: "swtrain", dependencies: [
             "SwCommands", "SwTrain", "SwTune", "SwCompress",
@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "SwCheckpointTests", dependencies: ["SwCheckpoint", "SwConfig", "_TestSupport"]),
         .testTarget(name: "SwTuneTests", dependencies: ["SwTune", "SwTrain", "SwConfig", "SwComm", "_TestSupport"]),
         .testTarget(name: "SwCompressTests", dependencies: [
-            "SwCompress", "SwCommands", "SwTrain", "SwNN", "SwConfig", "SwTensor", "_TestSupport",
+            "SwCompress", "SwCommands", "SwTrain", "SwNN", "SwConfig", "SwTensor", "SwCheckpoint", "CKernels", "CCPU", "_TestSupport",
         ]),
         .testTarget(name: "SwTrainTests", dependencies: ["SwTrain", "SwConfig", "SwComm", "SwCheckpoint", "_TestSupport"]),
         .testTarget(name: "SwCommandsTests", dependencies: [

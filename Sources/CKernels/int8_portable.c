@@ -1,70 +1,75 @@
-// The portable int8 kernels (the reference every vector path must match bit for bit).
+// The portable int8 kernels: the reference every vector path must match bit for bit. The
+// GEMM reads the same packed layout as the VNNI and AMX paths (see int8_internal.h).
 #pragma clang fp contract(off)
 
 #include "ckernels_int8.h"
-#include "ccpu.h"
+#include "int8_internal.h"
 
 #include <math.h>
 #include <string.h>
 
-size_t swt_qgemm_packed_bytes(int n, int k) { return (size_t)n * (size_t)k; }
+size_t swt_qgemm_packed_bytes(int n, int k) {
+    if (n <= 0 || k <= 0) return 0;
+    size_t panels = ((size_t)n + SWT_Q_PANEL - 1) / SWT_Q_PANEL;
+    return panels * swt_q_panel_bytes(k);
+}
 
 void swt_qgemm_pack(int n, int k, const int8_t *w, int8_t *packed, int32_t *colsum) {
-    memcpy(packed, w, (size_t)n * (size_t)k);
+    size_t bytes = swt_qgemm_packed_bytes(n, k);
+    if (bytes) memset(packed, 0, bytes);
     for (int j = 0; j < n; j++) {
+        const int8_t *wj = w + (size_t)j * (size_t)k;
         int32_t s = 0;
-        for (int p = 0; p < k; p++) s += w[(size_t)j * k + p];
+        for (int p = 0; p < k; p++) {
+            packed[swt_q_offset(k, j, p)] = wj[p];
+            s += wj[p];
+        }
         colsum[j] = s;
     }
 }
 
-void swt_qgemm_u8s8(int m, int n, int k, const uint8_t *a, size_t lda, const int8_t *packed,
-                    int32_t *c, size_t ldc) {
+void swt_qgemm_cols_portable(int m, int n0, int n1, int k, const uint8_t *a, size_t lda,
+                             const int8_t *packed, int32_t *c, size_t ldc) {
+    const size_t pb = swt_q_panel_bytes(k);
     for (int i = 0; i < m; i++) {
         const uint8_t *ai = a + (size_t)i * lda;
-        for (int j = 0; j < n; j++) {
-            const int8_t *wj = packed + (size_t)j * k;
+        for (int j = n0; j < n1; j++) {
+            const int8_t *wj = packed + (size_t)(j / SWT_Q_PANEL) * pb + (size_t)(j % SWT_Q_PANEL) * 4;
             int32_t s = 0;
-            for (int p = 0; p < k; p++) s += (int32_t)ai[p] * (int32_t)wj[p];
+            for (int p = 0; p < k; p++) s += (int32_t)ai[p] * (int32_t)wj[(size_t)(p / 4) * 64 + p % 4];
             c[(size_t)i * ldc + j] = s;
         }
     }
 }
 
-int swt_qgemm_path(void) { return SWT_QGEMM_PORTABLE; }
-
 static inline uint8_t quantize_one(float x, float inv_scale, int32_t zp) {
     float r = nearbyintf(x * inv_scale);
-    // Clamp in float first so huge values and infinities do not overflow the int conversion.
-    if (r < -512.0f) r = -512.0f;
+    // Clamp in float first so huge values, infinities and NaN (which goes to the bottom, like
+    // -inf) never reach the int conversion out of range.
+    if (!(r >= -512.0f)) r = -512.0f;
     if (r > 512.0f) r = 512.0f;
     int32_t q = (int32_t)r + zp;
     return (uint8_t)(q < 0 ? 0 : (q > 255 ? 255 : q));
 }
 
-void swt_quantize_u8(size_t n, const float *x, float inv_scale, int32_t zero_point, uint8_t *q) {
+void swt_quantize_u8_scalar(size_t n, const float *x, float inv_scale, int32_t zero_point, uint8_t *q) {
     for (size_t i = 0; i < n; i++) q[i] = quantize_one(x[i], inv_scale, zero_point);
 }
 
-void swt_quantize_rows_u8(int m, int k, const float *x, size_t ldx, uint8_t *q, size_t ldq,
-                          float *scale, int32_t *zero_point) {
+void swt_quantize_rows_u8_scalar(int m, int k, const float *x, size_t ldx, uint8_t *q, size_t ldq,
+                                 float *scale, int32_t *zero_point) {
     for (int i = 0; i < m; i++) {
         const float *xi = x + (size_t)i * ldx;
         float lo = 0.0f, hi = 0.0f;
         for (int p = 0; p < k; p++) { if (xi[p] < lo) lo = xi[p]; if (xi[p] > hi) hi = xi[p]; }
-        float s = (hi - lo) / 255.0f;
-        if (!(s > 0.0f)) s = 1.0f;
-        float z = nearbyintf(-lo / s);
-        int32_t zp = (int32_t)(z < 0.0f ? 0.0f : (z > 255.0f ? 255.0f : z));
-        scale[i] = s;
-        zero_point[i] = zp;
-        swt_quantize_u8((size_t)k, xi, 1.0f / s, zp, q + (size_t)i * ldq);
+        swt_q_row_params(lo, hi, &scale[i], &zero_point[i]);
+        swt_quantize_u8_scalar((size_t)k, xi, 1.0f / scale[i], zero_point[i], q + (size_t)i * ldq);
     }
 }
 
-void swt_qgemm_dequant(int m, int n, const int32_t *c, size_t ldc, const float *a_scale,
-                       const int32_t *a_zero, int a_per_row, const float *w_scale,
-                       const int32_t *colsum, const float *bias, float *y, size_t ldy) {
+void swt_qgemm_dequant_scalar(int m, int n, const int32_t *c, size_t ldc, const float *a_scale,
+                              const int32_t *a_zero, int a_per_row, const float *w_scale,
+                              const int32_t *colsum, const float *bias, float *y, size_t ldy) {
     for (int i = 0; i < m; i++) {
         float as = a_per_row ? a_scale[i] : a_scale[0];
         int32_t az = a_per_row ? a_zero[i] : a_zero[0];

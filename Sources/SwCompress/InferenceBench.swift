@@ -59,14 +59,13 @@ extension InferenceBench {
         guard let dir = compare else {
             return run(model: original, name: "model", peer: nil, peerName: "", data: data, batches: batches, threads: threads, repeats: repeats)
         }
-        let folder = CompressedModelFolder(path: dir)
-        let c = try TrainConfig.load(path: folder.file(CompressedModelFolder.configFile))
-        let compressed = try Model(config: c.model)
-        try InitFrom.apply(to: compressed)
+        // The folder's model section alone (its `prune` section is a training matter), with the
+        // CSR kernel where its compression.json chose it; the rows then say "compressed-csr".
+        let compressed = try CompressedModelFolder(path: dir).loadInferenceModel()
         guard compressed.inputShape == original.inputShape, compressed.outputShape == original.outputShape else {
             throw CompressError("\(dir): the compressed model maps \(compressed.inputShape) -> \(compressed.outputShape), the original \(original.inputShape) -> \(original.outputShape)\n  hint: --compare must be a folder written from this config's model")
         }
-        return run(model: compressed, name: "compressed", peer: original, peerName: "original", data: data,
+        return run(model: compressed, name: CompressedModelFolder.usesCSR(compressed) ? "compressed-csr" : "compressed", peer: original, peerName: "original", data: data,
                    batches: batches, threads: threads, repeats: repeats)
     }
 }

@@ -18,6 +18,8 @@ public enum Predictor {
         let config = try TrainConfig.load(path: configPath, overrides: overrides)
         let model = try Model(config: config.model)
         try InitFrom.load(model, from: checkpoint)
+        // A pruned folder's compression.json may choose the CSR kernel for some dense layers.
+        try SparseInference.apply(model, paths: Set(SparseInference.chosenPaths(folder: checkpoint)))
         guard let data = FileManager.default.contents(atPath: input) else {
             throw CompressError("\(input): cannot read the file\n  hint: give an .npy array of shape (N, \(model.inputShape.map(String.init).joined(separator: ", ")))")
         }

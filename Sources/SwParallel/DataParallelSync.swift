@@ -45,6 +45,13 @@ public final class DataParallelSync {
     /// Seconds `finish()` waited in the last step.
     public private(set) var lastWaitSeconds: Double = 0
 
+    /// When each bucket of the last step started and was seen complete (`now()` seconds, the
+    /// clock of `monotonicSeconds()`); buckets from `blockingFrom` on went out together in
+    /// `finish()`'s one blocking all-reduce. For the run's trace; written every step, no allocation.
+    public private(set) var bucketStart: [Double]
+    public private(set) var bucketDone: [Double]
+    public private(set) var blockingFrom = 0
+
     private let requests: [CommRequest]
     /// Buckets `0..<started` have been started this step.
     private var started = 0
@@ -62,6 +69,8 @@ public final class DataParallelSync {
         self.average = average
         self.isAlone = communicator.size == 1
         self.requests = layout.ranges.map { _ in CommRequest() }
+        bucketStart = [Double](repeating: 0, count: layout.ranges.count)
+        bucketDone = [Double](repeating: 0, count: layout.ranges.count)
     }
 
     /// True between the first bucket start of a step and the end of `finish()`.
@@ -76,6 +85,7 @@ public final class DataParallelSync {
             let range = ranges[started]
             let slice = UnsafeMutableBufferPointer(start: gradients.pointer + range.lowerBound,
                                                    count: range.count)
+            bucketStart[started] = Self.now()
             try communicator.startAllReduce(slice, op: .sum, into: requests[started])
             metrics.bucketsStarted += 1
             metrics.bytesReduced += range.count * MemoryLayout<Float>.stride
@@ -88,6 +98,7 @@ public final class DataParallelSync {
     public func poll() throws {
         while completed < started {
             if try !requests[completed].test() { return }
+            bucketDone[completed] = Self.now()
             finishBucket(completed)
             completed += 1
         }
@@ -107,15 +118,19 @@ public final class DataParallelSync {
         if isAlone { return }
         let ranges = layout.ranges
         let t0 = Self.now()
+        blockingFrom = started
         if started < ranges.count {
             let span = UnsafeMutableBufferPointer(start: gradients.pointer, count: ranges[started].upperBound)
+            bucketStart[started] = t0
             try communicator.allReduce(span, op: .sum)
+            bucketDone[started] = Self.now()
             metrics.bucketsStarted += ranges.count - started
             metrics.bytesReduced += span.count * MemoryLayout<Float>.stride
             if average { scale(0..<span.count) }
         }
         while completed < started {
             try requests[completed].wait()
+            bucketDone[completed] = Self.now()
             finishBucket(completed)
             completed += 1
         }

@@ -26,8 +26,8 @@ struct Bench: ParsableCommand {
         @Option(help: "BLAS threads.")
         var threads = 1
 
-        @Option(name: .customLong("batch"), parsing: .upToNextOption, help: "Batch rows (one or more).")
-        var batches: [Int] = [64, 128]
+        @Option(name: .customLong("batch"), parsing: .upToNextOption, help: "Batch rows (one or more; default 64 128, with --int8 1 32 256).")
+        var batches: [Int] = []
 
         @Option(parsing: .upToNextOption, help: "Layer widths.")
         var widths: [Int] = [256, 1024, 2048]
@@ -35,14 +35,21 @@ struct Bench: ParsableCommand {
         @Option(help: "Timed repeats per case (0: chosen by size).")
         var repeats = 0
 
+        @Flag(help: "The int8 GEMM (every available path: amx, vnni, portable; and a dynamic-int8 forward) against fp32 sgemm (own kernel, BLAS.gemm, OpenBLAS) for the MLP shapes 1024x1024, 40->1024, 1024->10; batches default to 1 32 256.")
+        var int8 = false
+
         func validate() throws {
-            guard threads >= 1, !batches.isEmpty, batches.allSatisfy({ $0 >= 1 }), repeats >= 0, widths.allSatisfy({ $0 >= 1 }) else {
+            guard threads >= 1, batches.allSatisfy({ $0 >= 1 }), repeats >= 0, widths.allSatisfy({ $0 >= 1 }) else {
                 throw ValidationError("threads, batch and widths must be positive, repeats >= 0")
             }
         }
 
         func run() throws {
-            output.emit(GEMMBench.run(widths: widths, batches: batches, threads: threads, repeats: repeats))
+            if int8 {
+                output.emit(GEMMBench.runInt8(batches: batches.isEmpty ? [1, 32, 256] : batches, threads: threads, repeats: repeats))
+                return
+            }
+            output.emit(GEMMBench.run(widths: widths, batches: batches.isEmpty ? [64, 128] : batches, threads: threads, repeats: repeats))
         }
     }
 

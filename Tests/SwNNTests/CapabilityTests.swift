@@ -21,6 +21,11 @@ import SwTensor
         return x
     }
 
+    /// Equal to float rounding of sums of a few dozen terms of magnitude <= 1.
+    static func close(_ a: [Float], _ b: [Float]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) }
+    }
+
     /// Elements `kept` of axis 1 of a `(B, units, inner)` tensor, in order.
     static func select(_ t: Tensor, units: Int, inner: Int, _ kept: [Int]) -> [Float] {
         let b = t.count / (units * inner)
@@ -61,13 +66,15 @@ import SwTensor
         let kept = [3, 1]
         let y1 = c1.keeping(outputUnits: kept).forward(x1, training: false).array
         let L = c1.outputShape[1]
-        #expect(y1 == Self.select(c1.forward(x1, training: false), units: 5, inner: L, kept))
+        // The kept channels are a smaller GEMM: OpenBLAS may block it differently (its AVX2
+        // kernels do), so the sums agree to rounding, not bit for bit.
+        #expect(Self.close(y1, Self.select(c1.forward(x1, training: false), units: 5, inner: L, kept)))
 
         let c2 = Self.bound(Conv2D(inputShape: [4, 5, 5], channels: 3, kernel: (3, 2), padding: (1, 0)))
         let x2 = Self.batch([2, 4, 5, 5])
         let P = c2.outputShape[1] * c2.outputShape[2]
-        #expect(c2.keeping(outputUnits: [2, 0]).forward(x2, training: false).array
-                == Self.select(c2.forward(x2, training: false), units: 3, inner: P, [2, 0]))
+        #expect(Self.close(c2.keeping(outputUnits: [2, 0]).forward(x2, training: false).array,
+                           Self.select(c2.forward(x2, training: false), units: 3, inner: P, [2, 0])))
         // Input channels: channel 1 and 3 removed (zero in the full input).
         let inKept = [0, 2]
         for s in 0..<2 { for c in [1, 3] { for i in 0..<25 { x2.pointer[(s * 4 + c) * 25 + i] = 0 } } }

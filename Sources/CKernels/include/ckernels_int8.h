@@ -13,6 +13,13 @@
 //   even, one multiply (no FMA). Dequantize of a GEMM result:
 //   y[i, j] = (float)(C[i, j] - a_zero[i] * colsum[j]) * (a_scale[i] * w_scale[j]) + bias[j]
 //   with the product a_scale[i] * w_scale[j] rounded to float first and no FMA.
+//   NaN inputs quantize like -inf (to 0); +-inf and huge values clamp to 0 or 255.
+// - Packed layout (private to these functions, read by every path): W in panels of 16 output
+//   columns, k zero-padded to a multiple of 64, each panel as k-groups of 4 x 16 columns
+//   (64 bytes: one zmm for vpdpbusd; 16 groups = one AMX B tile). See docs/kernels.md.
+// - The AMX path is written to the Intel documentation but has not run on AMX hardware yet
+//   (the development machine has none); it is taken only with AMX-TILE + AMX-INT8 and the
+//   Linux tile permission.
 #ifndef SWTRAIN_CKERNELS_INT8_H
 #define SWTRAIN_CKERNELS_INT8_H
 
@@ -37,8 +44,40 @@ void swt_qgemm_pack(int n, int k, const int8_t *w, int8_t *packed, int32_t *cols
 void swt_qgemm_u8s8(int m, int n, int k, const uint8_t *a, size_t lda, const int8_t *packed,
                     int32_t *c, size_t ldc);
 
-/// The path the next `swt_qgemm_u8s8` call on this thread takes (SWT_QGEMM_*).
+/// The path the next `swt_qgemm_u8s8` call on this thread takes (SWT_QGEMM_*). May ask Linux
+/// for the AMX tile permission (once per process) when the CPU has AMX.
 int swt_qgemm_path(void);
+
+/// 1 when `path` (SWT_QGEMM_*) may run on this thread: the CPU and OS have its features, the
+/// portable path is not forced, and for AMX the tile permission was granted (asked once).
+int swt_qgemm_path_available(int path);
+
+/// "portable", "vnni", "amx" (or "unknown") for a SWT_QGEMM_* value.
+const char *swt_qgemm_path_name(int path);
+
+/// `swt_qgemm_u8s8` on the given path, or the best available path below it (AMX, then VNNI,
+/// then portable) when it cannot run here; returns the path taken. For tests and benchmarks.
+int swt_qgemm_u8s8_path(int path, int m, int n, int k, const uint8_t *a, size_t lda,
+                        const int8_t *packed, int32_t *c, size_t ldc);
+
+/// Columns [n0, n1) of `swt_qgemm_u8s8` (0 <= n0 <= n1 <= n; C's other columns untouched),
+/// on the current path. Ranges starting on a multiple of 16 run fully vectorized.
+void swt_qgemm_u8s8_cols(int m, int n0, int n1, int k, const uint8_t *a, size_t lda,
+                         const int8_t *packed, int32_t *c, size_t ldc);
+
+/// Static partition of n columns into `parts` ranges, range `index` is [*n0, *n1): whole
+/// 16-column panels spread evenly, the last range ending at n (empty ranges are possible).
+void swt_qgemm_split(int n, int parts, int index, int *n0, int *n1);
+
+/// Part `index` of `parts` of `swt_qgemm_u8s8` (the columns of `swt_qgemm_split`), for a
+/// thread pool: running every index once, on any threads in any order, writes exactly the
+/// C of one `swt_qgemm_u8s8` call (the integers do not depend on the split).
+void swt_qgemm_u8s8_part(int parts, int index, int m, int n, int k, const uint8_t *a, size_t lda,
+                         const int8_t *packed, int32_t *c, size_t ldc);
+
+/// 1 when the quantize / dequantize functions below take their AVX-512 loops on this thread
+/// (same bits as the portable ones).
+int swt_quantize_vectorized(void);
 
 /// q[i] = clamp(nearbyint(x[i] * inv_scale) + zero_point, 0, 255) for i in [0, n).
 void swt_quantize_u8(size_t n, const float *x, float inv_scale, int32_t zero_point, uint8_t *q);

@@ -22,6 +22,10 @@ public struct TrainConfig: Sendable {
     public var checkpoint: CheckpointConfig
     /// Knowledge distillation from a teacher model (nil: plain training).
     public var distill: DistillConfig?
+    /// Gradual pruning during training (nil: none).
+    public var prune: PruneConfig?
+    /// What the run records about itself: trace, stragglers, resources, TensorBoard.
+    public var monitor: MonitorConfig
     /// The document with every default filled in, in a stable key order.
     public var resolved: JSON
     /// The file the config came from (nil when built from text).
@@ -30,7 +34,7 @@ public struct TrainConfig: Sendable {
     public var baseDirectory: String
 
     static let topKeys = ["name", "seed", "data", "model", "optimizer", "regularization", "schedule",
-                          "training", "parallel", "checkpoint", "distill"]
+                          "training", "parallel", "checkpoint", "distill", "prune", "monitor"]
 
     /// Reads and validates the config at `path`, applying `overrides` (`key.path=value`) first.
     public static func load(path: String, overrides: [String] = []) throws(ConfigError) -> TrainConfig {
@@ -74,10 +78,17 @@ public struct TrainConfig: Sendable {
         checkpoint = try CheckpointConfig(o["checkpoint"] ?? ConfigValue(.object(JSONObject()), path: "checkpoint", file: file),
                                           defaultDir: "runs/\(name)")
         if let d = o["distill"] { distill = try DistillConfig(d, baseDirectory: baseDirectory) } else { distill = nil }
+        monitor = try MonitorConfig(o["monitor"], file: file)
         if distill != nil && parallel.pipelineStages > 1 {
             throw ConfigError(file: file, path: "distill",
                               message: "expected parallel.pipeline_stages 1 with distillation, got \(parallel.pipelineStages)",
                               hint: "the teacher runs on the whole input, which only the first stage sees; distil data-parallel")
+        }
+        if let p = o["prune"] { prune = try PruneConfig(p) } else { prune = nil }
+        if let prune, prune.structured && parallel.pipelineStages > 1 {
+            throw ConfigError(file: file, path: "prune.structured",
+                              message: "expected false with parallel.pipeline_stages \(parallel.pipelineStages), got true",
+                              hint: "structured pruning reshapes layers across stage boundaries; prune data-parallel, or use unstructured pruning")
         }
         var out = JSONObject()
         out["name"] = .string(name)
@@ -91,6 +102,8 @@ public struct TrainConfig: Sendable {
         out["parallel"] = parallel.json
         out["checkpoint"] = checkpoint.json
         if let distill { out["distill"] = distill.json }
+        if let prune { out["prune"] = prune.json }
+        if let m = monitor.json { out["monitor"] = m }
         resolved = .object(out)
     }
 

@@ -9,7 +9,8 @@ import SwTensor
 /// - `SWTRAIN_TEST_REBUILD_AT_STEP=k` moves the parameters into a new store of the same layout
 ///   after step k and calls `rebuildAfterModelChange()`, as a model rewrite would;
 /// - `SWTRAIN_TEST_SPLIT_DENSE="k:path:r"` replaces the dense layer at `path` by two (in -> r
-///   without bias, r -> out) after step k through `Trainer.rewriteModel`, as a low-rank pass would.
+///   without bias, r -> out) after step k through `Trainer.rewriteModel`, as a low-rank pass would;
+/// - `SWTRAIN_TEST_SLOW_RANK="1:20ms"` makes rank 1 sleep 20 ms in every forward (`SlowRankHook`).
 enum TestHooks {
     static let rebuildAtStep = ProcessInfo.processInfo.environment["SWTRAIN_TEST_REBUILD_AT_STEP"].flatMap { Int($0) }
     static let splitDense: (step: Int, path: String, rank: Int)? = {
@@ -47,6 +48,9 @@ enum TestHooks {
     }
 
     static func install(on trainer: Trainer) {
+        if let spec = ProcessInfo.processInfo.environment["SWTRAIN_TEST_SLOW_RANK"] {
+            trainer.lossTermHooks.append(SlowRankHook.parse(spec, rank: trainer.comm.rank))
+        }
         guard let spec = ProcessInfo.processInfo.environment["SWTRAIN_TEST_ZERO_WEIGHTS"] else { return }
         var offsets: [Int] = []
         for part in spec.split(separator: ";") {

@@ -94,10 +94,12 @@ extension Trainer {
     /// position and random streams. Names and shapes must match this model exactly.
     public func restore(from checkpoint: Checkpoint) throws {
         let state = try checkpoint.state(as: TrainerState.self)
-        let store = model.parameters
         guard state.optimizer == optimizer.name else {
             throw RuntimeError("\(checkpoint.filePath("trainer_state.json")): the checkpoint's optimizer is \(state.optimizer), the config's is \(optimizer.name)\n  hint: resume with the same optimizer.type")
         }
+        // Structured pruning shrank the model: first give it the checkpoint's architecture.
+        try pruning?.structured?.shrinkForResume(self, from: checkpoint)
+        let store = model.parameters
         // With node-shared buffers one rank per node writes them; the others wait for it.
         if sync.writesSharedState {
             try model.loadParameters(from: checkpoint.filePath(Trainer.modelFile))

@@ -24,6 +24,8 @@ struct LocalSetUp {
     let termsPerSample: Int
     /// The `distill` loss term with its teacher, when the config has one.
     let distillation: DistillationLoss?
+    /// The `prune` section's events and masks, when the config has one.
+    let pruning: GradualPruning?
 
     init(config: TrainConfig, comm: any Communicator) throws {
         try config.validate(worldSize: comm.size)
@@ -39,6 +41,7 @@ struct LocalSetUp {
         } else {
             distillation = nil
         }
+        if let p = config.prune { pruning = try GradualPruning(p, model: model, run: config) } else { pruning = nil }
         train = try Builders.dataset(config.data.train, path: "data.train", config: config)
         try Builders.check(train, feeds: model, path: "data.train", config: config)
         if let t = config.data.test {

@@ -23,6 +23,7 @@ struct ParameterUpdate {
     func run(_ sync: any GradientSync, _ optimizer: any Optimizer, lr: Float, prefetch: [Tensor],
              times: inout StepTimes) throws {
         var t0 = monotonicSeconds()
+        times.arrival = t0
         let wait = try sync.finishGradients(summed: needsSummedGradients)
         let pieces = sync.updates
         if !regularization.isZero {

@@ -5,6 +5,9 @@ import SwTensor
 /// the distillation teacher's forward (0 without `distill`; not part of `forward`).
 public struct StepTimes: Sendable {
     public var data = 0.0, forward = 0.0, backward = 0.0, commWait = 0.0, optimizer = 0.0, teacher = 0.0
+    /// When this rank reached the step's gradient exchange (`monotonicSeconds()`; a time, not a
+    /// duration: not part of `total` nor of `+=`). What straggler attribution compares.
+    public var arrival = 0.0
     public var total: Double { data + forward + backward + commWait + optimizer + teacher }
 
     public static func += (a: inout StepTimes, b: StepTimes) {

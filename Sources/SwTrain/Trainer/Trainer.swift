@@ -59,6 +59,8 @@ public final class Trainer {
     let isRoot: Bool
     /// The `distill` hook (also in `lossTermHooks`), whose teacher time the step reports apart.
     let distillation: DistillationLoss?
+    /// The `prune` hook (also in `postUpdateHooks`), whose events run between steps.
+    let pruning: GradualPruning?
 
     /// What the process computes with: threads, OpenBLAS threads, kernel path (one line).
     public let threadsLine: String
@@ -111,6 +113,8 @@ public final class Trainer {
         batches = stage ?? LocalBatches()
         distillation = local.distillation
         if let d = local.distillation { lossTermHooks.append(d) }
+        pruning = local.pruning
+        if let p = local.pruning { postUpdateHooks.append(p) }
         TestHooks.install(on: self)
     }
 
@@ -126,6 +130,11 @@ public final class Trainer {
     /// Runs one optimizer step.
     public func trainStep() throws -> StepResult {
         var times = StepTimes()
+        if step == 0, let p = pruning {   // an event at set-up (start_step 0), on the starting weights
+            let t0 = monotonicSeconds()
+            try p.beforeFirstStep(self)
+            times.optimizer += monotonicSeconds() - t0
+        }
         let pass = try batches.run(self, times: &times)
         if let d = distillation {   // the teacher ran inside the loss: report it as its own phase
             times.teacher = d.teacherSeconds
@@ -141,6 +150,11 @@ public final class Trainer {
             times.optimizer += monotonicSeconds() - t0
         }
         times.commWait += try sync.publishParameters()
+        if let p = pruning {   // the event of this step, on the published (synchronized) parameters
+            let t0 = monotonicSeconds()
+            try p.afterStep(self)
+            times.optimizer += monotonicSeconds() - t0
+        }
         samplesSeen += pass.samples
         if config.training.stopOnNaN && !pass.lossSum.isFinite {
             let localMean = pass.lossSum / Double(max(pass.localTerms, 1))

@@ -20,6 +20,8 @@ public final class TrainingRun {
     let metrics: MetricsLog
     let progress: ProgressLine
     let runDirectory: String
+    /// Stragglers, resources, trace and TensorBoard (`monitor` config).
+    let monitor: RunMonitor
     /// End cleanly (with a checkpoint) once this many steps are done, without changing the
     /// schedule (which follows `totalSteps`): a stop that a resume continues exactly.
     public var stopAfter: Int?
@@ -44,7 +46,7 @@ public final class TrainingRun {
         if isRoot {
             do {
                 try createDirectories(runDirectory)
-                try writeFileAtomically(Array((config.resolved.serialized(pretty: true) + "\n").utf8), to: runDirectory + "/config.json")
+                try TrainingRun.writeConfig(trainer, to: runDirectory)
                 // A language model's vocabulary: what `swtrain generate` decodes with.
                 if let text = trainer.train as? TextDataset {
                     try writeFileAtomically(Array(try text.vocabulary.jsonData()), to: runDirectory + "/vocab.json")
@@ -56,6 +58,8 @@ public final class TrainingRun {
         metrics = try MetricsLog(path: isRoot ? runDirectory + "/metrics.jsonl" : nil,
                                  resumedAt: trainer.step > 0 ? trainer.step : nil)
         progress = ProgressLine(plain: plainProgress || !isRoot)
+        let m = metrics
+        monitor = try RunMonitor(trainer: trainer, directory: runDirectory, write: { m.write($0) })
     }
 
     /// Trains to the end (or `stopAfter`), evaluating, logging and saving as configured.
@@ -91,21 +95,25 @@ public final class TrainingRun {
             if let f = failAt, f.rank == t.comm.rank, f.step == inStep {
                 throw RuntimeError("injected failure (--fail-at \(f.rank):\(f.step))")
             }
+            monitor.stepBegan()
             let r = try t.trainStep()
+            monitor.stepEnded(step: t.step, result: r, sync: t.sync)
             window.add(r)
+            try reportPruning()
             try TestHooks.afterStep(t)
             let last = t.step == t.totalSteps
             if t.step % c.logEverySteps == 0 || last {
                 lastLoss = try log(&window, start: start)
             }
             if let test = t.test, (c.evalEverySteps > 0 && t.step % c.evalEverySteps == 0) || last {
-                let e = try t.evaluate(test)
+                let e = try monitor.span(.eval, step: t.step) { try t.evaluate(test) }
                 lastEval = e
                 if isRoot {
                     var o = JSONObject([("event", .string("eval")), ("step", .number(Double(t.step), isInteger: true)),
                                         ("loss", .number(e.loss, isInteger: false))])
                     if let a = e.accuracy { o["accuracy"] = .number(a, isInteger: false) }
                     metrics.write(o)
+                    monitor.scalars(step: t.step, [("eval/loss", e.loss)] + (e.accuracy.map { [("eval/accuracy", $0)] } ?? []))
                     if !last || progress.inPlace {
                         progress.finish()
                     }
@@ -117,17 +125,35 @@ public final class TrainingRun {
             if (every > 0 && t.step % every == 0) || last || t.step == end {
                 let lossSum = t.comm.size > 1 ? try t.comm.allReduce(window.loss, op: .sum) : window.loss
                 t.logWindow = .init(lossSum: lossSum, samples: window.samples)
-                try t.saveCheckpoint()
+                try monitor.span(.checkpoint, step: t.step) { try t.saveCheckpoint() }
                 window.start = monotonicSeconds()
             }
         }
         progress.finish()
+        try monitor.finish()
         if t.step < t.totalSteps, isRoot {
             print("stopped after step \(t.step) of \(t.totalSteps) (checkpoint saved; continue with --resume latest)")
         }
         let seconds = monotonicSeconds() - start
         return Summary(steps: t.step, trainLoss: lastLoss, testLoss: lastEval?.loss, testAccuracy: lastEval?.accuracy,
                        samplesPerSecond: Double(t.samplesSeen) / seconds, seconds: seconds)
+    }
+
+    /// Writes the pruning events of the step to metrics.jsonl and the log, and the run folder's
+    /// config.json again when the architecture changed (rank 0).
+    private func reportPruning() throws {
+        guard let p = trainer.pruning else { return }
+        for e in p.takeEvents() where trainer.comm.rank == 0 {
+            metrics.write(e.json)
+            progress.finish()
+            print(e.line)
+            if e.changedArchitecture { try TrainingRun.writeConfig(trainer, to: runDirectory) }
+        }
+    }
+
+    /// The run folder's `config.json` (`Trainer.runFolderConfig`).
+    static func writeConfig(_ t: Trainer, to dir: String) throws {
+        try writeFileAtomically(Array((t.runFolderConfig.serialized(pretty: true) + "\n").utf8), to: dir + "/config.json")
     }
 
     /// Steps since the last log line.
@@ -161,6 +187,8 @@ public final class TrainingRun {
             try mine.withUnsafeBufferPointer { m in try all.withUnsafeMutableBufferPointer { try t.comm.allGather(m, into: $0) } }
             return all
         }
+        var monitorLine = JSONObject()
+        try monitor.addWindow(to: &monitorLine, step: t.step)
         let now = monotonicSeconds()
         let rate = Double(w.samples) / (now - w.start)
         if t.comm.rank == 0 {
@@ -181,7 +209,10 @@ public final class TrainingRun {
                 if ratio > TrainingRun.stragglerRatio && ms[slowest] - median > 0.2 { o["straggler_rank"] = .number(Double(slowest), isInteger: true) }
             }
             if let f = pipelineFigures, let p = t.pipeline { o["pipeline"] = pipelineJSON(f, p) }
+            for (k, v) in monitorLine.pairs { o[k] = v }
             metrics.write(o)
+            monitor.scalars(step: t.step, [("train/loss", loss), ("train/lr", Double(lr)), ("train/samples_per_sec", rate)]
+                            + w.times.millisecondsJSON(steps: w.steps).map { ("time_ms/\($0.0)", $0.1) })
             let eta = (now - start) / Double(max(t.step, 1)) * Double(t.totalSteps - t.step)
             progress.show("step \(t.step)/\(t.totalSteps)  epoch \(t.epoch)  loss \(String(format: "%.4f", loss))  lr \(String(format: "%.3g", lr))  \(Int(rate)) samples/s  ETA \(ProgressLine.duration(eta))")
         }

@@ -36,7 +36,7 @@ let package = Package(
         // AVX-512 optimizer and dtype-conversion kernels with portable fallbacks, chosen at run time.
         .target(name: "CKernels", dependencies: ["CCPU"]),
         .target(name: "SwTensor", dependencies: ["CBLAS", "CGemm", "CKernels", "CCPU"]),
-        .target(name: "SwNN", dependencies: ["SwTensor", "SwConfig"]),
+        .target(name: "SwNN", dependencies: ["SwTensor", "SwConfig", "CKernels"]),
         .target(name: "SwOptim", dependencies: ["SwTensor", "CKernels"]),
         .target(name: "SwData", dependencies: [
             "SwTensor", "SwConfig", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -72,7 +72,7 @@ let package = Package(
             "SwTensor", "SwNN", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         .testTarget(name: "SwTensorTests", dependencies: ["SwTensor", "CGemm", "CKernels", "CCPU", "_TestSupport"]),
-        .testTarget(name: "SwNNTests", dependencies: ["SwNN", "SwConfig", "_TestSupport"]),
+        .testTarget(name: "SwNNTests", dependencies: ["SwNN", "SwConfig", "CKernels", "_TestSupport"]),
         .testTarget(name: "SwOptimTests", dependencies: ["SwOptim", "SwNN", "CKernels", "CCPU", "_TestSupport"]),
         .testTarget(name: "SwDataTests", dependencies: ["SwData", "_TestSupport"]),
         .testTarget(name: "SwCommTests", dependencies: ["SwComm", "SwParallel", "_TestSupport"]),

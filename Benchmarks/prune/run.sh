@@ -7,8 +7,8 @@
 #
 #   swift build -c release --product swtrain && Benchmarks/prune/run.sh [OUT=runs/prune-bench]
 #
-# Unstructured fine-tunes need the `prune` config section (gradual-pruning branch): without it
-# `swtrain train DIR/config.json` refuses the key and the script reports the one-shot figures.
+# The unstructured folders' config.json carries a `prune` section that keeps their zeros
+# exactly zero through the fine-tune (docs/prune-training.md).
 set -u
 SW=${SWTRAIN:-.build/release/swtrain}
 OUT=${1:-runs/prune-bench}

@@ -7,6 +7,7 @@
  * rows are prefetched NN_PF ahead (+10-15% measured). NN_KC 256 (128 equal,
  * 512 and 1024 clearly worse, Emerald Rapids). */
 #include "cgemm.h"
+#include "cpool.h"
 #include "simd.h"
 #include <stdlib.h>
 
@@ -106,6 +107,14 @@ void swt_sgemm_nn(int M, int N, int K, const float *A, int lda,
     (void)M; (void)N; (void)K; (void)A; (void)lda; (void)B; (void)ldb; (void)C; (void)ldc; (void)beta;
     abort();   /* no AVX-512 on this architecture: swt_gemm_available() is 0 */
 }
+
+void swt_sgemm_tn_blocked(int M, int N, int K, const float *A, int lda,
+                          const float *B, int ldb, float *C, int ldc, float beta, int row_block)
+{
+    (void)M; (void)N; (void)K; (void)A; (void)lda; (void)B; (void)ldb; (void)C; (void)ldc; (void)beta;
+    (void)row_block;
+    abort();   /* no AVX-512 on this architecture: swt_gemm_available() is 0 */
+}
 #endif
 
 /* swt_sgemm_tn packs both operands, so the NN tile reads contiguous panels:
@@ -178,6 +187,33 @@ CGEMM_TARGET void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
         }
     }
 }
+
+typedef struct {
+    int M, N, K, lda, ldc, rb;
+    const float *A, *P;
+    float *C;
+    float beta;
+} tn_job;
+
+static void tn_task(void *ctx, long t)
+{
+    const tn_job *j = ctx;
+    int i0 = (int)t * j->rb, mb = j->M - i0 < j->rb ? j->M - i0 : j->rb;
+    swt_sgemm_tn(mb, j->N, j->K, j->A + i0, j->lda, j->P, j->C + (long)i0 * j->ldc, j->ldc, j->beta,
+                 NULL, 0, 0);
+}
+
+CGEMM_TARGET void swt_sgemm_tn_blocked(int M, int N, int K, const float *A, int lda,
+                                       const float *B, int ldb, float *C, int ldc, float beta,
+                                       int row_block)
+{
+    if (K <= 0) { scale_c(M, N, C, ldc, beta); return; }
+    float *P = cgemm_workspace(CGEMM_WORKSPACE_TN_PACKED, (size_t)swt_sgemm_tn_pack_size(K, N));
+    if (!P) abort();
+    swt_sgemm_tn_pack(K, N, B, ldb, P);
+    tn_job j = {M, N, K, lda, ldc, row_block, A, P, C, beta};
+    swt_pool_run((M + row_block - 1) / row_block, tn_task, &j);
+}
 #else
 void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
                   const float *P, float *C, int ldc, float beta,
@@ -185,6 +221,14 @@ void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
 {
     (void)M; (void)N; (void)K; (void)A; (void)lda; (void)P; (void)C; (void)ldc; (void)beta;
     (void)prefetch; (void)nprefetch; (void)prefetch_floats;
+    abort();   /* no AVX-512 on this architecture: swt_gemm_available() is 0 */
+}
+
+void swt_sgemm_tn_blocked(int M, int N, int K, const float *A, int lda,
+                          const float *B, int ldb, float *C, int ldc, float beta, int row_block)
+{
+    (void)M; (void)N; (void)K; (void)A; (void)lda; (void)B; (void)ldb; (void)C; (void)ldc; (void)beta;
+    (void)row_block;
     abort();   /* no AVX-512 on this architecture: swt_gemm_available() is 0 */
 }
 #endif

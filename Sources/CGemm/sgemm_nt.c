@@ -6,6 +6,7 @@
  * is read from memory once per call. */
 #include <stdlib.h>
 #include "cgemm.h"
+#include "cpool.h"
 #include "simd.h"
 
 #define NT_MR 4        /* rows of A per tile                                  */
@@ -135,11 +136,64 @@ CGEMM_TARGET void swt_sgemm_nt(int M, int N, int K, const float *A, int lda,
         }
     }
 }
+
+/* One block of swt_sgemm_blocked: rows i0.., columns j0.. of C. */
+typedef struct {
+    int M, N, K, lda, ldb, ldc, rb, cb, mblocks, nn;
+    const float *A, *B;
+    float *C;
+    float beta;
+} blocked_job;
+
+static void blocked_task(void *ctx, long t)
+{
+    const blocked_job *j = ctx;
+    int i0 = (int)(t % j->mblocks) * j->rb, j0 = (int)(t / j->mblocks) * j->cb;
+    int mb = j->M - i0 < j->rb ? j->M - i0 : j->rb, nb = j->N - j0 < j->cb ? j->N - j0 : j->cb;
+    const float *A = j->A + (long)i0 * j->lda;
+    float *C = j->C + (long)i0 * j->ldc + j0;
+    if (j->nn) swt_sgemm_nn(mb, nb, j->K, A, j->lda, j->B + j0, j->ldb, C, j->ldc, j->beta);
+    else swt_sgemm_nt(mb, nb, j->K, A, j->lda, j->B + (long)j0 * j->ldb, j->ldb, C, j->ldc, j->beta);
+}
+
+CGEMM_TARGET void swt_sgemm_blocked(int transB, int M, int N, int K, const float *A, int lda,
+                                    const float *B, int ldb, float *C, int ldc, float beta,
+                                    int row_block, int col_block)
+{
+    if (K <= 0) { scale_c(M, N, C, ldc, beta); return; }
+    blocked_job j = {M, N, K, lda, ldb, ldc, row_block, col_block, (M + row_block - 1) / row_block,
+                     !transB, A, B, C, beta};
+    if (transB) {
+        /* The path swt_sgemm_nt would take for the whole product: short K transposes B
+         * once here (the caller's workspace) and every block runs NN on it. */
+        int short_k = K <= NT_SMALLK || (K <= 2 * NT_SMALLK && M >= 128);
+        if (short_k && (long)ldb * 15 < 0x7fffffffL) {
+            float *Bt = cgemm_workspace(CGEMM_WORKSPACE_NT, (size_t)K * N);
+            if (Bt) {
+                transpose_b(N, K, B, ldb, Bt);
+                j.B = Bt;
+                j.ldb = N;
+                j.nn = 1;
+            }
+        }
+    }
+    long tasks = (long)j.mblocks * ((N + col_block - 1) / col_block);
+    swt_pool_run(tasks, blocked_task, &j);
+}
 #else
 void swt_sgemm_nt(int M, int N, int K, const float *A, int lda,
                   const float *B, int ldb, float *C, int ldc, float beta)
 {
     (void)M; (void)N; (void)K; (void)A; (void)lda; (void)B; (void)ldb; (void)C; (void)ldc; (void)beta;
+    abort();   /* no AVX-512 on this architecture: swt_gemm_available() is 0 */
+}
+
+void swt_sgemm_blocked(int transB, int M, int N, int K, const float *A, int lda,
+                       const float *B, int ldb, float *C, int ldc, float beta,
+                       int row_block, int col_block)
+{
+    (void)transB; (void)M; (void)N; (void)K; (void)A; (void)lda; (void)B; (void)ldb; (void)C; (void)ldc;
+    (void)beta; (void)row_block; (void)col_block;
     abort();   /* no AVX-512 on this architecture: swt_gemm_available() is 0 */
 }
 #endif

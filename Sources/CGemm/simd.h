@@ -29,10 +29,12 @@ static inline __mmask16 lane_mask(int n)
 
 /* Per-thread float buffer `slot` of at least `count` floats, 64-byte aligned;
  * grows, never shrinks; NULL when out of memory. Slots: B^T of the NT short-K
- * path, the packed A tiles of TN. */
+ * path, the packed A tiles of TN, attention's transposed keys and key gradients, B packed by swt_sgemm_tn_blocked. */
 #define CGEMM_WORKSPACE_NT 0
 #define CGEMM_WORKSPACE_TN 1
-#define CGEMM_WORKSPACES 2
+#define CGEMM_WORKSPACE_ATTENTION 2
+#define CGEMM_WORKSPACE_TN_PACKED 3
+#define CGEMM_WORKSPACES 4
 float *cgemm_workspace(int slot, size_t count);
 
 /* C = beta * C for the degenerate K == 0 case (beta 0: write zeros). */

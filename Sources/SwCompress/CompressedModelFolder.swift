@@ -2,8 +2,9 @@ import Foundation
 import SwCheckpoint
 import SwConfig
 import SwNN
+import SwTrain
 
-/// The folder a compression pass writes (low-rank now; pruning and quantization write the same):
+/// The folder a compression pass writes (low-rank, quantization; pruning writes the same):
 ///
 /// - `config.json`: the complete training config of the compressed model, runnable as it is:
 ///   `model.layers` describes the compressed network and `model.init_from` is `"."` (the
@@ -40,8 +41,7 @@ public struct CompressedModelFolder {
             throw CompressError("\(file(Self.configFile)): cannot write the file")
         }
         var w = SafeTensorsWriter(metadata: metadata)
-        let store = model.parameters
-        for e in store.entries { try w.add(e.name, store.value(e.name)!) }
+        try w.addParameters(of: model)   // int8 layers' integer tensors as I8 / I32
         try w.write(to: file(Self.modelFile))
     }
 

@@ -20,10 +20,16 @@ import SwTensor
 /// (nanoGPT's `c_attn` / `c_proj`, renamed); `nn.MultiheadAttention` holds the same numbers
 /// (`in_proj_weight` `[3C, C]`, `out_proj`) under other names. Initialisation: as `nn.Linear`.
 ///
-/// The per-(batch, head) products `q k^T`, `P v` and their backward go through `sgemm`
-/// addressing heads inside the `(B, T, 3C)` buffer with leading dimension `3C` (no copies);
-/// `P` is kept for backward, `(B, h, T, T)` floats. Dropout (probability `dropout`) applies
-/// to `P` and to the output, drawn from the layer's own stream `rng`.
+/// Two paths compute the same function. `fused` (the default when the head width `d` is a
+/// multiple of 16 up to 128): `FusedAttention`, FlashAttention-2 style, blocks of keys with
+/// an online softmax, one pool task per (batch, head); it keeps only the heads' output and
+/// one log-sum-exp per row (`(B, h, T)`), and backward recomputes `P`. Its attention dropout
+/// mask is a hash of (a seed drawn from `rng` per forward, position), not `rng`'s sequence.
+/// Unfused (`fused = false`, or other head widths): the per-(batch, head) products `q k^T`,
+/// `P v` and their backward go through `sgemm` addressing heads inside the `(B, T, 3C)`
+/// buffer with leading dimension `3C` (no copies); `P` is kept for backward, `(B, h, T, T)`
+/// floats, and its dropout mask is drawn from `rng`. Dropout (probability `dropout`) applies
+/// to `P` and to the output; the output mask is drawn from `rng` on both paths.
 public final class CausalSelfAttention: StochasticLayer {
     public let typeName = "causal_attention"
     public let heads: Int
@@ -36,6 +42,12 @@ public final class CausalSelfAttention: StochasticLayer {
         didSet { qkv.needsInputGradient = needsInputGradient }
     }
     public var rng = RNG(seed: 0)
+    /// Whether forward and backward run the fused kernels (`FusedAttention`); settable
+    /// between steps (not between a forward and its backward). False when the head width is
+    /// not supported.
+    public var fused: Bool {
+        didSet { if !FusedAttention.supports(headWidth: width / heads) { fused = false } }
+    }
 
     /// The fused query/key/value projection, C -> 3C (a `Dense`, or what a rewrite put in
     /// its place: any layer mapping `[T, C]` to `[T, 3C]`).
@@ -54,6 +66,9 @@ public final class CausalSelfAttention: StochasticLayer {
     private var dP: Tensor?         // (T, T) scratch
     private var qkvOut: Tensor?     // (B, T, 3C) the qkv layer's output, for backward
     private var masked = false
+    private var lse: Tensor?        // (B, h, T) log-sum-exp of each score row (fused)
+    private var dropSeed: UInt32 = 0   // the fused dropout mask of the last forward
+    private var ranFused = false
 
     /// Attention over samples `[T, C]` with `heads` heads (`C` a multiple of `heads`).
     public init(inputShape: [Int], heads: Int, dropout: Float = 0) {
@@ -65,6 +80,7 @@ public final class CausalSelfAttention: StochasticLayer {
         self.width = inputShape[1]
         self.heads = heads
         self.dropout = dropout
+        fused = FusedAttention.supports(headWidth: inputShape[1] / heads)
         qkv = Dense(inputShape: inputShape, units: 3 * inputShape[1])
         proj = Dense(inputShape: inputShape, units: inputShape[1])
     }
@@ -77,6 +93,7 @@ public final class CausalSelfAttention: StochasticLayer {
         width = other.width
         heads = other.heads
         dropout = other.dropout
+        fused = other.fused
         rng = other.rng
         self.qkv = qkv
         self.proj = proj
@@ -112,9 +129,18 @@ public final class CausalSelfAttention: StochasticLayer {
         let B = batchSize(x, inputShape)
         let q = qkv.forward(x, training: training)                       // (B, T, 3C)
         qkvOut = q
+        masked = training && dropout > 0
+        ranFused = fused
+        if fused {
+            let o = reuseBatch(attOut, batch: B, sample: [T, C]); attOut = o
+            let l = reuseBatch(lse, batch: B, sample: [H, T]); lse = l
+            dropSeed = masked ? rng.nextUInt32() : 0
+            FusedAttention.forward(batch: B, heads: H, context: T, width: C, qkv: q.pointer, out: o.pointer,
+                                   lse: l.pointer, dropout: masked ? dropout : 0, seed: dropSeed)
+            return outputDropout(proj.forward(o, training: training), batch: B)
+        }
         let P = reuseBatch(probs, batch: B, sample: [H, T, T]); probs = P
         let o = reuseBatch(attOut, batch: B, sample: [T, C]); attOut = o
-        masked = training && dropout > 0
         let scale = 1 / Float(d).squareRoot()
         let qp = q.pointer, pp = P.pointer
         var mp: UnsafeMutablePointer<Float>? = nil, pdp: UnsafeMutablePointer<Float>? = nil
@@ -146,8 +172,13 @@ public final class CausalSelfAttention: StochasticLayer {
                           a: A, lda: T, b: V, ldb: 3 * C, beta: 0, c: o.pointer + b * T * C + h * d, ldc: C)
             }
         }
-        let y = proj.forward(o, training: training)                       // (B, T, C)
+        return outputDropout(proj.forward(o, training: training), batch: B)   // (B, T, C)
+    }
+
+    /// Dropout on the projection's output `y` when training with dropout, else `y`.
+    private func outputDropout(_ y: Tensor, batch B: Int) -> Tensor {
         guard masked else { return y }
+        let T = context, C = width, keep = 1 / (1 - dropout)
         let m = reuseBatch(outMask, batch: B, sample: [T, C]); outMask = m
         let z = reuseBatch(out, batch: B, sample: [T, C]); out = z
         for j in 0..<y.count {
@@ -182,6 +213,12 @@ public final class CausalSelfAttention: StochasticLayer {
         let dO = proj.backward(g)                                          // (B, T, C)
         let q = qkvOut!                                         // (B, T, 3C)
         let dq = reuseBatch(dQKV, batch: B, sample: [T, 3 * C]); dQKV = dq
+        if ranFused {
+            FusedAttention.backward(batch: B, heads: H, context: T, width: C, qkv: q.pointer, out: attOut!.pointer,
+                                    dOut: dO.pointer, lse: lse!.pointer, dQKV: dq.pointer,
+                                    dropout: masked ? dropout : 0, seed: dropSeed)
+            return qkv.backward(dq)
+        }
         let dp = scratch(&dP, count: T * T)
         let scale = 1 / Float(d).squareRoot()
         for b in 0..<B {

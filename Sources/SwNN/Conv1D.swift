@@ -61,7 +61,14 @@ public final class Conv1D: Layer {
     public func resetParameters(rng: inout RNG) { state.resetParameters(rng: &rng, fanIn: inChannels * kernel) }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        state.forward(x, inputShape: inputShape, outputShape: outputShape)
+        state.forward(x, inputShape: inputShape, outputShape: outputShape, training: training)
+    }
+
+    /// Quantization-aware training: when set, forward runs on fake-quantized weights and
+    /// inputs and backward passes straight through (`FakeQuant`).
+    public var fakeQuant: FakeQuant? {
+        get { state.fakeQuant }
+        set { state.fakeQuant = newValue }
     }
 
     public func backward(_ dy: Tensor) -> Tensor {

@@ -12,6 +12,9 @@ struct ConvLayerState {
     private var input: Tensor?
     private var out: Tensor?
     private var dx: Tensor?
+    /// Quantization-aware training (`FakeQuant`): fake-quantized weight and input in forward.
+    var fakeQuant: FakeQuant?
+    private var usedWeight: UnsafeMutablePointer<Float>?
 
     init(window: Window, outChannels: Int, bias: Bool) {
         useBias = bias
@@ -34,12 +37,15 @@ struct ConvLayerState {
     }
 
     /// `y (B, outputShape...)` for `x (B, inputShape...)`.
-    mutating func forward(_ x: Tensor, inputShape: [Int], outputShape: [Int]) -> Tensor {
+    mutating func forward(_ x: Tensor, inputShape: [Int], outputShape: [Int], training: Bool = false) -> Tensor {
         let b = batchSize(x, inputShape)
         let y = reuseBatch(out, batch: b, sample: outputShape)   // (B, out, positions...)
         out = y
+        let x = fakeQuant?.input(x, training: training) ?? x
+        let w = fakeQuant?.weight(weight) ?? weight.pointer
+        usedWeight = w
         input = x
-        conv.forward(x: x, batch: b, weight: weight.pointer, bias: useBias ? bias.pointer : nil, y: y)
+        conv.forward(x: x, batch: b, weight: w, bias: useBias ? bias.pointer : nil, y: y)
         return y
     }
 
@@ -52,8 +58,9 @@ struct ConvLayerState {
             g = Tensor.reuse(dx, shape: x.shape)              // (B, in, positions...)
             dx = g
         }
-        conv.backward(x: x, dy: dy, batch: b, weight: weight.pointer, dWeight: dWeight.pointer,
+        conv.backward(x: x, dy: dy, batch: b, weight: usedWeight ?? weight.pointer, dWeight: dWeight.pointer,
                       dBias: useBias ? dBias.pointer : nil, dx: g)
+        if let g { fakeQuant?.maskInputGradient(g) }
         return g ?? dy
     }
 }

@@ -23,6 +23,10 @@ public final class Dense: Layer {
     /// computes only the input gradient. Data parallelism uses it to compute each weight
     /// gradient once per node (`NodeWeightGradients`).
     public var weightGradientSink: ((_ input: Tensor, _ outputGradient: Tensor) -> Void)?
+    /// Quantization-aware training: when set, forward runs on fake-quantized weights and
+    /// inputs and backward passes straight through (`FakeQuant`).
+    public var fakeQuant: FakeQuant?
+    private var usedWeight: UnsafeMutablePointer<Float>?
 
     private var weight: Tensor!, bias: Tensor!
     private var dWeight: Tensor!, dBias: Tensor!
@@ -62,12 +66,15 @@ public final class Dense: Layer {
         let rows = x.count / inFeatures                      // B * (leading dims)
         let y = reuseBatch(out, batch: batchSize(x, inputShape), sample: outputShape)   // (rows, out)
         out = y
+        let x = fakeQuant?.input(x, training: training) ?? x
+        let w = fakeQuant?.weight(weight) ?? weight.pointer
+        usedWeight = w
         input = x
         if useBias {
             for r in 0..<rows { (y.pointer + r * outFeatures).update(from: bias.pointer, count: outFeatures) }
         }
         BLAS.gemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures,
-                  a: x.pointer, b: weight.pointer, beta: useBias ? 1 : 0, c: y.pointer)
+                  a: x.pointer, b: w, beta: useBias ? 1 : 0, c: y.pointer)
         return y
     }
 
@@ -84,7 +91,8 @@ public final class Dense: Layer {
         let g = Tensor.reuse(dx, shape: x.shape)
         dx = g
         BLAS.gemm(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures,
-                  a: dy.pointer, b: weight.pointer, beta: 0, c: g.pointer)
+                  a: dy.pointer, b: usedWeight ?? weight.pointer, beta: 0, c: g.pointer)
+        fakeQuant?.maskInputGradient(g)
         return g
     }
 

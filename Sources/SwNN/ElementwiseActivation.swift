@@ -6,7 +6,7 @@ import SwTensor
 /// `derivative`, `@inline(__always)`); this protocol's extension does the shapes, the reuse of
 /// the output and gradient buffers and the loops, specialised for each conforming type, so the
 /// loops stay as vectorised as a hand-written one. A new activation is its own file (math, doc,
-/// builder) and one line in `LayerRegistry`.
+/// builder) and one line in `LayerRegistry`. The loops run over `ThreadPool` in fixed blocks.
 public protocol ElementwiseActivation: Layer {
     /// The shape and the buffers (input and output of the last forward, saved values, `dx`).
     var buffers: ElementwiseBuffers { get }
@@ -33,6 +33,10 @@ public final class ElementwiseBuffers {
     public init(shape: [Int]) { self.shape = shape }
 }
 
+/// Elements per pool task of the elementwise loops (fixed, so the split never depends on the
+/// thread count; each element is computed alone, so the bits never do either).
+let elementwiseBlock = 32 * 1024
+
 extension ElementwiseActivation {
     public static var savesValue: Bool { false }
     public var inputShape: [Int] { buffers.shape }
@@ -52,9 +56,13 @@ extension ElementwiseActivation {
             let s = Tensor.reuse(b.saved, shape: x.shape)
             b.saved = s
             let sp = s.pointer
-            for i in 0..<n { yp[i] = Self.value(xp[i], saved: &sp[i]) }
+            ThreadPool.forBlocks(count: n, block: elementwiseBlock) { r in
+                for i in r { yp[i] = Self.value(xp[i], saved: &sp[i]) }
+            }
         } else {
-            for i in 0..<n { var s: Float = 0; yp[i] = Self.value(xp[i], saved: &s) }
+            ThreadPool.forBlocks(count: n, block: elementwiseBlock) { r in
+                for i in r { var s: Float = 0; yp[i] = Self.value(xp[i], saved: &s) }
+            }
         }
         return y
     }
@@ -68,9 +76,13 @@ extension ElementwiseActivation {
         let n = dy.count, xp = x.pointer, yp = y.pointer, dp = dy.pointer, gp = g.pointer
         if Self.savesValue {
             let sp = b.saved!.pointer
-            for i in 0..<n { gp[i] = Self.derivative(dp[i], x: xp[i], y: yp[i], saved: sp[i]) }
+            ThreadPool.forBlocks(count: n, block: elementwiseBlock) { r in
+                for i in r { gp[i] = Self.derivative(dp[i], x: xp[i], y: yp[i], saved: sp[i]) }
+            }
         } else {
-            for i in 0..<n { gp[i] = Self.derivative(dp[i], x: xp[i], y: yp[i], saved: 0) }
+            ThreadPool.forBlocks(count: n, block: elementwiseBlock) { r in
+                for i in r { gp[i] = Self.derivative(dp[i], x: xp[i], y: yp[i], saved: 0) }
+            }
         }
         return g
     }

@@ -6,11 +6,32 @@ import SwTensor
 /// `torch.nn.GELU()` (approximate="none"). Backward: `dx = dy (Φ(x) + x φ(x))` with
 /// `φ(x) = exp(-x² / 2) / sqrt(2 π)`. Elementwise; any shape; no parameters.
 /// `erf` and `exp` are `fastErf` and `fastExp`, branch-free approximations that vectorise
-/// (libm's `erff` and `expf` took a third of a transformer's training step).
+/// (libm's `erff` and `expf` took a third of a transformer's training step). The layer's
+/// loops are the same functions in C, 16 lanes with FMA, over the thread pool
+/// (`VectorKernels.geluForward` / `geluBackward`); `value` and `derivative` are the scalar
+/// reference of the same math.
 public final class GELU: ElementwiseActivation {
     public let typeName = "gelu"
     public let buffers: ElementwiseBuffers
     public init(shape: [Int]) { buffers = ElementwiseBuffers(shape: shape) }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let b = buffers
+        let y = Tensor.reuse(b.out, shape: x.shape)
+        b.out = y
+        b.input = x
+        VectorKernels.geluForward(count: x.count, x: x.pointer, y: y.pointer)
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        let b = buffers
+        guard b.needsInputGradient else { return dy }
+        let g = Tensor.reuse(b.dx, shape: dy.shape)
+        b.dx = g
+        VectorKernels.geluBackward(count: dy.count, x: b.input!.pointer, dy: dy.pointer, dx: g.pointer)
+        return g
+    }
 
     @inline(__always)
     public static func value(_ x: Float, saved: inout Float) -> Float {

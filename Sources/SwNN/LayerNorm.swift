@@ -8,6 +8,7 @@ import SwTensor
 /// Input and output `(B, ..., dim)`. Parameters: `weight` `[dim]` (init ones), `bias` `[dim]`
 /// (init zeros), as PyTorch. Backward (with `g = dy * weight`):
 /// `dx = rstd (g - mean(g) - n mean(g n))`, `dweight += Σ dy n`, `dbias += Σ dy`.
+/// Rows run over `ThreadPool` in fixed blocks, 16 lanes at a time (`LayerNormKernels`).
 public final class LayerNorm: Layer {
     public let typeName = "layernorm"
     public let dim: Int
@@ -22,6 +23,7 @@ public final class LayerNorm: Layer {
     private var stats: Tensor?     // (rows, 2): mean, 1 / sqrt(var + eps)
     private var out: Tensor?
     private var dx: Tensor?
+    private var partials: Tensor?  // (blocks, 2, dim) weight and bias gradients per row block
 
     public init(inputShape: [Int], eps: Float = 1e-5) {
         precondition(!inputShape.isEmpty && inputShape.last! > 0 && eps >= 0)
@@ -50,50 +52,126 @@ public final class LayerNorm: Layer {
         out = y
         input = x
         let st = scratch(&stats, count: 2 * rows)
-        let wp = weight.pointer, bp = bias.pointer
-        for r in 0..<rows {
-            let xr = x.pointer + r * D, yr = y.pointer + r * D
-            var sum: Float = 0
-            for i in 0..<D { sum += xr[i] }
-            let mean = sum / Float(D)
-            var sq: Float = 0
-            for i in 0..<D { let d = xr[i] - mean; sq += d * d }
-            let rstd = 1 / (sq / Float(D) + eps).squareRoot()
-            for i in 0..<D { yr[i] = (xr[i] - mean) * rstd * wp[i] + bp[i] }
-            st[2 * r] = mean
-            st[2 * r + 1] = rstd
+        let wp = UnsafePointer(weight.pointer), bp = UnsafePointer(bias.pointer)
+        let xp = UnsafePointer(x.pointer), yp = y.pointer, eps = eps
+        ThreadPool.forBlocks(count: rows, block: Self.rowBlock) { r in
+            for row in r {
+                let (mean, rstd) = LayerNormKernels.forwardRow(xp + row * D, yp + row * D, wp, bp, D, eps)
+                st[2 * row] = mean
+                st[2 * row + 1] = rstd
+            }
         }
         return y
     }
 
+    /// Rows per pool task. The weight and bias gradients are summed per block of this many
+    /// rows, then over the blocks in order: the split, and so the bits, never depend on the
+    /// thread count.
+    static let rowBlock = 256
+
     public func backward(_ dy: Tensor) -> Tensor {
         let x = input!
         let D = dim, rows = x.count / D
-        let st = stats!.pointer
-        let wp = weight.pointer, dwp = dWeight.pointer, dbp = dBias.pointer
+        let st = UnsafePointer(stats!.pointer)
+        let wp = UnsafePointer(weight.pointer)
         let g: Tensor? = needsInputGradient ? Tensor.reuse(dx, shape: x.shape) : nil
         if let g { dx = g }
-        for r in 0..<rows {
-            let xr = x.pointer + r * D, dyr = dy.pointer + r * D
-            let mean = st[2 * r], rstd = st[2 * r + 1]
-            var sumG: Float = 0, sumGN: Float = 0
-            for i in 0..<D {
-                let n = (xr[i] - mean) * rstd
-                let gi = dyr[i] * wp[i]
-                sumG += gi
-                sumGN += gi * n
-                dwp[i] += dyr[i] * n
-                dbp[i] += dyr[i]
-            }
-            guard let g else { continue }
-            let meanG = sumG / Float(D), meanGN = sumGN / Float(D)
-            let dxr = g.pointer + r * D
-            for i in 0..<D {
-                let n = (xr[i] - mean) * rstd
-                dxr[i] = rstd * (dyr[i] * wp[i] - meanG - n * meanGN)
+        let blocks = (rows + Self.rowBlock - 1) / Self.rowBlock
+        let part = scratch(&partials, count: 2 * D * blocks)     // per block: dweight, dbias
+        let xp = UnsafePointer(x.pointer), dyp = UnsafePointer(dy.pointer), gp = g?.pointer
+        ThreadPool.run(blocks) { t in
+            let dw = part + 2 * D * t, db = dw + D
+            dw.initialize(repeating: 0, count: 2 * D)
+            for row in (t * Self.rowBlock)..<min(rows, (t + 1) * Self.rowBlock) {
+                LayerNormKernels.backwardRow(xp + row * D, dyp + row * D, gp.map { $0 + row * D }, wp,
+                                             mean: st[2 * row], rstd: st[2 * row + 1], dw, db, D)
             }
         }
+        let dwp = dWeight.pointer, dbp = dBias.pointer
+        for t in 0..<blocks {
+            let dw = part + 2 * D * t, db = dw + D
+            for i in 0..<D { dwp[i] += dw[i]; dbp[i] += db[i] }
+        }
         return g ?? dy
+    }
+}
+
+/// Layer norm over one row, 16 lanes at a time (`SIMD16<Float>` partial sums, then the lanes
+/// in a fixed order), a scalar tail for `D % 16`.
+enum LayerNormKernels {
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+    }
+
+    @inline(__always)
+    static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+    }
+
+    /// y = (x - mean) rstd w + b; returns (mean, rstd).
+    @inline(__always)
+    static func forwardRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                           _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ D: Int, _ eps: Float) -> (Float, Float) {
+        let V = D / 16 * 16
+        var acc = SIMD16<Float>(repeating: 0)
+        var i = 0
+        while i < V { acc += load(x + i); i += 16 }
+        var sum = acc.sum()
+        for j in V..<D { sum += x[j] }
+        let mean = sum / Float(D)
+        let m = SIMD16<Float>(repeating: mean)
+        var sq = SIMD16<Float>(repeating: 0)
+        i = 0
+        while i < V { let d = load(x + i) - m; sq += d * d; i += 16 }
+        var sqs = sq.sum()
+        for j in V..<D { let d = x[j] - mean; sqs += d * d }
+        let rstd = 1 / (sqs / Float(D) + eps).squareRoot()
+        let r = SIMD16<Float>(repeating: rstd)
+        i = 0
+        while i < V { store((load(x + i) - m) * r * load(w + i) + load(b + i), y + i); i += 16 }
+        for j in V..<D { y[j] = (x[j] - mean) * rstd * w[j] + b[j] }
+        return (mean, rstd)
+    }
+
+    /// dw += dy n, db += dy; dx (when given) = rstd (dy w - mean(dy w) - n mean(dy w n)).
+    @inline(__always)
+    static func backwardRow(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>?,
+                            _ w: UnsafePointer<Float>, mean: Float, rstd: Float,
+                            _ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>, _ D: Int) {
+        let V = D / 16 * 16
+        let m = SIMD16<Float>(repeating: mean), r = SIMD16<Float>(repeating: rstd)
+        var sg = SIMD16<Float>(repeating: 0), sgn = SIMD16<Float>(repeating: 0)
+        var i = 0
+        while i < V {
+            let n = (load(x + i) - m) * r, d = load(dy + i), gi = d * load(w + i)
+            sg += gi
+            sgn += gi * n
+            store(load(dw + i) + d * n, dw + i)
+            store(load(db + i) + d, db + i)
+            i += 16
+        }
+        var sumG = sg.sum(), sumGN = sgn.sum()
+        for j in V..<D {
+            let n = (x[j] - mean) * rstd, gi = dy[j] * w[j]
+            sumG += gi
+            sumGN += gi * n
+            dw[j] += dy[j] * n
+            db[j] += dy[j]
+        }
+        guard let dx else { return }
+        let meanG = sumG / Float(D), meanGN = sumGN / Float(D)
+        let mg = SIMD16<Float>(repeating: meanG), mgn = SIMD16<Float>(repeating: meanGN)
+        i = 0
+        while i < V {
+            let n = (load(x + i) - m) * r
+            store(r * (load(dy + i) * load(w + i) - mg - n * mgn), dx + i)
+            i += 16
+        }
+        for j in V..<D {
+            let n = (x[j] - mean) * rstd
+            dx[j] = rstd * (dy[j] * w[j] - meanG - n * meanGN)
+        }
     }
 }
 

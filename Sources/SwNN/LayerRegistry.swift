@@ -49,6 +49,9 @@ public struct LayerRegistry: Sendable {
         TokenPositionEmbedding.builder,
         CausalSelfAttention.builder,
         TransformerBlock.builder,
+        QuantizedDense.builder,
+        QuantizedConv1D.builder,
+        QuantizedConv2D.builder,
     ])
 
     /// The builders of `standard`, by type name.

@@ -82,11 +82,11 @@ public final class TransformerBlock: Layer {
         let h = Tensor.reuse(mid, shape: x.shape); mid = h
         let n = x.count
         let xp = x.pointer, ap = a.pointer, hp = h.pointer
-        for i in 0..<n { hp[i] = xp[i] + ap[i] }
+        ThreadPool.forBlocks(count: n, block: elementwiseBlock) { r in for i in r { hp[i] = xp[i] + ap[i] } }
         let m = mlp.forward(ln2.forward(h, training: training), training: training)
         let y = Tensor.reuse(out, shape: x.shape); out = y
         let mp = m.pointer, yp = y.pointer
-        for i in 0..<n { yp[i] = hp[i] + mp[i] }
+        ThreadPool.forBlocks(count: n, block: elementwiseBlock) { r in for i in r { yp[i] = hp[i] + mp[i] } }
         return y
     }
 
@@ -96,13 +96,13 @@ public final class TransformerBlock: Layer {
         let d2 = ln2.backward(mlp.backward(dy))
         let dh = Tensor.reuse(dMid, shape: dy.shape); dMid = dh
         let dyp = dy.pointer, d2p = d2.pointer, dhp = dh.pointer
-        for i in 0..<n { dhp[i] = dyp[i] + d2p[i] }
+        ThreadPool.forBlocks(count: n, block: elementwiseBlock) { r in for i in r { dhp[i] = dyp[i] + d2p[i] } }
         // dx = dh + ln1'(attn'(dh))
         let d1 = ln1.backward(attn.backward(dh))
         guard needsInputGradient else { return dh }
         let g = Tensor.reuse(dx, shape: dy.shape); dx = g
         let d1p = d1.pointer, gp = g.pointer
-        for i in 0..<n { gp[i] = dhp[i] + d1p[i] }
+        ThreadPool.forBlocks(count: n, block: elementwiseBlock) { r in for i in r { gp[i] = dhp[i] + d1p[i] } }
         return g
     }
 }

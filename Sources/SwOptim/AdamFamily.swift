@@ -81,7 +81,7 @@ public class AdamFamily: Optimizer {
 /// moment updates, with `l2 · p` (the old `p`) added to the gradient first.
 /// Adam passes `l2 = λ, decay = 1`; AdamW passes `l2 = 0, decay = 1 − γλ`. The per-step
 /// scalars are computed here (bias corrections in Double, rounded to Float); the per-element
-/// math is the `swt_adam_step` kernel.
+/// math is the `swt_adam_step` kernel (AVX-512, `vsqrtps`), over `ThreadPool` in fixed chunks.
 func adamUpdate(parameters: Tensor, gradients g: GradientSources, expAvg: Tensor, expAvgSq: Tensor,
                 range: Range<Int>, step t: Int, lr: Float, beta1: Float, beta2: Float, eps: Float,
                 l2: Float, decay: Float) {
@@ -90,6 +90,8 @@ func adamUpdate(parameters: Tensor, gradients g: GradientSources, expAvg: Tensor
     let hp = swt_adam_params(step_size: Float(Double(lr) / bc1), bc2_sqrt: Float(bc2.squareRoot()),
                              w1: 1 - beta1, w2: 1 - beta2, beta2: beta2, eps: eps, l2: l2, decay: decay)
     let lo = range.lowerBound
-    swt_adam_step(parameters.pointer + lo, expAvg.pointer + lo, expAvgSq.pointer + lo,
-                  g.pointers, g.count, g.zeroFlag, range.count, hp)
+    let (p, m, v) = (parameters.pointer + lo, expAvg.pointer + lo, expAvgSq.pointer + lo)
+    forOptimizerChunks(range.count, g) { off, n, sources in
+        swt_adam_step(p + off, m + off, v + off, sources, g.count, g.zeroFlag, n, hp)
+    }
 }

@@ -47,3 +47,30 @@ func checkSources(_ sources: [Tensor], count: Int, caller: @autoclosure () -> St
         k += 1
     }
 }
+
+/// Elements per pool task of the optimizer kernels: fixed (a multiple of 16), and every
+/// element's update is computed alone, so the result is the same at any thread count.
+let optimizerChunk = 64 * 1024
+
+/// Runs `body(offset, count, sources)` over `0..<n` in `optimizerChunk` pieces on the
+/// `ThreadPool`, each with `g`'s pointers moved to its offset (one call when `n` fits a chunk).
+@inline(__always)
+func forOptimizerChunks(_ n: Int, _ g: GradientSources,
+                        _ body: (_ offset: Int, _ count: Int, _ sources: UnsafePointer<UnsafeMutablePointer<Float>?>) -> Void) {
+    if n <= optimizerChunk || ThreadPool.threads <= 1 {
+        body(0, n, g.pointers)
+        return
+    }
+    let pointers = g.pointers, sources = g.count
+    ThreadPool.run((n + optimizerChunk - 1) / optimizerChunk) { t in
+        let offset = t * optimizerChunk
+        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: max(1, sources)) { buffer in
+            var k = 0
+            while k < sources {
+                buffer.initializeElement(at: k, to: pointers[k].map { $0 + offset })
+                k += 1
+            }
+            body(offset, min(optimizerChunk, n - offset), UnsafePointer(buffer.baseAddress!))
+        }
+    }
+}

@@ -75,7 +75,9 @@ public final class SGD: Optimizer {
         let lo = range.lowerBound
         let hp = swt_sgd_params(lr: lr, weight_decay: weightDecay, momentum: momentum, keep: 1 - dampening,
                                 first_step: stepCount == 1 ? 1 : 0, nesterov: nesterov ? 1 : 0)
-        swt_sgd_step(parameters.pointer + lo, momentumBuffer.map { $0.pointer + lo }, g.pointers, g.count,
-                     g.zeroFlag, range.count, hp)
+        let p = parameters.pointer + lo, mb = momentumBuffer.map { $0.pointer + lo }
+        forOptimizerChunks(range.count, g) { off, n, sources in
+            swt_sgd_step(p + off, mb.map { $0 + off }, sources, g.count, g.zeroFlag, n, hp)
+        }
     }
 }

@@ -10,10 +10,9 @@ import Foundation
 /// the user has not chosen a core with `OPENBLAS_CORETYPE`, swtrain switches the kernel table in
 /// process. This is OpenBLAS's own code, so `SWTRAIN_KERNELS=portable` does not change it.
 ///
-/// Threads: one BLAS thread per process unless `OPENBLAS_NUM_THREADS` says otherwise. Measured
-/// here (2 cores), OpenBLAS's thread hand-off costs more than it gains on the small GEMMs of
-/// typical layers (the MNIST-1D MLP trains 1.8x faster on one thread than on two), and under
-/// mpirun the ranks already fill the cores. `setThreads` changes it.
+/// Threads: one BLAS thread per process until `ThreadPool.configure` / `ThreadPool.setThreads`
+/// (the trainer sets the process's compute threads, see docs/kernels.md), unless
+/// `OPENBLAS_NUM_THREADS` says otherwise. `setThreads` changes OpenBLAS's count alone.
 public enum BLAS {
     /// The OpenBLAS core in use after set-up (for example "SkylakeX").
     public static var coreName: String {
@@ -56,10 +55,12 @@ public enum BLAS {
     /// `lda`, `ldb`, `ldc` default to the row length of each matrix as stored. With beta 0, C is
     /// write-only (NaNs in it are ignored).
     ///
-    /// Dense-layer shapes with `transA == false`, alpha 1 and beta 0 or 1 (forward `A Bᵀ` with
-    /// m <= 128, input gradient `A B` with m <= 256, weight n·k >= 16 K, see `GEMMKernels`) run on
-    /// swtrain's AVX-512 kernels, which read the weight in place instead of packing it (1.1-1.9x
-    /// at batch 32-128, 1024 features). Everything else calls `cblas_sgemm`.
+    /// Dense-layer shapes with `transA == false`, alpha 1 and beta 0 or 1 (forward `A Bᵀ` and
+    /// input gradient `A B`, weight n·k >= 16 K, in row blocks of 128 / 256, see `GEMMKernels`)
+    /// run on swtrain's AVX-512 kernels over the `ThreadPool`, which read the weight in place
+    /// instead of packing it (1.1-1.9x at batch 32-128, 1024 features). So does a weight
+    /// gradient `Aᵀ B` over at least 256 rows (`GEMMKernels.runTN`). Everything else calls
+    /// `cblas_sgemm`.
     /// Set `SWTRAIN_KERNELS=portable` (read once per process) to send every call to OpenBLAS.
     @inline(__always)
     public static func gemm(
@@ -75,6 +76,10 @@ public enum BLAS {
         let lc = ldc ?? n
         if !transA, GEMMKernels.run(transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: la,
                                     b: b, ldb: lb, beta: beta, c: c, ldc: lc) {
+            return
+        }
+        if transA, !transB, GEMMKernels.runTN(m: m, n: n, k: k, alpha: alpha, a: a, lda: la, b: b, ldb: lb,
+                                              beta: beta, c: c, ldc: lc) {
             return
         }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,

@@ -10,10 +10,28 @@ import CGemm
 ///    3x at batch 1-4); from m = 256 OpenBLAS is level or ahead;
 ///  - `A B`: m <= 256 rows, k >= 16 and n >= 16, weight of at least 16 K elements; with k
 ///    tiny (a 10-class output layer's input gradient, k = 10) OpenBLAS is ahead.
+/// Taller products (a transformer's B·T = 8192 rows) run as blocks of 128 / 256 rows
+/// (`swt_sgemm_blocked`; short-K `A Bᵀ` transposes B once for all blocks). On AMD Zen 5,
+/// where Debian's OpenBLAS 0.3.21 runs its Haswell (AVX2) SGEMM, the blocks reach 160-220
+/// GFLOP/s against OpenBLAS's 90-105 (`swtrain bench gemm`, one thread).
 /// Everything else, including every `Aᵀ B` through `gemm` (a layer's own weight gradient),
 /// stays with OpenBLAS; `BLAS.gemmTN` (the node weight-gradient blocks) packs for its own kernel.
 /// `SWTRAIN_KERNELS=portable` in the environment (read once) turns the kernels off.
+///
+/// Threads: with more than one pool thread (`ThreadPool`) and at least `minParallelWork`
+/// multiply-adds, C is split into blocks of `rowBlock` rows by `columnBlock` columns, one pool
+/// task each. The blocks line up with the kernels' own tiles (4 or 8 rows; 6 or 48 columns)
+/// and each element still sums over k in the same order, so the result is bit-identical to
+/// the single-thread call at any thread count (SwTensorTests checks it).
 enum GEMMKernels {
+    /// Columns of C per task: a multiple of the NT tile (6 rows of B) and the NN strip (48).
+    static let columnBlock = 192
+    /// Rows of C per task of a product of at most 128 / 256 rows: a multiple of the NT (4) and
+    /// NN (8) row tiles.
+    static let rowBlock = 64
+    /// Below this many multiply-adds one thread does the whole product.
+    static let minParallelWork = 1 << 20
+
     /// Whether the kernels may run on this thread: the CPU has AVX-512 F and VL (`CPU`), and
     /// the portable path is not forced. Two cached loads (`swt_gemm_enabled`).
     @inline(__always)
@@ -27,13 +45,29 @@ enum GEMMKernels {
                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
         guard alpha == 1, beta == 0 || beta == 1, enabled,
               max(m, n, k, lda, ldb, ldc) <= Int(Int32.max), n * k >= 16 * 1024 else { return false }
-        if transB {
-            guard m <= 128 else { return false }
-            swt_sgemm_nt(Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), c, Int32(ldc), beta)
-        } else {
-            guard m <= 256, n >= 16, k >= 16 else { return false }
-            swt_sgemm_nn(Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), c, Int32(ldc), beta)
-        }
+        if !transB { guard n >= 16, k >= 16 else { return false } }
+        // The kernels win at up to 128 (NT) / 256 (NN) rows a call, where B stays in L2: a
+        // taller product runs as row blocks of that many (fixed, whatever the threads).
+        let tall = transB ? 128 : 256
+        let parallel = ThreadPool.threads > 1 && m * n * k >= minParallelWork
+        let rb = m > tall ? tall : (parallel ? rowBlock : m)
+        let mBlocks = (m + rb - 1) / rb
+        let cb = parallel && mBlocks < 2 * ThreadPool.threads ? columnBlock : n
+        swt_sgemm_blocked(transB ? 1 : 0, Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb),
+                          c, Int32(ldc), beta, Int32(rb), Int32(cb))
+        return true
+    }
+
+    /// C = Aᵀ B + beta C (A `(k, m)`, B `(k, n)`, alpha 1, beta 0 or 1) on `swt_sgemm_tn_blocked`
+    /// when k >= 256 rows and at least 2^22 multiply-adds (a layer's weight gradient over a
+    /// large batch; B is packed once per call), in fixed blocks of 64 rows of C; returns false
+    /// (nothing done) otherwise.
+    @inline(__always)
+    static func runTN(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                      b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
+        guard alpha == 1, beta == 0 || beta == 1, enabled, k >= 256, m >= 16, n >= 16, m * n * k >= 1 << 22,
+              max(m, n, k, lda, ldb, ldc) <= Int(Int32.max), swt_sgemm_tn_pack_size(Int32(k), Int32(n)) <= Int(Int32.max) else { return false }
+        swt_sgemm_tn_blocked(Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), c, Int32(ldc), beta, Int32(rowBlock))
         return true
     }
 }

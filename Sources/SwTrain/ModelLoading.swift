@@ -13,9 +13,10 @@ extension Model {
             let missing = expected.subtracting(found).sorted(), extra = found.subtracting(expected).sorted()
             throw RuntimeError("\(path): does not match the config's model: missing \(missing.prefix(5)), unexpected \(extra.prefix(5))\n  hint: use the config the checkpoint was trained with")
         }
+        let integers = integerParameterDTypes
         for e in store.entries {
             do {
-                try file.read(e.name, into: store.value(e.name)!)
+                try file.readParameter(e.name, into: store.value(e.name)!, integer: integers[e.name])
             } catch {
                 throw RuntimeError("\(path): tensor \(e.name): \(error)")
             }

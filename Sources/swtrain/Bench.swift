@@ -98,15 +98,19 @@ struct Bench: ParsableCommand {
         @Option(help: "Timed steps.")
         var steps = 200
 
+        @Option(help: "Compute threads per process (sets training.threads; default: cores / ranks on the node).")
+        var threads: Int?
+
         @Option(help: "Untimed warm-up steps.")
         var warmup = 20
 
         func validate() throws {
             guard steps >= 1, warmup >= 0 else { throw ValidationError("steps must be positive, warmup >= 0") }
+            if let t = threads, !(1...256).contains(t) { throw ValidationError("--threads must be in 1...256, got \(t)") }
         }
 
         func run() throws {
-            let (report, isRoot) = try StepBench.run(configPath: config, overrides: overrides, steps: steps, warmup: warmup)
+            let (report, isRoot) = try StepBench.run(configPath: config, overrides: overrides + (threads.map { ["training.threads=\($0)"] } ?? []), steps: steps, warmup: warmup)
             if isRoot { print(output.json ? report.jsonLine : report.table) }
         }
     }

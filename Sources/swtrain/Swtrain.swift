@@ -18,7 +18,7 @@ struct Swtrain: ParsableCommand {
             Distributed:     mpirun -np 4 swtrain train examples/quickstart.json
             """,
         version: "0.1.0",
-        subcommands: [Train.self, Eval.self, Bench.self, Inspect.self, Generate.self, Tune.self, LowRank.self, Prune.self, Predict.self, Report.self, Autotune.self]
+        subcommands: [Train.self, Eval.self, Bench.self, Inspect.self, Generate.self, Tune.self, LowRank.self, Prune.self, Quantize.self, Predict.self, Report.self, Autotune.self]
     )
 
     static func main() {

@@ -20,6 +20,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Plain log lines even on a terminal.")
     var plain = false
 
+    @Option(help: "Compute threads per process (sets training.threads; default: cores / ranks on the node).")
+    var threads: Int?
+
     @Option(help: .hidden)
     var failAt: String?
 
@@ -37,11 +40,12 @@ struct Train: ParsableCommand {
         if failAt != nil && parsedFailAt == nil {
             throw ValidationError("--fail-at expects RANK:STEP, like 1:5, got '\(failAt!)'")
         }
+        if let t = threads, !(1...256).contains(t) { throw ValidationError("--threads must be in 1...256, got \(t)") }
         if let s = stopAfter, s < 1 { throw ValidationError("--stop-after expects a positive step count, got \(s)") }
     }
 
     func run() throws {
-        try TrainCommand.run(configPath: config, overrides: overrides, resume: resume, plainProgress: plain,
+        try TrainCommand.run(configPath: config, overrides: overrides + (threads.map { ["training.threads=\($0)"] } ?? []), resume: resume, plainProgress: plain,
                              hooks: .init(failAt: parsedFailAt, stopAfter: stopAfter))
     }
 }

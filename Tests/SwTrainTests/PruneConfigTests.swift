@@ -41,6 +41,8 @@ import SwNN
         #expect(Self.error(#"{"target_sparsity": 0.5, "end_step": 10, "sparsity": 1}"#).contains("prune.sparsity: unknown key"))
         #expect(Self.error(#"{"structured": true, "target_sparsity": 0.5, "end_step": 10}"#, extra: #", "parallel": {"pipeline_stages": 2}"#)
                     .contains("prune.structured: expected false with parallel.pipeline_stages 2, got true"))
+        #expect(Self.error(#"{"structured": true, "target_sparsity": 0.5, "end_step": 10}"#, extra: #", "quantization": {"aware": true}"#)
+                    .contains("prune.structured: expected false with quantization.aware true, got true"))
     }
 
     @Test func prunedLayersAreFoundInTheModel() throws {

@@ -39,6 +39,15 @@ void swt_sgemm_nt(int M, int N, int K, const float *A, int lda,
 void swt_sgemm_nn(int M, int N, int K, const float *A, int lda,
                   const float *B, int ldb, float *C, int ldc, float beta);
 
+/// C = A.B^T (transB 1, as swt_sgemm_nt) or A.B (transB 0, as swt_sgemm_nn) + beta * C,
+/// as blocks of row_block rows x col_block columns of C, one pool task each (cpool.h).
+/// With transB and a short K (the path swt_sgemm_nt takes for the whole M), B is transposed
+/// once and every block runs the NN kernel on it. Blocks aligned with the tiles (row_block a
+/// multiple of 8, col_block of 48) give the bits of the unsplit call.
+void swt_sgemm_blocked(int transB, int M, int N, int K, const float *A, int lda,
+                       const float *B, int ldb, float *C, int ldc, float beta,
+                       int row_block, int col_block);
+
 /// Floats needed by swt_sgemm_tn_pack for B[K,N].
 long swt_sgemm_tn_pack_size(int K, int N);
 /// Packs B[K,N] (row-major, ldb) for swt_sgemm_tn: 48-column strips, each K
@@ -57,5 +66,16 @@ void swt_sgemm_tn_pack(int K, int N, const float *B, int ldb, float *P);
 void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
                   const float *P, float *C, int ldc, float beta,
                   const float *const *prefetch, int nprefetch, long prefetch_floats);
+
+/// C[M,N] = A[K,M]^T . B[K,N] + beta * C (B row-major, ldb): B packed once (swt_sgemm_tn_pack,
+/// into the caller's workspace), then row blocks of row_block rows of C (a multiple of 8),
+/// one pool task each, through swt_sgemm_tn. Every element sums over K in the same order
+/// whatever the split. A layer's weight gradient over many rows (K = B*T).
+void swt_sgemm_tn_blocked(int M, int N, int K, const float *A, int lda,
+                          const float *B, int ldb, float *C, int ldc, float beta, int row_block);
+
+#include "cpool.h"
+#include "cattention.h"
+#include "celementwise.h"
 
 #endif

@@ -22,6 +22,11 @@ public enum StepBench {
         public var samplesPerSecond: Double
         /// Gradient bytes each rank handed to all-reduce per step.
         public var commBytes: Int
+        /// Compute threads per process and the kernel path ("avx512" or "portable").
+        public var threads: Int = 1
+        public var kernels: String = "portable"
+        /// The start-up line (`Trainer.threadsLine`).
+        public var threadsLine: String = ""
 
         /// One JSON object in the `swtrain bench` line format. There is no peer yet (PyTorch
         /// DDP is optional and not wired): `peer`, `peer_median_ms` and `ratio` are null.
@@ -35,6 +40,8 @@ public enum StepBench {
             o["steps"] = .number(Double(steps), isInteger: true)
             o["global_batch"] = .number(Double(globalBatch), isInteger: true)
             o["comm_bytes"] = .number(Double(commBytes), isInteger: true)
+            o["threads"] = .number(Double(threads), isInteger: true)
+            o["kernels"] = .string(kernels)
             return JSON.object(o).serialized()
         }
 
@@ -45,7 +52,8 @@ public enum StepBench {
                 let share = k == "step" ? "" : String(format: "  %5.1f%%", 100 * v / max(stepMs, 1e-12))
                 s += "  \(pad(k, 10)) \(String(format: "%9.3f", v)) ms\(share)\n"
             }
-            s += "  samples/s  \(Int(samplesPerSecond.rounded()))   comm bytes/step \(commBytes)"
+            s += "  samples/s  \(Int(samplesPerSecond.rounded()))   comm bytes/step \(commBytes)\n"
+            s += "  \(threadsLine)"
             return s
         }
     }
@@ -74,7 +82,8 @@ public enum StepBench {
             let report = Report(config: config.name, ranks: comm.size, steps: steps, globalBatch: config.training.batchSize,
                                 medians: Array(zip(names, medians)), stepMs: medians[5],
                                 samplesPerSecond: Double(config.training.batchSize) / (medians[5] / 1000),
-                                commBytes: bytes)
+                                commBytes: bytes, threads: ThreadPool.threads,
+                                kernels: BLAS.ownKernelsEnabled ? "avx512" : "portable", threadsLine: trainer.threadsLine)
             return (report, comm.rank == 0)
         } catch let e as CollectiveFailure {
             TrainCommand.reportOnce(e, comm)

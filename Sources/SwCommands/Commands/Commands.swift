@@ -82,6 +82,7 @@ public enum TrainCommand {
 
     private static func train(_ trainer: Trainer, resume: String?, plainProgress: Bool, hooks: Hooks) throws {
         let comm = trainer.comm, config = trainer.config
+        if comm.rank == 0 { print(trainer.threadsLine) }
         if let resume {
             let reader = CheckpointReader(directory: config.checkpoint.dir)
             guard let found = try reader.resolve(resume == "latest" ? nil : resume) else {

@@ -13,6 +13,7 @@ public enum EvalCommand {
         let config = try TrainConfig.load(path: configPath, overrides: overrides)
         let comm = try Launch.worldCommunicator()
         let trainer = try Trainer(config: config, comm: comm)
+        trainer.disableFakeQuantization()          // a quantization-aware config evaluates its fp32 model
         let file = try modelFile(checkpoint)
         try trainer.model.loadParameters(from: file)
         if comm.rank == 0, let bad = firstNonFiniteParameter(trainer.model.parameters) {

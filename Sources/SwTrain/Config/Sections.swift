@@ -143,11 +143,14 @@ public struct TrainingConfig: Sendable {
     public var stopOnNaN: Bool
     /// Keep the last partial batch of an epoch (false: drop it, the same on every rank).
     public var dropLast: Bool
+    /// Compute threads per process (`ThreadPool`, OpenBLAS); nil: the cores this process may
+    /// run on ÷ the ranks on its node.
+    public var threads: Int?
     var json: JSON
 
     init(_ v: ConfigValue) throws(ConfigError) {
         let o = try v.object(allowed: ["batch_size", "epochs", "max_steps", "grad_clip", "accumulation_steps",
-                                       "eval_every_steps", "log_every_steps", "stop_on_nan", "drop_last"])
+                                       "eval_every_steps", "log_every_steps", "stop_on_nan", "drop_last", "threads"])
         batchSize = try o.int("batch_size", default: 128, in: 1...Int.max)
         epochs = try o.int("epochs", default: 1, in: 1...Int.max)
         maxSteps = try o.optionalInt("max_steps", in: 1...Int.max)
@@ -157,7 +160,8 @@ public struct TrainingConfig: Sendable {
         logEverySteps = try o.int("log_every_steps", default: 50, in: 1...Int.max)
         stopOnNaN = try o.bool("stop_on_nan", default: true)
         dropLast = try o.bool("drop_last", default: true)
-        json = .object(JSONObject([
+        threads = try o.optionalInt("threads", in: 1...256)
+        var fields = JSONObject([
             ("batch_size", .number(Double(batchSize), isInteger: true)),
             ("epochs", .number(Double(epochs), isInteger: true)),
             ("max_steps", maxSteps.map { .number(Double($0), isInteger: true) } ?? .null),
@@ -167,7 +171,10 @@ public struct TrainingConfig: Sendable {
             ("log_every_steps", .number(Double(logEverySteps), isInteger: true)),
             ("stop_on_nan", .bool(stopOnNaN)),
             ("drop_last", .bool(dropLast)),
-        ]))
+        ])
+        // Only when set, so configs without it keep their hash.
+        if let threads { fields["threads"] = .number(Double(threads), isInteger: true) }
+        json = .object(fields)
     }
 }
 

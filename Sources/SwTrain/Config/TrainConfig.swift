@@ -22,6 +22,8 @@ public struct TrainConfig: Sendable {
     public var checkpoint: CheckpointConfig
     /// Knowledge distillation from a teacher model (nil: plain training).
     public var distill: DistillConfig?
+    /// Quantization-aware training (nil: no `quantization` section).
+    public var quantization: QuantizationConfig?
     /// Gradual pruning during training (nil: none).
     public var prune: PruneConfig?
     /// What the run records about itself: trace, stragglers, resources, TensorBoard.
@@ -34,7 +36,7 @@ public struct TrainConfig: Sendable {
     public var baseDirectory: String
 
     static let topKeys = ["name", "seed", "data", "model", "optimizer", "regularization", "schedule",
-                          "training", "parallel", "checkpoint", "distill", "prune", "monitor"]
+                          "training", "parallel", "checkpoint", "distill", "prune", "monitor", "quantization"]
 
     /// Reads and validates the config at `path`, applying `overrides` (`key.path=value`) first.
     public static func load(path: String, overrides: [String] = []) throws(ConfigError) -> TrainConfig {
@@ -84,11 +86,22 @@ public struct TrainConfig: Sendable {
                               message: "expected parallel.pipeline_stages 1 with distillation, got \(parallel.pipelineStages)",
                               hint: "the teacher runs on the whole input, which only the first stage sees; distil data-parallel")
         }
+        if let q = o["quantization"] { quantization = try QuantizationConfig(q) } else { quantization = nil }
+        if quantization?.aware == true && parallel.pipelineStages > 1 {
+            throw ConfigError(file: file, path: "quantization.aware",
+                              message: "expected parallel.pipeline_stages 1 with quantization-aware training, got \(parallel.pipelineStages)",
+                              hint: "train quantization-aware data-parallel (any number of ranks), or on one process")
+        }
         if let p = o["prune"] { prune = try PruneConfig(p) } else { prune = nil }
         if let prune, prune.structured && parallel.pipelineStages > 1 {
             throw ConfigError(file: file, path: "prune.structured",
                               message: "expected false with parallel.pipeline_stages \(parallel.pipelineStages), got true",
                               hint: "structured pruning reshapes layers across stage boundaries; prune data-parallel, or use unstructured pruning")
+        }
+        if let prune, prune.structured, quantization?.aware == true {
+            throw ConfigError(file: file, path: "prune.structured",
+                              message: "expected false with quantization.aware true, got true",
+                              hint: "a structured event rebuilds the pruned layers without their fake-quant ranges; prune unstructured during QAT, or prune first and train quantization-aware on the pruned folder")
         }
         var out = JSONObject()
         out["name"] = .string(name)
@@ -102,6 +115,7 @@ public struct TrainConfig: Sendable {
         out["parallel"] = parallel.json
         out["checkpoint"] = checkpoint.json
         if let distill { out["distill"] = distill.json }
+        if let quantization { out["quantization"] = quantization.json }
         if let prune { out["prune"] = prune.json }
         if let m = monitor.json { out["monitor"] = m }
         resolved = .object(out)

@@ -66,8 +66,9 @@ public enum InitFrom {
         if let extra = weights.entries.first(where: { found[$0.name] != nil }) {
             throw .extraTensor(file: file, tensor: extra.name, found: extra.shape)
         }
+        let integers = model.integerParameterDTypes
         for e in store.entries {
-            do { try weights.read(e.name, into: store.value(e.name)!) } catch { throw .unreadable(path: file, reason: error.description) }
+            do { try weights.readParameter(e.name, into: store.value(e.name)!, integer: integers[e.name]) } catch { throw .unreadable(path: file, reason: error.description) }
         }
     }
 

@@ -3,6 +3,7 @@ import SwComm
 import SwConfig
 import SwData
 import SwNN
+import SwTensor
 
 /// An error of a distributed run's start-up that every rank knows about: the ranks that report
 /// it print it (rank 0 for an error every rank met, each failed rank for its own error when
@@ -114,5 +115,15 @@ public struct SendableError: Error, CustomStringConvertible, Sendable {
             description = "\(error)"
         }
         isConfig = error is ConfigError
+    }
+}
+
+extension Startup {
+    /// Sets this process's compute threads (`ThreadPool` and OpenBLAS) from `training.threads`,
+    /// or the cores it may run on ÷ the ranks on its node, and returns the start-up line that
+    /// says what is used (`swtrain train` prints it on rank 0).
+    static func configureThreads(_ config: TrainConfig) -> String {
+        let (_, source) = ThreadPool.configure(config.training.threads)
+        return ThreadPool.describe(source: source)
     }
 }

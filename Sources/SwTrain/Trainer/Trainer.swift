@@ -62,6 +62,9 @@ public final class Trainer {
     /// The `prune` hook (also in `postUpdateHooks`), whose events run between steps.
     let pruning: GradualPruning?
 
+    /// What the process computes with: threads, OpenBLAS threads, kernel path (one line).
+    public let threadsLine: String
+
     /// The pipeline stage this rank runs, when `parallel.pipeline_stages` > 1.
     var pipeline: PipelineStage? { batches as? PipelineStage }
 
@@ -72,6 +75,7 @@ public final class Trainer {
     /// cleanly (a set-up error met by every rank becomes a `CollectiveFailure` that rank 0
     /// reports), then check that they all run the same config and parameter layout.
     public init(config: TrainConfig, comm: any Communicator) throws {
+        threadsLine = Startup.configureThreads(config)
         let local: LocalSetUp
         do {
             local = try LocalSetUp(config: config, comm: comm)
@@ -117,6 +121,9 @@ public final class Trainer {
         if let d = local.distillation { lossTermHooks.append(d) }
         pruning = local.pruning
         if let p = local.pruning { postUpdateHooks.append(p) }
+        if let q = config.quantization, q.aware {
+            postUpdateHooks.append(QuantizationAwareTraining(model: local.model, config: q, comm: comm))
+        }
         TestHooks.install(on: self)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import SwComm
 import SwConfig
 import SwData
+import SwNN
 import SwParallel
 import SwTensor
 
@@ -39,6 +40,12 @@ public final class TrainingRun {
     }
 
     public init(trainer: Trainer, plainProgress: Bool) throws {
+        // Int8 layers (a `swtrain quantize` folder) run forward only.
+        if let int8 = trainer.model.network.descendants.first(where: { $0.layer is any IntegerParameters }) {
+            throw ConfigError(file: trainer.config.file, path: "model.layers",
+                              message: "layer \(int8.path) is \(int8.layer.typeName), which is inference-only (int8 weights have no gradient)",
+                              hint: "fine-tune the fp32 model (optionally with a \"quantization\" section for quantization-aware training) and run swtrain quantize again; eval, predict and bench infer run this config")
+        }
         self.trainer = trainer
         let config = trainer.config
         runDirectory = config.checkpoint.dir

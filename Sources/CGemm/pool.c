@@ -1,0 +1,162 @@
+/* The process-wide thread pool (cpool.h): static parts, a generation counter, workers that
+ * spin briefly and then sleep on a condition variable. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include "cpool.h"
+#include "ccpu.h"
+
+#define POOL_MAX 256
+/* Spin iterations before a waiting thread sleeps (a few tens of microseconds): kernels call
+ * the pool back to back, and a wake-up through the kernel costs more than that. */
+#define POOL_SPIN 20000
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t work_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t run_mu = PTHREAD_MUTEX_INITIALIZER;   /* one job at a time */
+
+static atomic_ulong generation;      /* bumped for every job */
+/* mail[i]: the generation of the last job that has a part for worker i. A worker reads the
+ * job only after its own mail says so; the job cannot change before that part is done. */
+static atomic_ulong mail[POOL_MAX];
+static atomic_long remaining;        /* worker parts of the current job not yet done */
+static int started;                  /* worker threads started (indices 1...started) */
+static atomic_int threads = 1;
+
+static struct {
+    swt_pool_fn fn;
+    void *ctx;
+    long ntasks;
+    int parts;
+    int override;                    /* the caller's kernel-path override */
+} job;
+
+static _Thread_local int in_task;
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static void run_part(int part)
+{
+    long lo = job.ntasks * part / job.parts, hi = job.ntasks * (part + 1) / job.parts;
+    for (long t = lo; t < hi; t++) job.fn(job.ctx, t);
+}
+
+static void *worker(void *arg)
+{
+    int index = (int)(long)arg;
+    in_task = 1;
+    /* 0, not a load: a job may be posted before this thread first runs. */
+    unsigned long seen = 0;
+    for (;;) {
+        unsigned long g;
+        int spins = 0;
+        while ((g = atomic_load_explicit(&mail[index], memory_order_acquire)) == seen && spins < POOL_SPIN) {
+            cpu_relax();
+            spins++;
+        }
+        if (g == seen) {
+            pthread_mutex_lock(&mu);
+            while ((g = atomic_load_explicit(&mail[index], memory_order_acquire)) == seen)
+                pthread_cond_wait(&work_cv, &mu);
+            pthread_mutex_unlock(&mu);
+        }
+        seen = g;
+        {
+            int previous = swt_kernels_set_thread_override(job.override);
+            run_part(index);
+            swt_kernels_set_thread_override(previous);
+            if (atomic_fetch_sub_explicit(&remaining, 1, memory_order_acq_rel) == 1) {
+                pthread_mutex_lock(&mu);
+                pthread_cond_signal(&done_cv);
+                pthread_mutex_unlock(&mu);
+            }
+        }
+    }
+    return NULL;
+}
+
+void swt_pool_set_threads(int n)
+{
+    if (n < 1) n = 1;
+    if (n > POOL_MAX) n = POOL_MAX;
+    pthread_mutex_lock(&run_mu);
+    while (started < n - 1) {
+        pthread_t tid;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int ok = pthread_create(&tid, &attr, worker, (void *)(long)(started + 1)) == 0;
+        pthread_attr_destroy(&attr);
+        if (!ok) break;
+        started++;
+    }
+    atomic_store(&threads, started + 1 < n ? started + 1 : n);
+    pthread_mutex_unlock(&run_mu);
+}
+
+int swt_pool_threads(void) { return atomic_load(&threads); }
+
+int swt_pool_in_task(void) { return in_task; }
+
+static void run_serial(long ntasks, swt_pool_fn fn, void *ctx)
+{
+    for (long t = 0; t < ntasks; t++) fn(ctx, t);
+}
+
+void swt_pool_run(long ntasks, swt_pool_fn fn, void *ctx)
+{
+    if (ntasks <= 0) return;
+    int n = atomic_load(&threads);
+    if (n <= 1 || ntasks == 1 || in_task || pthread_mutex_trylock(&run_mu) != 0) {
+        run_serial(ntasks, fn, ctx);
+        return;
+    }
+    int parts = ntasks < n ? (int)ntasks : n;
+    int previous = swt_kernels_set_thread_override(-1);
+    swt_kernels_set_thread_override(previous);
+    job.fn = fn;
+    job.ctx = ctx;
+    job.ntasks = ntasks;
+    job.parts = parts;
+    job.override = previous;
+    atomic_store_explicit(&remaining, parts - 1, memory_order_relaxed);
+    unsigned long g = atomic_fetch_add_explicit(&generation, 1, memory_order_relaxed) + 1;
+    pthread_mutex_lock(&mu);
+    for (int i = 1; i < parts; i++) atomic_store_explicit(&mail[i], g, memory_order_release);
+    pthread_cond_broadcast(&work_cv);
+    pthread_mutex_unlock(&mu);
+
+    in_task = 1;
+    run_part(0);
+    in_task = 0;
+
+    int spins = 0;
+    while (atomic_load_explicit(&remaining, memory_order_acquire) != 0 && spins < POOL_SPIN) {
+        cpu_relax();
+        spins++;
+    }
+    if (atomic_load_explicit(&remaining, memory_order_acquire) != 0) {
+        pthread_mutex_lock(&mu);
+        while (atomic_load_explicit(&remaining, memory_order_acquire) != 0)
+            pthread_cond_wait(&done_cv, &mu);
+        pthread_mutex_unlock(&mu);
+    }
+    pthread_mutex_unlock(&run_mu);
+}
+
+int swt_affinity_cores(void)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+    int n = CPU_COUNT(&set);
+    return n < 1 ? 1 : n;
+}

@@ -1,0 +1,120 @@
+import Testing
+import SwTensor
+
+/// The thread pool (`ThreadPool`): every task runs once, nested calls run inline, and the
+/// GEMM kernels split over the pool give the same bits at 1, 2 and 3 threads.
+@Suite(.serialized) struct ThreadPoolTests {
+    @Test func everyTaskRunsOnce() {
+        defer { ThreadPool.setThreads(1) }
+        for threads in [1, 2, 3] {
+            ThreadPool.setThreads(threads)
+            #expect(ThreadPool.threads == threads)
+            for tasks in [0, 1, 2, 5, 64, 1000] {
+                var hits = [Int](repeating: 0, count: tasks)
+                hits.withUnsafeMutableBufferPointer { h in
+                    let p = h.baseAddress
+                    ThreadPool.run(tasks) { t in
+                        p![t] += 1
+                        // A nested call runs on this thread, in order.
+                        var inner = 0
+                        ThreadPool.run(3) { _ in inner += 1 }
+                        if inner != 3 { p![t] += 100 }
+                    }
+                }
+                #expect(hits.allSatisfy { $0 == 1 }, "\(threads) threads, \(tasks) tasks: \(hits.prefix(8))")
+            }
+        }
+    }
+
+    @Test func blocksAreFixed() {
+        defer { ThreadPool.setThreads(1) }
+        ThreadPool.setThreads(2)
+        var seen = [Int](repeating: -1, count: 103)
+        seen.withUnsafeMutableBufferPointer { s in
+            let p = s.baseAddress!
+            ThreadPool.forBlocks(count: 103, block: 10) { r in for i in r { p[i] = r.lowerBound } }
+        }
+        #expect(seen == (0..<103).map { $0 / 10 * 10 })
+    }
+
+    @Test func automaticThreadsDivideCores() {
+        #expect(ThreadPool.affinityCores >= 1)
+        #expect(ThreadPool.automaticThreads == max(1, ThreadPool.affinityCores / ThreadPool.localRanks))
+    }
+
+    /// `BLAS.gemm` shapes that run on swtrain's kernels, split into blocks over n (and m): the
+    /// per-element k order does not change, so 2 and 3 threads give the bits of 1 thread.
+    /// Taller products (m > 128 / 256) run as fixed row blocks at any thread count.
+    @Test(arguments: [(false, 64, 1000, 300), (true, 64, 1000, 300), (true, 128, 500, 200),
+                      (true, 100, 777, 64), (false, 200, 700, 64), (false, 256, 390, 130),
+                      (true, 300, 384, 128), (true, 260, 200, 300), (false, 600, 128, 384)])
+    func gemmBitIdenticalAcrossThreads(shape: (Bool, Int, Int, Int)) throws {
+        try #require(BLAS.ownKernelsEnabled, "needs the AVX-512 kernels")
+        defer { ThreadPool.setThreads(1) }
+        let (transB, m, n, k) = shape
+        var rng = RNG(seed: 11)
+        let a = (0..<(m * k)).map { _ in rng.uniform(-1, 1) }
+        let b = (0..<(n * k)).map { _ in rng.uniform(-1, 1) }
+        let c0 = (0..<(m * n)).map { _ in rng.uniform(-1, 1) }
+        func run(_ threads: Int, beta: Float) -> [Float] {
+            ThreadPool.setThreads(threads)
+            var c = c0
+            c.withUnsafeMutableBufferPointer { cp in
+                BLAS.gemm(transA: false, transB: transB, m: m, n: n, k: k, a: a, b: b, beta: beta, c: cp.baseAddress!)
+            }
+            return c
+        }
+        for beta: Float in [0, 1] {
+            let one = run(1, beta: beta)
+            #expect(run(2, beta: beta) == one, "\(shape) beta \(beta): 2 threads differ from 1")
+            #expect(run(3, beta: beta) == one, "\(shape) beta \(beta): 3 threads differ from 1")
+            #expect(run(2, beta: beta) == run(2, beta: beta), "run to run")
+            // And the product itself is right (Double reference).
+            var worst = 0.0
+            for i in 0..<m {
+                for j in 0..<n {
+                    var s = Double(beta) * Double(c0[i * n + j])
+                    for p in 0..<k {
+                        s += Double(a[i * k + p]) * Double(transB ? b[j * k + p] : b[p * n + j])
+                    }
+                    worst = max(worst, abs(s - Double(one[i * n + j])))
+                }
+            }
+            #expect(worst < 1e-4, "\(shape): max error \(worst)")
+        }
+    }
+
+    /// Weight gradients `Aᵀ B` over many rows (`swt_sgemm_tn_blocked`): fixed blocks of rows
+    /// of C, the same bits at 1, 2 and 3 threads, and right against Double, beta 0 and 1.
+    @Test(arguments: [(130, 100, 400), (384, 128, 1000), (40, 520, 2048)])
+    func weightGradientBitIdenticalAcrossThreads(shape: (Int, Int, Int)) throws {
+        try #require(BLAS.ownKernelsEnabled, "needs the AVX-512 kernels")
+        defer { ThreadPool.setThreads(1) }
+        let (m, n, k) = shape
+        var rng = RNG(seed: 12)
+        let a = (0..<(k * m)).map { _ in rng.uniform(-1, 1) }       // (k, m)
+        let b = (0..<(k * n)).map { _ in rng.uniform(-1, 1) }       // (k, n)
+        let c0 = (0..<(m * n)).map { _ in rng.uniform(-1, 1) }
+        func run(_ threads: Int, beta: Float) -> [Float] {
+            ThreadPool.setThreads(threads)
+            var c = c0
+            c.withUnsafeMutableBufferPointer { cp in
+                BLAS.gemm(transA: true, transB: false, m: m, n: n, k: k, a: a, b: b, beta: beta, c: cp.baseAddress!)
+            }
+            return c
+        }
+        for beta: Float in [0, 1] {
+            let one = run(1, beta: beta)
+            #expect(run(2, beta: beta) == one && run(3, beta: beta) == one, "\(shape) beta \(beta)")
+            var worst = 0.0
+            for i in 0..<m {
+                for j in 0..<n {
+                    var s = Double(beta) * Double(c0[i * n + j])
+                    for p in 0..<k { s += Double(a[p * m + i]) * Double(b[p * n + j]) }
+                    worst = max(worst, abs(s - Double(one[i * n + j])))
+                }
+            }
+            #expect(worst < 3e-4, "\(shape): max error \(worst)")
+        }
+    }
+}

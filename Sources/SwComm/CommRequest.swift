@@ -20,10 +20,25 @@ public final class CommRequest {
     var rank: Int = -1
     /// What was started, for error messages (a string literal: no allocation).
     var operation: StaticString = "none"
+    /// The element count and world ranks of the communicator, for the watchdog's report.
+    var elements = 0
+    var members: [Int] = []
+    /// What this request serves, for the watchdog's report: `"gradient bucket"`, index, count.
+    var purpose: StaticString = ""
+    var purposeIndex = -1
+    var purposeCount = 0
 
     /// A complete request (nothing in flight).
     public init() {
         handle = swt_mpi_request_null()
+    }
+
+    /// Names what this request serves (`describe("gradient bucket", index: 2, of: 5)`): a
+    /// watchdog report about a wait on it says so. Set once at set-up.
+    public func describe(_ purpose: StaticString, index: Int, of count: Int) {
+        self.purpose = purpose
+        self.purposeIndex = index
+        self.purposeCount = count
     }
 
     /// True while an operation started into this request has not been seen complete.
@@ -41,7 +56,9 @@ public final class CommRequest {
     /// Blocks until the operation is complete; returns at once if it already is.
     public func wait() throws {
         if !isActive { return }
-        let rc = MPI_Wait(&handle, swt_mpi_status_ignore())
+        let rc = CommWatchdog.shared.watch(operation, elements, "floats", members: members, request: self) {
+            MPI_Wait(&handle, swt_mpi_status_ignore())
+        }
         try MPIError.check(rc, rank: rank, operation: "MPI_Wait (\(operation))")
     }
 
@@ -52,8 +69,10 @@ public final class CommRequest {
     }
 
     /// Marks this request active on `handle` (used by `MPICommunicator`).
-    func activate(_ started: MPI_Request?, rank: Int, operation: StaticString) {
+    func activate(_ started: MPI_Request?, rank: Int, operation: StaticString, elements: Int, members: [Int]) {
         self.handle = started
+        self.elements = elements
+        self.members = members
         self.rank = rank
         self.operation = operation
     }

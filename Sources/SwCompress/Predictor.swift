@@ -21,7 +21,7 @@ public enum Predictor {
         // A pruned folder's compression.json may choose the CSR kernel for some dense layers.
         try SparseInference.apply(model, paths: Set(SparseInference.chosenPaths(folder: checkpoint)))
         guard let data = FileManager.default.contents(atPath: input) else {
-            throw CompressError("\(input): cannot read the file\n  hint: give an .npy array of shape (N, \(model.inputShape.map(String.init).joined(separator: ", ")))")
+            throw CompressError("\(input): cannot read the file: \(posixCause(input))\n  hint: give an .npy array of shape (N, \(model.inputShape.map(String.init).joined(separator: ", ")))")
         }
         let x: Tensor = try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> Tensor in
             let h = try NPYHeader(bytes: raw, file: input, role: "inputs")

@@ -11,8 +11,20 @@ func readFileBytes(_ path: String) throws(DataError) -> Data {
     do {
         return try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
     } catch {
-        throw .unreadable(file: path, reason: error.localizedDescription)
+        throw .unreadable(file: path, reason: posixReadFailure(path) ?? error.localizedDescription)
     }
+}
+
+/// Why `path` cannot be read, in POSIX words ("Permission denied", "Input/output error"),
+/// found by opening and reading it again: Foundation on Linux says only "NSCocoaErrorDomain
+/// error 256". Nil when the retry succeeds.
+func posixReadFailure(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 { return String(cString: strerror(errno)) }
+    defer { close(fd) }
+    var byte: UInt8 = 0
+    if read(fd, &byte, 1) < 0 { return String(cString: strerror(errno)) }
+    return nil
 }
 
 /// Runs `body` on the bytes of `data`, keeping `body`'s typed error.

@@ -65,6 +65,9 @@ public final class NPYDataset: InMemoryDataset {
         guard n > 0 else { throw .empty(file: inputsName) }
         let fileSample = Array(xh.shape.dropFirst())
         let perSample = fileSample.reduce(1, *)
+        guard perSample > 0 else {   // found by NPYFuzzTests: (N, 0) trapped in InMemoryDataset
+            throw .badHeader(file: inputsName, reason: "shape \(xh.shape) gives samples of shape \(fileSample) with no values; each sample needs at least one")
+        }
         let shape = sampleShape ?? (fileSample.isEmpty ? [1] : fileSample)
         guard shape.reduce(1, *) == perSample else {
             throw .shapeMismatch(file: inputsName, fileShape: xh.shape, sampleShape: shape)

@@ -68,7 +68,12 @@ public final class DataParallelSync {
         self.layout = GradientBuckets(count: gradients.count, bucketMB: bucketMB, firstBucketMB: firstBucketMB)
         self.average = average
         self.isAlone = communicator.size == 1
-        self.requests = layout.ranges.map { _ in CommRequest() }
+        let buckets = layout.ranges.count
+        self.requests = (0..<buckets).map { i in
+            let r = CommRequest()
+            r.describe("gradient bucket", index: i, of: buckets)   // named in watchdog reports
+            return r
+        }
         bucketStart = [Double](repeating: 0, count: layout.ranges.count)
         bucketDone = [Double](repeating: 0, count: layout.ranges.count)
     }
@@ -122,7 +127,9 @@ public final class DataParallelSync {
         if started < ranges.count {
             let span = UnsafeMutableBufferPointer(start: gradients.pointer, count: ranges[started].upperBound)
             bucketStart[started] = t0
+            CommWatchdog.shared.setPhase("gradient buckets", started, ranges.count - 1)
             try communicator.allReduce(span, op: .sum)
+            CommWatchdog.shared.clearPhase()
             bucketDone[started] = Self.now()
             metrics.bucketsStarted += ranges.count - started
             metrics.bytesReduced += span.count * MemoryLayout<Float>.stride

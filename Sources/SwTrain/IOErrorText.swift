@@ -71,3 +71,18 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
     guard close(fd) == 0 else { throw fail("write") }
     guard rename(temporary, path) == 0 else { throw fail("write") }
 }
+
+/// Why `path` cannot be read, in POSIX words, for readers that got only nil from Foundation
+/// (`FileManager.contents(atPath:)`): "is a directory", "Permission denied", or strerror of a
+/// failing read.
+public func posixCause(_ path: String) -> String {
+    var st = stat()
+    if stat(path, &st) != 0 { return String(cString: strerror(errno)) }
+    if (st.st_mode & S_IFMT) == S_IFDIR { return "it is a directory" }
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 { return String(cString: strerror(errno)) }
+    defer { close(fd) }
+    var byte: UInt8 = 0
+    if read(fd, &byte, 1) < 0 { return String(cString: strerror(errno)) }
+    return "the read failed"
+}

@@ -15,7 +15,8 @@ import SwTensor
 /// seed: iteration `i` of a given seed always sees the same input.
 ///
 /// Iterations: `iterations` (the CI default the caller picks), or `SWTRAIN_FUZZ_ITERATIONS`
-/// when set; the seed is `SWTRAIN_FUZZ_SEED` when set. Run one suite at a time (`.serialized`):
+/// when set, or as many as fit in `SWTRAIN_FUZZ_SECONDS` seconds when that is set (a long
+/// run: the report gives the count); the seed is `SWTRAIN_FUZZ_SEED` when set. Run one suite at a time (`.serialized`):
 /// the crash dump keeps one current input per process.
 public struct Fuzzer {
     /// Outcome counts of a run.
@@ -93,11 +94,14 @@ public struct Fuzzer {
         var fuzzer = Fuzzer(seed: seedValue)
         var report = Report(name: name)
         let count = iterations(ciDefault)
+        let budget = ProcessInfo.processInfo.environment["SWTRAIN_FUZZ_SECONDS"].flatMap { Double($0) }
         CrashDump.install(path: crashFile(name))
         defer { CrashDump.uninstall() }
         let start = Date()
         var pool = seeds
-        for i in 0..<count {
+        var i = 0
+        while budget == nil ? i < count : (i < seeds.count || i % 64 != 0 || Date().timeIntervalSince(start) < budget!) {
+            defer { i += 1 }
             let input = i < seeds.count ? seeds[i] : fuzzer.mutate(pool[fuzzer.below(pool.count)], corpus: pool, tokens: tokens)
             CrashDump.setCurrent(input)
             if body(input) {

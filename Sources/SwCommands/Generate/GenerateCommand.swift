@@ -37,7 +37,8 @@ public enum GenerateCommand {
     /// The config document at `path`, with errors naming the file.
     static func readConfig(_ path: String) throws -> ConfigValue {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(file: path, path: "", message: "cannot read the config",
+            let cause = FileManager.default.contents(atPath: path) == nil ? posixCause(path) : "it is not UTF-8 text"
+            throw ConfigError(file: path, path: "", message: "cannot read the config: \(cause)",
                               hint: "the run folder (the checkpoint folder's parent) holds config.json; or pass --config")
         }
         return try ConfigValue.parse(text, file: path)

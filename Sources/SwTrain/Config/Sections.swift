@@ -198,6 +198,9 @@ public struct ParallelConfig: Sendable {
     /// "auto" or "off": with shared-memory sync, compute the dense layers' weight gradients once
     /// per node, split by rows (see `SyncPlan`).
     public var weightGradients: WeightGradients
+    /// Seconds a rank may wait in one communication call before the watchdog ends the job
+    /// naming the step and the call (`CommWatchdog`); 0 disables it.
+    public var timeoutSeconds: Double
     var json: JSON
 
     /// `parallel.sync`.
@@ -222,7 +225,7 @@ public struct ParallelConfig: Sendable {
 
     init(_ v: ConfigValue) throws(ConfigError) {
         let o = try v.object(allowed: ["pipeline_stages", "micro_batches", "schedule", "partition", "bucket_mb", "overlap",
-                                              "sync", "ranks_per_node", "weight_gradients"])
+                                              "sync", "ranks_per_node", "weight_gradients", "timeout_s"])
         pipelineStages = try o.int("pipeline_stages", default: 1, in: 1...Int.max)
         microBatches = try o.int("micro_batches", default: 4, in: 1...Int.max)
         schedule = try o.choice("schedule", default: PipelineSchedule.oneFOneB)
@@ -248,6 +251,7 @@ public struct ParallelConfig: Sendable {
         sync = try o.choice("sync", default: Sync.auto)
         ranksPerNode = o["ranks_per_node"] == nil ? nil : try o.int("ranks_per_node", in: 1...Int.max)
         weightGradients = try o.choice("weight_gradients", default: WeightGradients.auto)
+        timeoutSeconds = try o.double("timeout_s", default: 60, "a number >= 0 (0 disables the watchdog)", where: { $0 >= 0 && $0.isFinite })
         json = .object(JSONObject([
             ("pipeline_stages", .number(Double(pipelineStages), isInteger: true)),
             ("micro_batches", .number(Double(microBatches), isInteger: true)),
@@ -255,7 +259,9 @@ public struct ParallelConfig: Sendable {
             ("bucket_mb", .number(bucketMB, isInteger: false)), ("overlap", .string(overlap.rawValue)),
             ("sync", .string(sync.rawValue)),
         ] + (ranksPerNode.map { [("ranks_per_node", JSON.number(Double($0), isInteger: true))] } ?? [])
-          + (weightGradients == .auto ? [] : [("weight_gradients", JSON.string(weightGradients.rawValue))])))
+          + (weightGradients == .auto ? [] : [("weight_gradients", JSON.string(weightGradients.rawValue))])
+          // Written only when set: the default keeps earlier runs' config hashes (resume).
+          + (timeoutSeconds == 60 ? [] : [("timeout_s", JSON.number(timeoutSeconds, isInteger: false))])))
     }
 }
 

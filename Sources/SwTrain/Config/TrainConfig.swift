@@ -42,7 +42,7 @@ public struct TrainConfig: Sendable {
     public static func load(path: String, overrides: [String] = []) throws(ConfigError) -> TrainConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)
-            throw ConfigError(file: path, path: "", message: exists ? "cannot read the file" : "no such file",
+            throw ConfigError(file: path, path: "", message: exists ? "cannot read the file: \(posixCause(path))" : "no such file",
                               hint: exists ? "check its permissions" : "give the path of a JSON config, like examples/quickstart.json")
         }
         guard let text = String(data: data, encoding: .utf8) else {

@@ -1,4 +1,6 @@
 import Foundation
+import SwComm
+import SwData
 import SwNN
 import SwTensor
 
@@ -25,6 +27,13 @@ public final class DistillationLoss: LossTermHook {
     public let classes: Int
     /// Seconds spent in the teacher's forward since the trainer last read it.
     public var teacherSeconds = 0.0
+    /// With `distill.cache_logits`: the teacher's outputs for every training sample, read by
+    /// the indices the trainer hands over in `useSamples(_:)` instead of running the teacher.
+    public internal(set) var cache: DistillCache?
+    /// The dataset indices of the current micro-batch (valid until the sampler's next batch).
+    private var batchIndices: UnsafeBufferPointer<Int>?
+    /// The current micro-batch's rows of `cache` (allocated on the first step, then reused).
+    private var cachedBatch: Tensor?
 
     public init(teacher: Model, temperature: Double, alpha: Double, classes: Int) {
         self.teacher = teacher
@@ -37,7 +46,16 @@ public final class DistillationLoss: LossTermHook {
                             gradientScale: Float) -> Double {
         if alpha == 0 { return 0 }
         let t0 = monotonicSeconds()
-        let z = teacher.forward(input, training: false)
+        let z: Tensor
+        if let cache, let indices = batchIndices, indices.count == output.rows {
+            let rows = Tensor.reuse(cachedBatch, shape: output.shape)
+            cachedBatch = rows
+            cache.gather(indices, into: rows)
+            batchIndices = nil   // one micro-batch: a later call without `useSamples` runs the teacher
+            z = rows
+        } else {
+            z = teacher.forward(input, training: false)
+        }
         teacherSeconds += monotonicSeconds() - t0
         return DistillationLoss.add(student: output, teacher: z, targets: targets, gradient: outputGradient,
                                     scale: gradientScale, temperature: temperature, alpha: alpha, classes: classes)
@@ -88,6 +106,18 @@ public final class DistillationLoss: LossTermHook {
             }
         }
         return Double(alpha) * sum
+    }
+
+    /// Tells the hook which training samples the next `addLossTerm` sees (their cached outputs
+    /// are used when there is a cache). The trainer calls it after gathering each micro-batch.
+    public func useSamples(_ indices: UnsafeBufferPointer<Int>) {
+        batchIndices = indices
+    }
+
+    /// Builds the cache of the teacher's outputs over `data` (collective over `comm`).
+    public func buildCache(data: any Dataset, comm: any Communicator, chunkRows: Int) throws {
+        if alpha == 0 { return }
+        cache = try DistillCache(teacher: teacher, data: data, comm: comm, chunkRows: chunkRows)
     }
 
     /// No state of its own: the teacher is fixed and read from its config at set-up. The JSON

@@ -11,6 +11,7 @@ import SwTensor
 /// - `SWTRAIN_TEST_SPLIT_DENSE="k:path:r"` replaces the dense layer at `path` by two (in -> r
 ///   without bias, r -> out) after step k through `Trainer.rewriteModel`, as a low-rank pass would;
 /// - `SWTRAIN_TEST_SLOW_RANK="1:20ms"` makes rank 1 sleep 20 ms in every forward (`SlowRankHook`).
+/// - `SWTRAIN_TEST_HANG_RANK="rank:step"` makes that rank SIGSTOP itself as the step begins.
 enum TestHooks {
     static let rebuildAtStep = ProcessInfo.processInfo.environment["SWTRAIN_TEST_REBUILD_AT_STEP"].flatMap { Int($0) }
     static let splitDense: (step: Int, path: String, rank: Int)? = {
@@ -21,6 +22,23 @@ enum TestHooks {
         }
         return (k, parts[1], r)
     }()
+
+    /// `SWTRAIN_TEST_HANG_RANK=rank:step`: that rank stops itself (SIGSTOP) when the step
+    /// begins, as a stopped or stuck host would; the watchdog of its peers must end the job.
+    static let hangAt: (rank: Int, step: Int)? = {
+        guard let spec = ProcessInfo.processInfo.environment["SWTRAIN_TEST_HANG_RANK"] else { return nil }
+        let parts = spec.split(separator: ":").compactMap { Int($0) }
+        guard parts.count == 2 else { preconditionFailure("SWTRAIN_TEST_HANG_RANK: expected rank:step, got \(spec)") }
+        return (parts[0], parts[1])
+    }()
+
+    /// Runs the test hooks due before step `step` (1-based) begins.
+    static func beforeStep(_ t: Trainer, step: Int) {
+        if let h = hangAt, h.rank == t.comm.worldRank, h.step == step {
+            fflush(nil)
+            raise(SIGSTOP)
+        }
+    }
 
     /// Runs the test hooks due after the step just taken.
     static func afterStep(_ t: Trainer) throws {

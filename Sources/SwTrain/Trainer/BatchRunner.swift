@@ -34,6 +34,7 @@ final class LocalBatches: BatchRunner {
                 y.reshape([n] + t.train.targetShape)
             }
             t.train.gather(batch.indices, inputs: x, targets: y)
+            t.distillation?.useSamples(batch.indices)
             var t1 = monotonicSeconds()
             times.data += t1 - t0
             t0 = t1

@@ -87,6 +87,12 @@ public final class Trainer {
         try Startup.checkConsistency(comm, config: config, model: local.model,
                                      data: [("data.train", local.train)] + (local.test.map { [("data.test", $0)] } ?? []))
         try comm.broadcast(local.model.parameters.values.buffer, root: 0)
+        if let d = local.distillation, config.distill?.cacheLogits == true {
+            try d.buildCache(data: local.train, comm: comm, chunkRows: local.x.rows)
+            if comm.rank == 0, let c = d.cache {
+                print("distill: cached the teacher's outputs for \(c.logits.rows) samples (\(c.logits.count * 4 / 1024) KiB) in \(String(format: "%.2f", c.seconds)) s")
+            }
+        }
         let plan = SyncPlan(config: config, worldSize: comm.size)
         let (sync, stage) = try plan.build(config: config, comm: comm, local: local)
         try sync.adopt(local.model)

@@ -97,8 +97,16 @@ public final class TrainingRun {
         }
         var lastLoss = Double.nan
         var lastEval: (loss: Double, accuracy: Double?)?
+        let watchdog = CommWatchdog.shared
+        if t.comm.size > 1 {
+            watchdog.start(timeoutSeconds: t.config.parallel.timeoutSeconds, rank: t.comm.worldRank,
+                           logPath: runDirectory + "/watchdog.log")
+        }
+        defer { watchdog.stop() }
         while t.step < end {
             inStep = t.step + 1
+            watchdog.setStep(inStep)
+            TestHooks.beforeStep(t, step: inStep)
             if let f = failAt, f.rank == t.comm.rank, f.step == inStep {
                 throw RuntimeError("injected failure (--fail-at \(f.rank):\(f.step))")
             }

@@ -51,22 +51,13 @@ public enum QuantizeCompression {
     /// Runs the whole pass: every rank calls it (calibration is all-reduced); rank 0 writes.
     public static func run(configPath: String, overrides: [String], checkpoint: String, outDir: String,
                            options: QuantizeOptions, log: @escaping (String) -> Void = { print($0) }) throws {
-        let config = try TrainConfig.load(path: configPath, overrides: overrides)
-        let comm = try MPIRuntime.makeWorldCommunicator()
-        let isRoot = comm.rank == 0
-        let say: (String) -> Void = { if isRoot { log($0) } }
-        let trainer = try Trainer(config: config, comm: comm)
-        trainer.disableFakeQuantization()          // a quantization-aware config: its fp32 model
-        let weights = try InitFrom.weightsFile(checkpoint)
-        try trainer.model.loadParameters(from: weights)
-        let model = trainer.model
-        let evalData = trainer.test ?? trainer.train
-        let before = try trainer.evaluate(evalData)
-        let original = try Model(config: config.model)
-        original.parameters.values.pointer.update(from: model.parameters.values.pointer, count: model.parameters.count)
-
-        guard case .object(let root) = config.resolved, case .object(let modelJSON)? = root["model"],
-              let layersJSON = modelJSON["layers"] else { throw CompressError("\(configPath): no model.layers") }
+        // A quantization-aware config: its fp32 model (fake-quant off).
+        let src = try CompressionSource(configPath: configPath, overrides: overrides, checkpoint: checkpoint, log: log,
+                                        prepare: { $0.disableFakeQuantization() })
+        let config = src.config, comm = src.comm, isRoot = src.isRoot, say = src.say, trainer = src.trainer
+        let weights = src.weights, model = src.model, evalData = src.evalData, before = src.before
+        let original = src.original
+        let root = src.root, modelJSON = src.modelJSON, layersJSON = src.layersJSON
         let (targets, kept) = try selectLayers(model: model, layers: layersJSON, skip: options.skip)
         var results = kept
         let paths = targets.map(\.path)

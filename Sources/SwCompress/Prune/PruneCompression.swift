@@ -35,21 +35,11 @@ public enum PruneCompression {
     /// Runs the whole pass: every rank calls it (evaluation is all-reduced); rank 0 writes and measures.
     public static func run(configPath: String, overrides: [String], checkpoint: String, outDir: String,
                            options: PruneOptions, log: @escaping (String) -> Void = { print($0) }) throws {
-        let config = try TrainConfig.load(path: configPath, overrides: overrides)
-        let comm = try MPIRuntime.makeWorldCommunicator()
-        let isRoot = comm.rank == 0
-        let say: (String) -> Void = { if isRoot { log($0) } }
-        let trainer = try Trainer(config: config, comm: comm)
-        let weights = try InitFrom.weightsFile(checkpoint)
-        try trainer.model.loadParameters(from: weights)
-        let model = trainer.model
-        let evalData = trainer.test ?? trainer.train
-        let before = try trainer.evaluate(evalData)
-        let countsBefore = CompressedModelFolder.counts(model)
-        let original = try Model(config: config.model)
-        original.parameters.values.pointer.update(from: model.parameters.values.pointer, count: model.parameters.count)
-        guard case .object(let root) = config.resolved, case .object(let modelJSON)? = root["model"],
-              let layersJSON = modelJSON["layers"] else { throw CompressError("\(configPath): no model.layers") }
+        let src = try CompressionSource(configPath: configPath, overrides: overrides, checkpoint: checkpoint, log: log)
+        let config = src.config, comm = src.comm, isRoot = src.isRoot, say = src.say, trainer = src.trainer
+        let weights = src.weights, model = src.model, evalData = src.evalData, before = src.before
+        let countsBefore = src.countsBefore, original = src.original
+        let root = src.root, modelJSON = src.modelJSON, layersJSON = src.layersJSON
 
         var newLayers = layersJSON
         var layerRows: [JSON] = []

@@ -13,14 +13,7 @@ struct LowRank: ParsableCommand {
             See docs/compress.md.
             """)
 
-    @Argument(help: "The JSON config file the checkpoint was trained with.")
-    var config: String
-
-    @Option(help: ArgumentHelp("A checkpoint folder, a model.safetensors, or a run folder (uses latest).", valueName: "PATH"))
-    var checkpoint: String
-
-    @Option(help: ArgumentHelp("The output folder (config.json, model.safetensors, compression.json).", valueName: "DIR"))
-    var out: String
+    @OptionGroup var pass: CompressionPassOptions
 
     @Option(help: "Keep this many singular values per layer.")
     var rank: Int?
@@ -40,15 +33,6 @@ struct LowRank: ParsableCommand {
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Layer paths left dense (\"0\", \"2.layers.0\").", valueName: "PATH"))
     var skip: [String] = []
 
-    @Option(name: .customLong("batch"), parsing: .upToNextOption, help: "Batch sizes of the latency measured before and after.")
-    var batches: [Int] = [1, 32, 256]
-
-    @Option(help: "BLAS threads for the latency measurement.")
-    var threads = 1
-
-    @Option(name: .customLong("set"), parsing: .singleValue, help: "Override a config field (repeatable).")
-    var overrides: [String] = []
-
     func validate() throws {
         switch (rank, energy) {
         case (nil, nil), (.some, .some): throw ValidationError("give exactly one of --rank R and --energy E")
@@ -56,8 +40,8 @@ struct LowRank: ParsableCommand {
         case (nil, let e?) where !(e > 0 && e <= 1): throw ValidationError("--energy must be in (0, 1], got \(e)")
         default: break
         }
-        guard calibrationSamples >= 1, threads >= 1, batches.allSatisfy({ $0 >= 1 }), alpha >= 0 else {
-            throw ValidationError("--calibration-samples, --threads and --batch must be positive, --alpha >= 0")
+        guard calibrationSamples >= 1, alpha >= 0 else {
+            throw ValidationError("--calibration-samples must be positive and --alpha >= 0, got \(calibrationSamples) and \(alpha)")
         }
     }
 
@@ -67,8 +51,8 @@ struct LowRank: ParsableCommand {
         o.alpha = alpha
         o.calibrationSamples = calibrationSamples
         o.skip = skip
-        o.latencyBatches = batches
-        o.threads = threads
-        try LowRankCompression.run(configPath: config, overrides: overrides, checkpoint: checkpoint, outDir: out, options: o)
+        o.latencyBatches = pass.batches
+        o.threads = pass.threads
+        try LowRankCompression.run(configPath: pass.config, overrides: pass.overrides, checkpoint: pass.checkpoint, outDir: pass.out, options: o)
     }
 }

@@ -16,14 +16,7 @@ struct Prune: ParsableCommand {
             See docs/prune.md.
             """)
 
-    @Argument(help: "The JSON config file the checkpoint was trained with.")
-    var config: String
-
-    @Option(help: ArgumentHelp("A checkpoint folder, a model.safetensors, or a run folder (uses latest).", valueName: "PATH"))
-    var checkpoint: String
-
-    @Option(help: ArgumentHelp("The output folder (config.json, model.safetensors, compression.json).", valueName: "DIR"))
-    var out: String
+    @OptionGroup var pass: CompressionPassOptions
 
     @Option(help: "Unstructured: fraction of the weights set to zero. Structured: fraction of each layer's units removed (0 <= S < 1).")
     var sparsity: Double?
@@ -49,15 +42,6 @@ struct Prune: ParsableCommand {
     @Option(help: "Unstructured: lowest layer sparsity for which the CSR kernel is considered.")
     var sparseMinSparsity = 0.9
 
-    @Option(name: .customLong("batch"), parsing: .upToNextOption, help: "Batch sizes of the latency measured before and after.")
-    var batches: [Int] = [1, 32, 256]
-
-    @Option(help: "BLAS threads for the latency measurement.")
-    var threads = 1
-
-    @Option(name: .customLong("set"), parsing: .singleValue, help: "Override a config field (repeatable).")
-    var overrides: [String] = []
-
     func validate() throws {
         guard method == "magnitude" else { throw ValidationError("--method must be 'magnitude', got '\(method)'") }
         if let scope, PruningScope(rawValue: scope) == nil { throw ValidationError("--scope must be 'global' or 'layer', got '\(scope)'") }
@@ -79,8 +63,8 @@ struct Prune: ParsableCommand {
             guard let v = sparsity else { throw ValidationError("give --sparsity S (the fraction of weights set to zero)") }
             guard v >= 0 && v <= 1 else { throw ValidationError("--sparsity must be in [0, 1], got \(v)") }
         }
-        guard threads >= 1, batches.allSatisfy({ $0 >= 1 }), sparseMinSparsity >= 0 && sparseMinSparsity <= 1 else {
-            throw ValidationError("--threads and --batch must be positive, --sparse-min-sparsity in [0, 1]")
+        guard sparseMinSparsity >= 0 && sparseMinSparsity <= 1 else {
+            throw ValidationError("--sparse-min-sparsity must be in [0, 1], got \(sparseMinSparsity)")
         }
     }
 
@@ -91,10 +75,10 @@ struct Prune: ParsableCommand {
         o.scope = structured ? .layer : PruningScope(rawValue: scope ?? "global")!
         o.structured = structured
         o.layers = layers
-        o.latencyBatches = batches
-        o.threads = threads
+        o.latencyBatches = pass.batches
+        o.threads = pass.threads
         o.sparseKernel = SparseInference.Choice(rawValue: sparseKernel)!
         o.sparseMinSparsity = sparseMinSparsity
-        try PruneCompression.run(configPath: config, overrides: overrides, checkpoint: checkpoint, outDir: out, options: o)
+        try PruneCompression.run(configPath: pass.config, overrides: pass.overrides, checkpoint: pass.checkpoint, outDir: pass.out, options: o)
     }
 }

@@ -15,14 +15,7 @@ struct Quantize: ParsableCommand {
             See docs/quantize.md.
             """)
 
-    @Argument(help: "The JSON config file the checkpoint was trained with.")
-    var config: String
-
-    @Option(help: ArgumentHelp("A checkpoint folder, a model.safetensors, or a run folder (uses latest).", valueName: "PATH"))
-    var checkpoint: String
-
-    @Option(help: ArgumentHelp("The output folder (config.json, model.safetensors, compression.json).", valueName: "DIR"))
-    var out: String
+    @OptionGroup var pass: CompressionPassOptions
 
     @Option(help: "dynamic: activations quantized per row at run time; static: calibrated activation scales.")
     var mode: String
@@ -42,22 +35,11 @@ struct Quantize: ParsableCommand {
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Layer paths kept fp32 (\"0\", \"2.layers.0\").", valueName: "PATH"))
     var skip: [String] = []
 
-    @Option(name: .customLong("batch"), parsing: .upToNextOption, help: "Batch sizes of the latency measured before and after.")
-    var batches: [Int] = [1, 32, 256]
-
-    @Option(help: "BLAS threads for the latency measurement.")
-    var threads = 1
-
-    @Option(name: .customLong("set"), parsing: .singleValue, help: "Override a config field (repeatable).")
-    var overrides: [String] = []
-
     func validate() throws {
         guard ActivationQuantization(rawValue: mode) != nil else { throw ValidationError("--mode must be dynamic or static, got \(mode)") }
         guard ObserverKind(rawValue: observer) != nil else { throw ValidationError("--observer must be minmax, histogram or percentile, got \(observer)") }
         guard percentile > 50, percentile <= 100 else { throw ValidationError("--percentile must be in (50, 100], got \(percentile)") }
-        guard calibrationSamples >= 1, threads >= 1, batches.allSatisfy({ $0 >= 1 }) else {
-            throw ValidationError("--calibration-samples, --threads and --batch must be positive")
-        }
+        guard calibrationSamples >= 1 else { throw ValidationError("--calibration-samples must be positive, got \(calibrationSamples)") }
     }
 
     func run() throws {
@@ -67,8 +49,8 @@ struct Quantize: ParsableCommand {
         o.observer = ObserverKind(rawValue: observer)!
         o.percentile = percentile
         o.skip = skip
-        o.latencyBatches = batches
-        o.threads = threads
-        try QuantizeCompression.run(configPath: config, overrides: overrides, checkpoint: checkpoint, outDir: out, options: o)
+        o.latencyBatches = pass.batches
+        o.threads = pass.threads
+        try QuantizeCompression.run(configPath: pass.config, overrides: pass.overrides, checkpoint: pass.checkpoint, outDir: pass.out, options: o)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import SwComm
 import SwConfig
 import SwData
@@ -55,5 +56,21 @@ struct CompressionSource {
         self.root = root
         self.modelJSON = modelJSON
         layersJSON = layers
+    }
+
+    /// The output folder's config: the resolved config with `model.layers` replaced by `layers`,
+    /// the name suffixed (`"mnist1d-wide-pruned"`), and `checkpoint.dir` set to `OUT/finetune`, so a
+    /// fine-tune never resumes from the original's (or another folder's) run.
+    func folderConfig(layers: JSON, nameSuffix: String, outDir: String) -> JSONObject {
+        var newRoot = root, newModel = modelJSON
+        newModel["layers"] = layers
+        newRoot["model"] = .object(newModel)
+        newRoot["name"] = .string(config.name + "-" + nameSuffix)
+        if case .object(var ck)? = newRoot["checkpoint"] {
+            let absolute = outDir.hasPrefix("/") ? outDir : FileManager.default.currentDirectoryPath + "/" + outDir
+            ck["dir"] = .string(((absolute as NSString).standardizingPath as NSString).appendingPathComponent("finetune"))
+            newRoot["checkpoint"] = .object(ck)
+        }
+        return newRoot
     }
 }

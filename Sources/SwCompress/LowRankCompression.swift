@@ -49,10 +49,10 @@ public enum LowRankCompression {
     public static func run(configPath: String, overrides: [String], checkpoint: String, outDir: String,
                            options: LowRankOptions, log: @escaping (String) -> Void = { print($0) }) throws {
         let src = try CompressionSource(configPath: configPath, overrides: overrides, checkpoint: checkpoint, log: log)
-        let config = src.config, comm = src.comm, isRoot = src.isRoot, say = src.say, trainer = src.trainer
+        let comm = src.comm, isRoot = src.isRoot, say = src.say, trainer = src.trainer
         let weights = src.weights, model = src.model, evalData = src.evalData, before = src.before
         let countsBefore = src.countsBefore, original = src.original
-        let root = src.root, modelJSON = src.modelJSON, layersJSON = src.layersJSON
+        let layersJSON = src.layersJSON
         var results: [LowRankLayerResult] = []
         var targets: [(path: String, layer: any Factorizable)] = []
         for (path, layer) in model.network.descendants {
@@ -109,17 +109,7 @@ public enum LowRankCompression {
         }
         var newLayers = layersJSON
         for (path, fac) in factors { newLayers = ConfigLayers.replacing(at: path, in: newLayers) { ConfigLayers.lowRank($0, rank: fac.rank) } }
-        var newRoot = root
-        var newModel = modelJSON
-        newModel["layers"] = newLayers
-        newRoot["model"] = .object(newModel)
-        newRoot["name"] = .string(config.name + "-lowrank")
-        if case .object(var ck)? = newRoot["checkpoint"] {
-            // Inside the folder: a fine-tune never resumes from the original's (or another folder's) run.
-            let absolute = outDir.hasPrefix("/") ? outDir : FileManager.default.currentDirectoryPath + "/" + outDir
-            ck["dir"] = .string(((absolute as NSString).standardizingPath as NSString).appendingPathComponent("finetune"))
-            newRoot["checkpoint"] = .object(ck)
-        }
+        let newRoot = src.folderConfig(layers: newLayers, nameSuffix: "lowrank", outDir: outDir)
         let folder = CompressedModelFolder(path: outDir)
         if isRoot {
             try folder.write(config: .object(newRoot), model: model, metadata: ["compression": "lowrank", "rule": options.rule.description])

@@ -57,7 +57,7 @@ public enum QuantizeCompression {
         let config = src.config, comm = src.comm, isRoot = src.isRoot, say = src.say, trainer = src.trainer
         let weights = src.weights, model = src.model, evalData = src.evalData, before = src.before
         let original = src.original
-        let root = src.root, modelJSON = src.modelJSON, layersJSON = src.layersJSON
+        let layersJSON = src.layersJSON
         let (targets, kept) = try selectLayers(model: model, layers: layersJSON, skip: options.skip)
         var results = kept
         let paths = targets.map(\.path)
@@ -108,15 +108,7 @@ public enum QuantizeCompression {
         for path in paths {
             newLayers = ConfigLayers.replacing(at: path, in: newLayers) { quantizedEntry($0, options) }
         }
-        var newRoot = root, newModel = modelJSON
-        newModel["layers"] = newLayers
-        newRoot["model"] = .object(newModel)
-        newRoot["name"] = .string(config.name + "-int8-\(options.activations.rawValue)")
-        if case .object(var ck)? = newRoot["checkpoint"] {
-            let absolute = outDir.hasPrefix("/") ? outDir : FileManager.default.currentDirectoryPath + "/" + outDir
-            ck["dir"] = .string(((absolute as NSString).standardizingPath as NSString).appendingPathComponent("finetune"))
-            newRoot["checkpoint"] = .object(ck)
-        }
+        let newRoot = src.folderConfig(layers: newLayers, nameSuffix: "int8-\(options.activations.rawValue)", outDir: outDir)
         let folder = CompressedModelFolder(path: outDir)
         if isRoot {
             try folder.write(config: .object(newRoot), model: model,

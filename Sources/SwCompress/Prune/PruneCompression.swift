@@ -36,10 +36,10 @@ public enum PruneCompression {
     public static func run(configPath: String, overrides: [String], checkpoint: String, outDir: String,
                            options: PruneOptions, log: @escaping (String) -> Void = { print($0) }) throws {
         let src = try CompressionSource(configPath: configPath, overrides: overrides, checkpoint: checkpoint, log: log)
-        let config = src.config, comm = src.comm, isRoot = src.isRoot, say = src.say, trainer = src.trainer
+        let comm = src.comm, isRoot = src.isRoot, say = src.say, trainer = src.trainer
         let weights = src.weights, model = src.model, evalData = src.evalData, before = src.before
         let countsBefore = src.countsBefore, original = src.original
-        let root = src.root, modelJSON = src.modelJSON, layersJSON = src.layersJSON
+        let layersJSON = src.layersJSON
 
         var newLayers = layersJSON
         var layerRows: [JSON] = []
@@ -66,16 +66,7 @@ public enum PruneCompression {
             }
         }
 
-        var newRoot = root
-        var newModel = modelJSON
-        newModel["layers"] = newLayers
-        newRoot["model"] = .object(newModel)
-        newRoot["name"] = .string(config.name + "-pruned")
-        if case .object(var ck)? = newRoot["checkpoint"] {
-            let absolute = outDir.hasPrefix("/") ? outDir : FileManager.default.currentDirectoryPath + "/" + outDir
-            ck["dir"] = .string(((absolute as NSString).standardizingPath as NSString).appendingPathComponent("finetune"))
-            newRoot["checkpoint"] = .object(ck)
-        }
+        var newRoot = src.folderConfig(layers: newLayers, nameSuffix: "pruned", outDir: outDir)
         if !options.structured { newRoot["prune"] = pruneSection(options) }
         let folder = CompressedModelFolder(path: outDir)
         if isRoot {

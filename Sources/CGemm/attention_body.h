@@ -9,7 +9,11 @@
 
 ATT_INL v16 ATT_NAME(vload)(const float *p) { v16 v; __builtin_memcpy(&v, p, sizeof v); return v; }
 ATT_INL void ATT_NAME(vstore)(float *p, v16 v) { __builtin_memcpy(p, &v, sizeof v); }
-ATT_INL v16 ATT_NAME(vsplat)(float x) { v16 v = {0}; return v + x; }
+#define VM_NAME ATT_NAME
+#define VM_INL ATT_INL
+#include "vmath_body.h"
+#undef VM_NAME
+#undef VM_INL
 
 ATT_INL float ATT_NAME(hsum)(v16 v)
 {
@@ -27,26 +31,6 @@ ATT_INL float ATT_NAME(hmax)(v16 v)
     return m;
 }
 
-/* exp(x) within 3e-7 relative on [-87, 88], 0 below: SwNN's fastExp, lane by lane. */
-ATT_INL v16 ATT_NAME(vexp)(v16 v)
-{
-    v16 x = __builtin_elementwise_min(__builtin_elementwise_max(v, ATT_NAME(vsplat)(-87.0f)),
-                                      ATT_NAME(vsplat)(88.0f));
-    v16 m = x * 1.44269504f + 12582912.0f;
-    v16 n = m - 12582912.0f;
-    v16 r = (x - n * 0.693145751953125f) - n * 1.428606765330187045e-06f;
-    v16 p = ATT_NAME(vsplat)(1.0f / 720);
-    p = p * r + 1.0f / 120;
-    p = p * r + 1.0f / 24;
-    p = p * r + 1.0f / 6;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    i16 e = ((i16)m - 0x4B400000 + 127) << 23;
-    v16 y = p * (v16)e;
-    i16 below = v < -87.0f;
-    return (v16)((i16)y & ~below);
-}
 
 /* Lanes >= n (the future) set to -inf. */
 ATT_INL v16 ATT_NAME(causal)(v16 s, int n)

@@ -4,20 +4,24 @@
 #define EW_NAME(n) EW_CAT(n, EW_SUFFIX)
 #define EW_INL EW_ATTR __attribute__((always_inline)) static inline
 
-EW_INL v16 EW_NAME(splat)(float x) { v16 v = {0}; return v + x; }
+#define VM_NAME EW_NAME
+#define VM_INL EW_INL
+#include "vmath_body.h"
+#undef VM_NAME
+#undef VM_INL
 
 EW_INL v16 EW_NAME(erf16)(v16 v)
 {
-    v16 x = __builtin_elementwise_min(__builtin_elementwise_max(v, EW_NAME(splat)(-4.0f)), EW_NAME(splat)(4.0f));
+    v16 x = __builtin_elementwise_min(__builtin_elementwise_max(v, EW_NAME(vsplat)(-4.0f)), EW_NAME(vsplat)(4.0f));
     v16 x2 = x * x;
-    v16 p = EW_NAME(splat)(-2.72614225801306e-10f);
+    v16 p = EW_NAME(vsplat)(-2.72614225801306e-10f);
     p = p * x2 + 2.77068142495902e-08f;
     p = p * x2 - 2.10102402082508e-06f;
     p = p * x2 - 5.69250639462346e-05f;
     p = p * x2 - 7.34990630326855e-04f;
     p = p * x2 - 2.95459980854025e-03f;
     p = p * x2 - 1.60960333262415e-02f;
-    v16 q = EW_NAME(splat)(-1.45660718464996e-05f);
+    v16 q = EW_NAME(vsplat)(-1.45660718464996e-05f);
     q = q * x2 - 2.13374055278905e-04f;
     q = q * x2 - 1.68282697438203e-03f;
     q = q * x2 - 7.37332916720468e-03f;
@@ -25,24 +29,6 @@ EW_INL v16 EW_NAME(erf16)(v16 v)
     return x * p / q;
 }
 
-EW_INL v16 EW_NAME(exp16)(v16 v)
-{
-    v16 x = __builtin_elementwise_min(__builtin_elementwise_max(v, EW_NAME(splat)(-87.0f)), EW_NAME(splat)(88.0f));
-    v16 m = x * 1.44269504f + 12582912.0f;
-    v16 n = m - 12582912.0f;
-    v16 r = (x - n * 0.693145751953125f) - n * 1.428606765330187045e-06f;
-    v16 p = EW_NAME(splat)(1.0f / 720);
-    p = p * r + 1.0f / 120;
-    p = p * r + 1.0f / 24;
-    p = p * r + 1.0f / 6;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    i16 e = ((i16)m - 0x4B400000 + 127) << 23;
-    v16 y = p * (v16)e;
-    i16 below = v < -87.0f;
-    return (v16)((i16)y & ~below);
-}
 
 EW_ATTR static void EW_NAME(gelu_fwd)(long n, const float *x, float *y)
 {
@@ -67,7 +53,7 @@ EW_ATTR static void EW_NAME(gelu_fwd)(long n, const float *x, float *y)
 EW_INL v16 EW_NAME(gelu_grad)(v16 v, v16 g)
 {
     v16 cdf = 0.5f * (1.0f + EW_NAME(erf16)(v * 0.7071067811865476f));
-    v16 pdf = 0.3989422804014327f * EW_NAME(exp16)(-0.5f * v * v);
+    v16 pdf = 0.3989422804014327f * EW_NAME(vexp)(-0.5f * v * v);
     return g * (cdf + v * pdf);
 }
 

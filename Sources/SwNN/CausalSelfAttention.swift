@@ -259,8 +259,9 @@ public final class CausalSelfAttention: StochasticLayer {
 
 extension CausalSelfAttention {
     /// The config entry of type `"causal_attention"`.
-    public static let builder = LayerBuilder("causal_attention", keys: ["heads", "dropout"]) { e, input, _ throws(ConfigError) in
+    public static let builder = LayerBuilder("causal_attention", keys: ["heads", "dropout", LayerParts.key]) { e, input, nested throws(ConfigError) in
         let (heads, p) = try LayerRegistry.attentionKeys(e, "causal_attention", input)
-        return CausalSelfAttention(inputShape: input, heads: heads, dropout: p)
+        let attention = CausalSelfAttention(inputShape: input, heads: heads, dropout: p)
+        return try LayerParts.apply(e, type: "causal_attention", to: attention, nested: nested)
     }
 }

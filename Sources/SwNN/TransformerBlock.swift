@@ -109,9 +109,10 @@ public final class TransformerBlock: Layer {
 
 extension TransformerBlock {
     /// The config entry of type `"transformer_block"`.
-    public static let builder = LayerBuilder("transformer_block", keys: ["heads", "mlp_ratio", "dropout"]) { e, input, _ throws(ConfigError) in
+    public static let builder = LayerBuilder("transformer_block", keys: ["heads", "mlp_ratio", "dropout", LayerParts.key]) { e, input, nested throws(ConfigError) in
         let (heads, p) = try LayerRegistry.attentionKeys(e, "transformer_block", input)
         let ratio = try e.int("mlp_ratio", default: 4, in: 1...Int.max)
-        return TransformerBlock(inputShape: input, heads: heads, mlpRatio: ratio, dropout: p)
+        let block = TransformerBlock(inputShape: input, heads: heads, mlpRatio: ratio, dropout: p)
+        return try LayerParts.apply(e, type: "transformer_block", to: block, nested: nested)
     }
 }

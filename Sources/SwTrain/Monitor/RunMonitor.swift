@@ -127,8 +127,8 @@ final class RunMonitor {
                 c += d
             }
         }
-        // The gradient wait from the arrival; the node-shared modes' parameter barrier (part of
-        // `commWait`) comes after the optimizer, at its own time on tid 1.
+        // The gradient wait from the arrival; the node-shared modes' wait for the parameter
+        // barrier (part of `commWait`) comes after the optimizer, at its own time.
         let events = sync.timeline.events
         var gradientWait = t.commWait
         for e in events where e.kind == .parameterBarrier { gradientWait -= e.end - e.start }
@@ -136,6 +136,9 @@ final class RunMonitor {
         let a = min(max(arrival, c), end)
         if gradientWait > 0 { trace.add(.gradientWait, start: a, end: min(a + gradientWait, end)) }
         if t.optimizer > 0 { trace.add(.optimizer, start: min(a + gradientWait, end), end: min(a + gradientWait + t.optimizer, end)) }
+        for e in events where e.kind == .parameterBarrier && comm.size > 1 {
+            trace.add(.parameterWait, start: e.start + skew, end: e.end + skew)
+        }
         guard comm.size > 1 else { return }
         for e in events {
             let kind: TraceRecorder.Kind

@@ -18,13 +18,13 @@ final class TraceRecorder {
     /// What an event is: its name and category in the file.
     enum Kind: Int64, CaseIterable {
         case step, data, forward, teacher, backward, gradientWait, optimizer, bucket, buckets, eval, checkpoint
-        case layerForward, layerBackward, gradientBarrier, shardSum, crossNode, parameterBarrier
+        case layerForward, layerBackward, gradientBarrier, shardSum, crossNode, parameterBarrier, parameterWait
 
         var category: String {
             switch self {
             case .step: return "step"
             case .data, .forward, .teacher, .backward, .optimizer: return "compute"
-            case .gradientWait: return "wait"
+            case .gradientWait, .parameterWait: return "wait"
             case .bucket, .buckets, .gradientBarrier, .shardSum, .crossNode, .parameterBarrier: return "comm"
             case .eval: return "eval"
             case .checkpoint: return "checkpoint"
@@ -55,6 +55,7 @@ final class TraceRecorder {
             case .shardSum: return "shard sum"
             case .crossNode: return "all-reduce shard across nodes"
             case .parameterBarrier: return "parameter barrier"
+            case .parameterWait: return "parameter wait"
             }
         }
     }

@@ -62,6 +62,21 @@ struct TraceEventsTests {
         }
     }
 
+    /// Timing the layers runs the same model: parameters and optimizer state bit-identical to
+    /// an untraced run (overlapped buckets: the sync's progress calls between the layers too).
+    @Test func tracingLayersLeavesTheRunBitIdentical() throws {
+        let folder = try TrainJobs.folder(config: TrainJobs.config(optimizer: #"{"type": "adam", "lr": 0.01}"#, maxSteps: 8))
+        defer { TrainJobs.remove(folder) }
+        let sync = ["--set", #"parallel.sync="allreduce""#, "--set", #"parallel.overlap="on""#, "--set", "parallel.bucket_mb=0.002"]
+        let plain = try TrainJobs.train(folder, run: "plain", ranks: 2, sync)
+        try #require(plain.status == 0, "exit \(plain.status)\n\(plain.stderr)")
+        let traced = try TrainJobs.train(folder, run: "traced", ranks: 2,
+                                         sync + ["--set", "monitor.trace.enabled=true", "--set", "monitor.trace.layers=true"])
+        try #require(traced.status == 0, "exit \(traced.status)\n\(traced.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder + "/traced/trace.json"))
+        try PrefetchTests.expectSameState(folder + "/plain", folder + "/traced", "layers traced")
+    }
+
     /// `sync`'s settings, ranks, and the tid-1 event names every step of every rank must have.
     static let modes: [(String, Int, [String], [String])] = [
         ("overlapped all-reduce", 2, ["parallel.sync=\"allreduce\"", "parallel.overlap=\"on\"", "parallel.bucket_mb=0.002"],
@@ -91,6 +106,12 @@ struct TraceEventsTests {
             #expect(zip(comm, comm.dropFirst()).allSatisfy { $0.start <= $1.start }, "\(what), rank \(rank): tid 1 goes back")
             for step in steps {
                 let mine = comm.filter { $0.inside(step) }
+                if expected.contains("parameter barrier") {   // its wait drawn on the training thread where it happens
+                    let barrier = try #require(mine.first { $0.name == "parameter barrier" })
+                    let wait = events.filter { $0.pid == rank && $0.tid == 0 && $0.name == "parameter wait" && $0.inside(step) }
+                    #expect(wait.count == 1 && wait[0].start == barrier.start && wait[0].end == barrier.end,
+                            "\(what), rank \(rank) \(step.name): parameter wait \(wait) vs barrier \(barrier)")
+                }
                 for name in expected {
                     #expect(mine.contains { $0.name.hasPrefix(name) && $0.cat == "comm" },
                             "\(what), rank \(rank) \(step.name): no \(name) event in \(mine.map(\.name))")

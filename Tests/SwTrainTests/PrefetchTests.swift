@@ -27,16 +27,27 @@ struct PrefetchTests {
         }
     }
 
+    /// A fresh folder with `config` and its run `plain` (no prefetch) on `ranks` ranks.
+    static func plainRun(ranks: Int) throws -> String {
+        let folder = try TrainJobs.folder(config: Self.config)
+        try train(folder, "plain", ranks: ranks)
+        return folder
+    }
+
+    @discardableResult
+    static func train(_ folder: String, _ run: String, ranks: Int, _ extra: [String] = []) throws -> MPIRun.Result {
+        let r = try TrainJobs.train(folder, run: run, ranks: ranks, extra)
+        try #require(r.status == 0, "\(run): exit \(r.status)\n\(r.stderr)")
+        return r
+    }
+
     @Test(arguments: [0, 2])
     func withAndWithoutPrefetchTheParametersAreBitIdentical(ranks: Int) throws {
-        let folder = try TrainJobs.folder(config: Self.config)
+        let folder = try Self.plainRun(ranks: ranks)
         defer { TrainJobs.remove(folder) }
-        let plain = try TrainJobs.train(folder, run: "plain", ranks: ranks)
-        try #require(plain.status == 0, "exit \(plain.status)\n\(plain.stderr)")
         for depth in [1, 3] {
             let run = "prefetch\(depth)"
-            let r = try TrainJobs.train(folder, run: run, ranks: ranks, ["--set", "data.prefetch=\(depth)"])
-            try #require(r.status == 0, "exit \(r.status)\n\(r.stderr)")
+            try Self.train(folder, run, ranks: ranks, ["--set", "data.prefetch=\(depth)"])
             try Self.expectSameState("\(folder)/plain", "\(folder)/\(run)", "np=\(max(ranks, 1)) prefetch \(depth)")
             let a = try TrainJobs.metrics("\(folder)/plain"), b = try TrainJobs.metrics("\(folder)/\(run)")
             #expect(a.map(\.loss) == b.map(\.loss), "np=\(max(ranks, 1)) prefetch \(depth): the logged losses differ")
@@ -45,16 +56,12 @@ struct PrefetchTests {
 
     @Test(arguments: [0, 2])
     func aPrefetchingRunResumesByteIdentically(ranks: Int) throws {
-        let folder = try TrainJobs.folder(config: Self.config)
+        let folder = try Self.plainRun(ranks: ranks)
         defer { TrainJobs.remove(folder) }
-        let plain = try TrainJobs.train(folder, run: "plain", ranks: ranks)
-        try #require(plain.status == 0, "exit \(plain.status)\n\(plain.stderr)")
         let prefetch = ["--set", "data.prefetch=true"]
         // Stopped inside an epoch, with a batch of the next step already gathered.
-        let stop = try TrainJobs.train(folder, run: "resumed", ranks: ranks, prefetch + ["--stop-after", "15"])
-        try #require(stop.status == 0, "exit \(stop.status)\n\(stop.stderr)")
-        let resumed = try TrainJobs.train(folder, run: "resumed", ranks: ranks, prefetch + ["--resume", "latest"])
-        try #require(resumed.status == 0, "exit \(resumed.status)\n\(resumed.stderr)")
+        try Self.train(folder, "resumed", ranks: ranks, prefetch + ["--stop-after", "15"])
+        let resumed = try Self.train(folder, "resumed", ranks: ranks, prefetch + ["--resume", "latest"])
         #expect(resumed.stdout.contains("at step 15"))
         try Self.expectSameState("\(folder)/plain", "\(folder)/resumed", "np=\(max(ranks, 1)) resumed with prefetch")
     }

@@ -62,6 +62,28 @@ struct TraceEventsTests {
         }
     }
 
+    /// With the node-shared sync and rank 1 slowed by 20 ms a step, the trace puts the wait where
+    /// it is: rank 0, early, waits in the gradient barrier; rank 1, last to arrive, does not.
+    @Test func theNodeSharedBarrierShowsWhoWaitsForTheStraggler() throws {
+        let text = TrainJobs.config(maxSteps: 10).replacingOccurrences(of: #""name": "dp-test","#, with: #""name": "dp-test", "# + Self.monitor)
+        let folder = try TrainJobs.folder(config: text)
+        defer { TrainJobs.remove(folder) }
+        let r = try TrainJobs.train(folder, run: "run", ranks: 2,
+                                    ["--set", #"parallel.sync="shared_memory""#, "--set", "checkpoint.every_steps=0",
+                                     "--set", "training.eval_every_steps=0"], environment: ["SWTRAIN_TEST_SLOW_RANK": "1:20ms"])
+        try #require(r.status == 0, "exit \(r.status)\n\(r.stderr)")
+        let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/run/trace.json"))
+        let doc = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let events = try #require(doc["traceEvents"] as? [[String: Any]]).filter { $0["ph"] as? String == "X" }.map(Event.init)
+        func barriers(_ rank: Int) -> [Double] {
+            events.filter { $0.pid == rank && $0.name == "gradient barrier" }.map { $0.end - $0.start }
+        }
+        let b0 = barriers(0), b1 = barriers(1)
+        try #require(b0.count == 10 && b1.count == 10)
+        let longer = zip(b0, b1).filter { $0 > $1 }.count
+        #expect(longer >= 8, "rank 0's gradient barrier should be the long one: rank 0 \(b0), rank 1 \(b1)")
+    }
+
     /// Timing the layers runs the same model: parameters and optimizer state bit-identical to
     /// an untraced run (overlapped buckets: the sync's progress calls between the layers too).
     @Test func tracingLayersLeavesTheRunBitIdentical() throws {

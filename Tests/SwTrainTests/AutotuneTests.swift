@@ -30,7 +30,11 @@ struct AutotuneTests {
             let expected = 0.1 * (rule == "linear" ? k : k.squareRoot())
             #expect(abs(try #require(Self.number(t["lr"])) - expected) < 1e-9, "\(t)")
         }
+        // The last stage tries data prefetch 1 and 2 on the best so far; the choice carries its depth.
+        let prefetch = trials.map { (($0["overrides"] as? [String]) ?? []).first { $0.hasPrefix("data.prefetch=") } }
+        #expect(prefetch.compactMap { $0 } == ["data.prefetch=1", "data.prefetch=2"], "\(prefetch)")
         let tuned = try TrainConfig.load(path: out)
+        #expect(tuned.data.prefetch == (prefetch[chosen].flatMap { Int($0.dropFirst("data.prefetch=".count)) } ?? 0))
         #expect(Double(tuned.training.batchSize) == Self.number(trials[chosen]["batch_size"]))
         #expect(abs(tuned.optimizer.lr - (Self.number(trials[chosen]["lr"]) ?? 0)) < 1e-9)
     }

@@ -12,12 +12,13 @@ import SwTrain
 ///    learning rate scaled by the rule (`linear`: lr · k, Goyal et al. 2017; `sqrt`: lr · √k);
 /// 2. with two or more data-parallel ranks, the gradient sync: the config's, `allreduce` without
 ///    overlap, and `allreduce` overlapped with `bucket_mb` 1, 4 and 25;
-/// 3. BLAS threads per rank: 1 and the cores of the node / its ranks (when that is more).
+/// 3. BLAS threads per rank: 1 and the cores of the node / its ranks (when that is more);
+/// 4. data prefetch (`data.prefetch`): 1 and 2 batches gathered ahead on a worker thread when
+///    the config has none, none when it has some (the batches are the same either way).
 /// Each trial trains `warmup` + `steps` steps in this process; its speed is samples per second
 /// from the slowest rank's median step. A trial fits when the largest resident set of any rank
 /// is under the memory limit (`--memory-mb`, default 80% of MemAvailable at start / ranks on
 /// the node). Trials stop when the budget is spent (the stage under way is cut short).
-/// Data prefetch is not searched: the data loader gathers each batch on the training thread.
 public enum AutotuneCommand {
     public enum LRRule: String, CaseIterable, Sendable { case linear, sqrt }
 
@@ -78,6 +79,14 @@ public enum AutotuneCommand {
         if let b = best {
             let other = baseThreads == 1 ? more : 1
             if other != baseThreads { try runStage([AutotuneTrial(label: b.label + ", \(other) BLAS threads", overrides: b.overrides, threads: other)]) }
+        }
+        // 4. Data prefetch (the same batches; gathered on a worker thread or when needed).
+        if let b = best {
+            let depths = base.data.prefetch == 0 ? [1, 2] : [0]
+            try runStage(depths.map { d in
+                AutotuneTrial(label: b.label + (d == 0 ? ", no prefetch" : ", prefetch \(d)"),
+                              overrides: b.overrides + ["data.prefetch=\(d)"], threads: b.threads)
+            })
         }
         BLAS.setThreads(baseThreads)
         guard let chosen = best else {

@@ -28,6 +28,7 @@ public final class BucketedAllReduce: GradientSync {
     public var observesBackward: Bool { overlapped }
     public var hasComputedBlocks: Bool { false }
     public private(set) var bytesLastStep = 0
+    public let timeline = ExchangeTimeline()
     /// The bucket reducer.
     public let reducer: DataParallelSync
     private var bytesAtLastFinish = 0
@@ -60,6 +61,8 @@ public final class BucketedAllReduce: GradientSync {
     public func finishGradients(summed: Bool) throws -> Double {
         let t0 = monotonicSeconds()
         try reducer.finish()
+        timeline.reset()
+        timeline.addBuckets(of: reducer)
         let total = reducer.metrics.bytesReduced
         bytesLastStep = total - bytesAtLastFinish
         bytesAtLastFinish = total

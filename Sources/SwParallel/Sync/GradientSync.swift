@@ -44,6 +44,8 @@ public protocol GradientSync: AnyObject {
     var observesBackward: Bool { get }
     /// Gradient bytes this rank exchanged in the last step.
     var bytesLastStep: Int { get }
+    /// When the parts of the last step's exchange started and completed (buckets, barriers).
+    var timeline: ExchangeTimeline { get }
 
     /// Copies `model`'s parameter values into `parameters` (one writer per node) and binds
     /// the model's layers to `parameters` and `gradients`. Collective over the node.

@@ -21,7 +21,9 @@ extension NodeSharedGradientSync {
     public func publishParameters() throws -> Double {
         let t0 = monotonicSeconds()
         try shared.publishParameters()
-        return monotonicSeconds() - t0
+        let t1 = monotonicSeconds()
+        timeline.add(.parameterBarrier, start: t0, end: t1)
+        return t1 - t0
     }
 
     public func publishState() throws { try shared.publishParameters() }

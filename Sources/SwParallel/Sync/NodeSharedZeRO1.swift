@@ -23,6 +23,7 @@ public final class NodeSharedZeRO1: NodeSharedGradientSync {
     public var observesBackward: Bool { false }
     public var hasComputedBlocks: Bool { false }
     public var bytesLastStep: Int { shared.bytesPerStep }
+    public let timeline = ExchangeTimeline()
     public private(set) var updates: [GradientUpdate]
     private let fused: [GradientUpdate], summedPieces: [GradientUpdate]
 
@@ -46,17 +47,23 @@ public final class NodeSharedZeRO1: NodeSharedGradientSync {
     public func backwardProgress(finalFrom offset: Int) throws {}
 
     public func finishGradients(summed: Bool) throws -> Double {
+        timeline.reset()
         var t0 = monotonicSeconds()
         try shared.waitForGradients()
-        var wait = monotonicSeconds() - t0
+        var t1 = monotonicSeconds()
+        timeline.add(.gradientBarrier, start: t0, end: t1)
+        var wait = t1 - t0
         if !summed && shared.crossNode == nil {
             updates = fused
             return wait
         }
         sumGradients(shared.sources, into: shared.gradients, range: shared.shard, zeroOthers: true)
         t0 = monotonicSeconds()
+        timeline.add(.shardSum, start: t1, end: t0)
         try shared.reduceAcrossNodes()
-        wait += monotonicSeconds() - t0
+        t1 = monotonicSeconds()
+        if shared.crossNode != nil { timeline.add(.crossNode, start: t0, end: t1) }
+        wait += t1 - t0
         updates = summedPieces
         return wait
     }

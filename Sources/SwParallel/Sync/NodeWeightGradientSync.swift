@@ -26,6 +26,7 @@ public final class NodeWeightGradientSync: NodeSharedGradientSync {
     public var observesBackward: Bool { false }
     public var hasComputedBlocks: Bool { true }
     public let bytesLastStep: Int
+    public let timeline = ExchangeTimeline()
     public let updates: [GradientUpdate]
 
     /// Allocates the node's windows and every dense layer's staging for `model` and attaches
@@ -66,9 +67,12 @@ public final class NodeWeightGradientSync: NodeSharedGradientSync {
 
     public func finishGradients(summed: Bool) throws -> Double {
         precondition(!summed, "NodeWeightGradientSync: the summed gradient goes straight to the optimizer")
+        timeline.reset()
         let t0 = monotonicSeconds()
         try shared.waitForGradients()
-        return monotonicSeconds() - t0
+        let t1 = monotonicSeconds()
+        timeline.add(.gradientBarrier, start: t0, end: t1)
+        return t1 - t0
     }
 
     public func forEachComputedBlock(prefetching: [Tensor], _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {

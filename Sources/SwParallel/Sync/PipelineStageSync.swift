@@ -25,6 +25,7 @@ public final class PipelineStageSync: GradientSync {
     public var observesBackward: Bool { false }
     public var hasComputedBlocks: Bool { false }
     public private(set) var bytesLastStep = 0
+    public let timeline = ExchangeTimeline()
     private let reducer: DataParallelSync
 
     /// The stage owning top-level `layers` of `model`.
@@ -58,6 +59,8 @@ public final class PipelineStageSync: GradientSync {
         let before = reducer.metrics.bytesReduced
         let t0 = monotonicSeconds()
         try reducer.finish()
+        timeline.reset()
+        timeline.addBuckets(of: reducer)
         bytesLastStep = reducer.metrics.bytesReduced - before
         return monotonicSeconds() - t0
     }

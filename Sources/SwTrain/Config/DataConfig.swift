@@ -10,17 +10,32 @@ import SwConfig
 ///   "validation_fraction": 0.1}` (character-level language modelling, see `TextDataset`).
 /// Relative paths resolve against the config file's folder; a missing file is an error here,
 /// before any training starts.
+///
+/// `"prefetch"`: batches gathered ahead on a worker thread while the step computes
+/// (`PrefetchingLoader`): an integer 0...8 or a bool (`true` is 1); 0 by default. It does not
+/// change what is trained (the batches are bit-identical), so it is written to `config.json`
+/// only when not 0 and configs without it keep their hash.
 public struct DataConfig: Sendable {
     public var train: DataSource
     public var test: DataSource?
+    /// Batches gathered ahead (0: each batch is gathered on the training thread when needed).
+    public var prefetch: Int
     var json: JSON
 
     init(_ v: ConfigValue, baseDirectory: String) throws(ConfigError) {
-        let o = try v.object(allowed: ["train", "test"])
+        let o = try v.object(allowed: ["train", "test", "prefetch"])
         train = try DataSource(o.required("train", "a data source like {\"kind\": \"mnist1d\", \"split\": \"train\"}"), baseDirectory: baseDirectory)
         test = try o["test"].map { v throws(ConfigError) in try DataSource(v, baseDirectory: baseDirectory) }
+        if let p = o["prefetch"], case .bool(let on) = p.json {
+            prefetch = on ? 1 : 0
+        } else if let p = o["prefetch"] {
+            prefetch = try p.int(in: 0...8, "true, false or the batches to gather ahead, 0...8")
+        } else {
+            prefetch = 0
+        }
         var out = JSONObject([("train", train.json)])
         if let test { out["test"] = test.json }
+        if prefetch > 0 { out["prefetch"] = .number(Double(prefetch), isInteger: true) }
         json = .object(out)
     }
 }

@@ -12,6 +12,8 @@ public struct MonitorConfig: Sendable {
     public var traceEnabled = false
     public var traceFirstStep = 1
     public var traceLastStep = Int.max
+    /// `monitor.trace.layers`: each top-level layer's forward and backward as events too.
+    public var traceLayers = false
     /// `monitor.stragglers`: steps in the straggler history and the compute ratio to name a rank.
     public var stragglerWindow = 100
     public var stragglerRatio = 1.25
@@ -30,8 +32,9 @@ public struct MonitorConfig: Sendable {
         let o = try v.object(allowed: MonitorConfig.keys)
         enabled = try o.bool("enabled", default: true)
         let traceValue = o["trace"] ?? ConfigValue(.object(JSONObject()), path: "monitor.trace", file: file)
-        let trace = try traceValue.object(allowed: ["enabled", "steps"])
+        let trace = try traceValue.object(allowed: ["enabled", "steps", "layers"])
         traceEnabled = try trace.bool("enabled", default: false)
+        traceLayers = try trace.bool("layers", default: false)
         var stepsJSON: JSON = .string("all")
         if let s = trace["steps"] {
             if case .string = s.json {
@@ -55,7 +58,7 @@ public struct MonitorConfig: Sendable {
         guard present else { json = nil; return }
         json = .object(JSONObject([
             ("enabled", .bool(enabled)),
-            ("trace", .object(JSONObject([("enabled", .bool(traceEnabled)), ("steps", stepsJSON)]))),
+            ("trace", .object(JSONObject([("enabled", .bool(traceEnabled)), ("steps", stepsJSON), ("layers", .bool(traceLayers))]))),
             ("stragglers", .object(JSONObject([("window_steps", .number(Double(stragglerWindow), isInteger: true)),
                                                ("ratio", .number(stragglerRatio, isInteger: false))]))),
             ("resources", .bool(resources)), ("tensorboard", .bool(tensorboard)),

@@ -25,6 +25,10 @@ final class RunMonitor {
     /// as a host with another clock would (the offsets must absorb it).
     private let skew: Double
     private var stepStart = 0.0
+    /// The per-layer timing lent to the trainer for traced steps (`monitor.trace.layers`).
+    private let layerTrace: LayerTrace?
+    /// The top-level layers' event names (rank 0 names every rank's events with them).
+    private var layerNames: [String] = []
 
     init(trainer t: Trainer, directory: String, write: (JSONObject) -> Void) throws {
         config = t.config.monitor
@@ -43,12 +47,15 @@ final class RunMonitor {
             stragglers = nil
             trace = nil
             tensorboard = nil
+            layerTrace = nil
             return
         }
         offsets = try ClockOffsets.measure(t.comm, clock: { monotonicSeconds() + skew })
         placement = try Placement.gather(t.comm)
         stragglers = StragglerWindow(window: config.stragglerWindow, ratio: config.stragglerRatio, clock: { monotonicSeconds() + skew })
         trace = config.traceEnabled ? TraceRecorder() : nil
+        // Pipeline stages run their layers in the stage's schedule: no per-layer events there.
+        layerTrace = config.traceEnabled && config.traceLayers && t.pipeline == nil ? LayerTrace() : nil
         if isRoot && config.tensorboard {
             tensorboard = try TensorBoardWriter(directory: directory)
         } else {
@@ -68,7 +75,20 @@ final class RunMonitor {
     /// The monitor's clock: `monotonicSeconds()` (plus the test skew).
     func now() -> Double { monotonicSeconds() + skew }
 
-    func stepBegan() { if trace != nil { stepStart = now() } }
+    /// Called before step `step` (1-based) of `trainer` runs.
+    func stepBegan(_ trainer: Trainer, step: Int) {
+        guard trace != nil else { return }
+        if let layerTrace {
+            if config.traces(step: step) {
+                layerTrace.reset()
+                trainer.layerTrace = layerTrace
+                layerNames = LayerTrace.names(trainer.model)   // after a rewrite: the new layers
+            } else {
+                trainer.layerTrace = nil
+            }
+        }
+        stepStart = now()
+    }
 
     /// Records the step just finished (`step` is 1-based).
     func stepEnded(step: Int, result r: Trainer.StepResult, sync: any GradientSync) {
@@ -81,22 +101,56 @@ final class RunMonitor {
         let t = r.times
         trace.add(.step, start: stepStart, end: end, Int64(step))
         var c = stepStart
-        for (kind, d) in [(TraceRecorder.Kind.data, t.data), (.forward, t.forward), (.teacher, t.teacher), (.backward, t.backward)] where d > 0 {
-            trace.add(kind, start: min(c, end), end: min(c + d, end))
-            c += d
+        let layers = layerTrace.flatMap { $0.count > 0 ? $0 : nil }
+        if let layers {   // the phases at their real times, then the layers inside them
+            let rec = layers.records
+            for k in stride(from: 0, to: rec.count, by: 4) {
+                let kind: TraceRecorder.Kind
+                switch LayerTrace.Kind(rawValue: Int(rec[k]))! {
+                case .data: kind = .data
+                case .forward: kind = .forward
+                case .backward: kind = .backward
+                case .layerForward, .layerBackward: continue
+                }
+                trace.add(kind, start: rec[k + 2] + skew, end: rec[k + 3] + skew)
+                c = rec[k + 3] + skew
+            }
+            for k in stride(from: 0, to: rec.count, by: 4) {
+                let kind = LayerTrace.Kind(rawValue: Int(rec[k]))!
+                guard kind == .layerForward || kind == .layerBackward else { continue }
+                trace.add(kind == .layerForward ? .layerForward : .layerBackward, start: rec[k + 2] + skew, end: rec[k + 3] + skew,
+                          Int64(rec[k + 1]))
+            }
+        } else {
+            for (kind, d) in [(TraceRecorder.Kind.data, t.data), (.forward, t.forward), (.teacher, t.teacher), (.backward, t.backward)] where d > 0 {
+                trace.add(kind, start: min(c, end), end: min(c + d, end))
+                c += d
+            }
         }
+        // The gradient wait from the arrival; the node-shared modes' wait for the parameter
+        // barrier (part of `commWait`) comes after the optimizer, at its own time.
+        let events = sync.timeline.events
+        var gradientWait = t.commWait
+        for e in events where e.kind == .parameterBarrier { gradientWait -= e.end - e.start }
+        gradientWait = max(0, gradientWait)
         let a = min(max(arrival, c), end)
-        if t.commWait > 0 { trace.add(.gradientWait, start: a, end: min(a + t.commWait, end)) }
-        if t.optimizer > 0 { trace.add(.optimizer, start: min(a + t.commWait, end), end: min(a + t.commWait + t.optimizer, end)) }
-        if let reducer = (sync as? BucketedAllReduce)?.reducer, comm.size > 1 {
-            let n = reducer.bucketStart.count, blocking = reducer.blockingFrom
-            for b in 0..<min(blocking, n) {   // started during backward, in flight beside it
-                trace.add(.bucket, tid: 1, start: reducer.bucketStart[b] + skew, end: reducer.bucketDone[b] + skew, Int64(b))
+        if gradientWait > 0 { trace.add(.gradientWait, start: a, end: min(a + gradientWait, end)) }
+        if t.optimizer > 0 { trace.add(.optimizer, start: min(a + gradientWait, end), end: min(a + gradientWait + t.optimizer, end)) }
+        for e in events where e.kind == .parameterBarrier && comm.size > 1 {
+            trace.add(.parameterWait, start: e.start + skew, end: e.end + skew)
+        }
+        guard comm.size > 1 else { return }
+        for e in events {
+            let kind: TraceRecorder.Kind
+            switch e.kind {
+            case .bucket: kind = .bucket
+            case .buckets: kind = .buckets
+            case .gradientBarrier: kind = .gradientBarrier
+            case .shardSum: kind = .shardSum
+            case .crossNode: kind = .crossNode
+            case .parameterBarrier: kind = .parameterBarrier
             }
-            if blocking < n {   // the rest, in one blocking all-reduce after backward
-                trace.add(.buckets, tid: 1, start: reducer.bucketStart[blocking] + skew, end: reducer.bucketDone[blocking] + skew,
-                          Int64(blocking), Int64(n - 1))
-            }
+            trace.add(kind, tid: 1, start: e.start + skew, end: e.end + skew, Int64(e.first), Int64(e.last))
         }
     }
 
@@ -129,7 +183,7 @@ final class RunMonitor {
     func finish() throws {
         guard let trace else { return }
         let t0 = now()
-        try trace.merge(comm, offsets: offsets, path: directory + "/trace.json")
+        try trace.merge(comm, offsets: offsets, layers: layerNames, path: directory + "/trace.json")
         if comm.rank == 0 {
             print("trace: \(trace.count) events of rank 0 (\(comm.size) rank(s)) merged into \(directory)/trace.json in \(String(format: "%.0f", (now() - t0) * 1000)) ms")
         }

@@ -4,7 +4,9 @@ import SwConfig
 
 /// Chrome trace events ("X" complete events, µs) of this rank, merged by rank 0 into the run
 /// folder's `trace.json` at the end of the run (pid = rank, tid = thread: 0 the training
-/// thread's phases, 1 the gradient all-reduces from start to completion, which overlap backward).
+/// thread's phases (and, with `monitor.trace.layers`, each top-level layer's forward and
+/// backward inside them), 1 the gradient exchange from start to completion: each bucket's
+/// all-reduce, which overlaps backward, or the node-shared modes' barriers).
 ///
 /// Recording appends six integers per event to one flat array (kind, tid, start µs, duration
 /// µs, two arguments: the step, or a bucket range), so a traced step costs a few stores; the
@@ -16,19 +18,25 @@ final class TraceRecorder {
     /// What an event is: its name and category in the file.
     enum Kind: Int64, CaseIterable {
         case step, data, forward, teacher, backward, gradientWait, optimizer, bucket, buckets, eval, checkpoint
+        case layerForward, layerBackward, gradientBarrier, shardSum, crossNode, parameterBarrier, parameterWait
 
         var category: String {
             switch self {
             case .step: return "step"
             case .data, .forward, .teacher, .backward, .optimizer: return "compute"
-            case .gradientWait: return "wait"
-            case .bucket, .buckets: return "comm"
+            case .gradientWait, .parameterWait: return "wait"
+            case .bucket, .buckets, .gradientBarrier, .shardSum, .crossNode, .parameterBarrier: return "comm"
             case .eval: return "eval"
             case .checkpoint: return "checkpoint"
+            case .layerForward: return "layer.forward"
+            case .layerBackward: return "layer.backward"
             }
         }
 
-        func name(_ a: Int64, _ b: Int64) -> String {
+        /// The event's name; `a` is the step, the first bucket or the layer index (`layers`
+        /// names them), `b` the last bucket.
+        func name(_ a: Int64, _ b: Int64, layers: [String]) -> String {
+            func layer() -> String { layers.indices.contains(Int(a)) ? layers[Int(a)] : "layer \(a)" }
             switch self {
             case .step: return "step \(a)"
             case .data: return "data"
@@ -41,6 +49,13 @@ final class TraceRecorder {
             case .buckets: return "all-reduce buckets \(a)-\(b)"
             case .eval: return "eval"
             case .checkpoint: return "checkpoint"
+            case .layerForward: return "forward " + layer()
+            case .layerBackward: return "backward " + layer()
+            case .gradientBarrier: return "gradient barrier"
+            case .shardSum: return "shard sum"
+            case .crossNode: return "all-reduce shard across nodes"
+            case .parameterBarrier: return "parameter barrier"
+            case .parameterWait: return "parameter wait"
             }
         }
     }
@@ -58,8 +73,9 @@ final class TraceRecorder {
         data.append(max(0, Int64((end * 1e6).rounded()) - s)); data.append(a); data.append(b)
     }
 
-    /// Gathers every rank's events (a collective) and, on rank 0, writes `path`.
-    func merge(_ comm: any Communicator, offsets: ClockOffsets, path: String) throws {
+    /// Gathers every rank's events (a collective) and, on rank 0, writes `path`; `layers` names
+    /// the top-level layers (`LayerTrace.names`, the same model on every rank).
+    func merge(_ comm: any Communicator, offsets: ClockOffsets, layers: [String], path: String) throws {
         var all: [[Int64]] = [data]
         if comm.size > 1 {
             let counts = try comm.allGather(Int64(data.count))
@@ -87,14 +103,15 @@ final class TraceRecorder {
             out += #"{"name":"process_name","ph":"M","pid":\#(rank),"tid":0,"args":{"name":"rank \#(rank)"}},"# + "\n"
             out += #"{"name":"process_sort_index","ph":"M","pid":\#(rank),"tid":0,"args":{"sort_index":\#(rank)}},"# + "\n"
             out += #"{"name":"thread_name","ph":"M","pid":\#(rank),"tid":0,"args":{"name":"training"}},"# + "\n"
-            out += #"{"name":"thread_name","ph":"M","pid":\#(rank),"tid":1,"args":{"name":"gradient all-reduce"}}"#
+            out += #"{"name":"thread_name","ph":"M","pid":\#(rank),"tid":1,"args":{"name":"gradient exchange"}}"#
             out += rank == all.count - 1 && order.isEmpty ? "\n" : ",\n"
         }
         for (n, e) in order.enumerated() {
             let d = all[e.rank], i = e.i
             let kind = Kind(rawValue: d[i]) ?? .step
-            out += "{\"name\":\"\(kind.name(d[i + 4], d[i + 5]))\",\"cat\":\"\(kind.category)\",\"ph\":\"X\",\"pid\":\(e.rank),\"tid\":\(d[i + 1]),\"ts\":\(e.ts - origin),\"dur\":\(d[i + 3])"
+            out += "{\"name\":\(JSON.quote(kind.name(d[i + 4], d[i + 5], layers: layers))),\"cat\":\"\(kind.category)\",\"ph\":\"X\",\"pid\":\(e.rank),\"tid\":\(d[i + 1]),\"ts\":\(e.ts - origin),\"dur\":\(d[i + 3])"
             if kind == .step { out += ",\"args\":{\"step\":\(d[i + 4])}" }
+            if kind == .layerForward || kind == .layerBackward { out += ",\"args\":{\"layer\":\(d[i + 4])}" }
             out += n == order.count - 1 ? "}\n" : "},\n"
         }
         out += "]}\n"

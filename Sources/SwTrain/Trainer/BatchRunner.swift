@@ -21,46 +21,47 @@ protocol BatchRunner: AnyObject {
 /// final, when it asks (`observesBackward`: overlapped buckets).
 final class LocalBatches: BatchRunner {
     func run(_ t: Trainer, times: inout StepTimes) throws -> BatchPass {
-        let model = t.model, x = t.x, y = t.y, sync = t.sync
+        let model = t.model, sync = t.sync
         let accumulation = t.config.training.accumulationSteps
         var pass = BatchPass()
         var syncError: (any Error)?
         for micro in 0..<accumulation {
-            var t0 = monotonicSeconds()
-            let batch = t.sampler.next()
+            let (batch, x, y, dataSeconds) = t.nextBatch()
             let n = batch.indices.count
-            if x.rows != n {   // only a short last batch changes the shape
-                x.reshape([n] + model.inputShape)
-                y.reshape([n] + t.train.targetShape)
-            }
-            t.train.gather(batch.indices, inputs: x, targets: y)
             t.distillation?.useSamples(batch.indices)
-            var t1 = monotonicSeconds()
-            times.data += t1 - t0
-            t0 = t1
-            let out = model.forward(x, training: true)
+            times.data += dataSeconds
+            var t0 = monotonicSeconds()
+            let layers = t.layerTrace
+            layers?.add(.data, start: t0 - dataSeconds, end: t0)
+            let out = layers?.forward(model, x) ?? model.forward(x, training: true)
             let g = Tensor.reuse(t.dOut, shape: out.shape)
             t.dOut = g
             let scale = 1 / Float(batch.globalBatchSize * t.termsPerSample * accumulation)
             pass.lossSum += t.loss(input: x, output: out, targets: y, gradient: g, scale: scale)
             pass.samples += batch.globalBatchSize
             pass.localTerms += n * t.termsPerSample
-            t1 = monotonicSeconds()
+            let t1 = monotonicSeconds()
             times.forward += t1 - t0
+            layers?.add(.forward, start: t0, end: t1)
             t0 = t1
             if micro == accumulation - 1 && sync.observesBackward {
-                model.backward(g) { offset in
+                let report = { (offset: Int) in
                     do {
                         try sync.backwardProgress(finalFrom: offset)
                     } catch {
                         syncError = error
                     }
                 }
+                if let layers { layers.backward(model, g, progress: report) } else { model.backward(g, afterLayer: report) }
                 if let syncError { throw syncError }
+            } else if let layers {
+                layers.backward(model, g) { _ in }
             } else {
                 model.backward(g)
             }
-            times.backward += monotonicSeconds() - t0
+            let t2 = monotonicSeconds()
+            layers?.add(.backward, start: t0, end: t2)
+            times.backward += t2 - t0
         }
         return pass
     }

@@ -13,8 +13,11 @@ extension PipelineStage: BatchRunner {
         var stats = PipelineStats()
         for _ in 0..<accumulation {
             let t0 = monotonicSeconds()
-            let batch = t.sampler.next()
-            t.train.gather(batch.indices, inputs: t.x, targets: t.y)
+            let (batch, x, y, _) = t.nextBatch()
+            if x !== t.x {   // prefetched: the stage's micro-batch views are over t.x and t.y
+                t.x.pointer.update(from: x.pointer, count: x.count)
+                t.y.pointer.update(from: y.pointer, count: y.count)
+            }
             times.data += monotonicSeconds() - t0
             let scale = 1 / Float(batch.globalBatchSize * t.termsPerSample * accumulation)
             let r = try engine.step(input: { self.inputViews[$0] }) { j, out, grad in

@@ -27,6 +27,11 @@ public final class Trainer {
     public let train: any Dataset
     public let test: (any Dataset)?
     public internal(set) var sampler: Sampler
+    /// Per-layer timing of the next step, set by the run's monitor for the steps it traces
+    /// with `monitor.trace.layers` (nil otherwise: the model runs untimed).
+    var layerTrace: LayerTrace?
+    /// Gathers the next batches on a worker thread (`data.prefetch` > 0), else nil.
+    let loader: PrefetchingLoader?
     public let totalSteps: Int
     /// Completed optimizer steps.
     public internal(set) var step = 0
@@ -106,6 +111,10 @@ public final class Trainer {
         test = local.test
         topology = local.topology
         sampler = local.sampler
+        loader = config.data.prefetch > 0
+            ? PrefetchingLoader(dataset: local.train, batchRows: local.x.rows, inputShape: local.model.inputShape,
+                                depth: config.data.prefetch)
+            : nil
         totalSteps = local.totalSteps
         schedule = local.schedule
         x = local.x

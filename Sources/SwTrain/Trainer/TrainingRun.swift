@@ -110,7 +110,7 @@ public final class TrainingRun {
             if let f = failAt, f.rank == t.comm.rank, f.step == inStep {
                 throw RuntimeError("injected failure (--fail-at \(f.rank):\(f.step))")
             }
-            monitor.stepBegan()
+            monitor.stepBegan(t, step: inStep)
             let r = try t.trainStep()
             monitor.stepEnded(step: t.step, result: r, sync: t.sync)
             window.add(r)

@@ -79,10 +79,14 @@ def initial(cfg, seed, init_dir=None):
 def train(cfg, seed, x, y, teacher=None, T=1.0, alpha=0.0, steps=None, init_dir=None):
     """The config's model trained from the seeded init for `steps` (default training.max_steps) Adam steps
     of training.batch_size, reshuffling every epoch; distilled from `teacher` when alpha > 0."""
-    net = initial(cfg, seed, init_dir)
+    return fit(cfg, initial(cfg, seed, init_dir), x, y, steps or cfg["training"]["max_steps"], seed, teacher, T, alpha)
+
+
+def fit(cfg, net, x, y, steps, seed, teacher=None, T=1.0, alpha=0.0):
+    """`steps` Adam steps (the config's optimizer) of training.batch_size on `net`, reshuffled every
+    epoch by a generator seeded with `seed`; distilled from `teacher` when alpha > 0."""
     opt = adam_for(cfg, net.parameters())
-    tr = cfg["training"]
-    b, steps = tr["batch_size"], steps or tr["max_steps"]
+    b = cfg["training"]["batch_size"]
     g = torch.Generator().manual_seed(seed)
     perm, at = torch.randperm(len(x), generator=g), 0
     net.train()

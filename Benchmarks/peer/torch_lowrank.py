@@ -15,12 +15,11 @@ One JSON line per case. Needs torch and numpy; never used by the tests.
 """
 import argparse, copy, json, os, sys
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_prune import accuracy, load_npy, model_for, read_safetensors  # noqa: E402
-from torch_distill import adam_for  # noqa: E402
+from torch_distill import fit  # noqa: E402
 
 
 def factorize(lin, rank=None, energy=None):
@@ -57,24 +56,6 @@ def compressed(net, **rule):
     return nn.Sequential(*out), ranks
 
 
-def finetune(cfg, net, x, y, steps, seed):
-    opt = adam_for(cfg, net.parameters())
-    b = cfg["training"]["batch_size"]
-    g = torch.Generator().manual_seed(seed)
-    perm, at = torch.randperm(len(x), generator=g), 0
-    net.train()
-    for _ in range(steps):
-        if at + b > len(x):   # drop the last partial batch, as swtrain's sampler does by default
-            perm, at = torch.randperm(len(x), generator=g), 0
-        idx = perm[at:at + b]
-        at += b
-        loss = F.cross_entropy(net(x[idx]), y[idx])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    return net
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("config")
@@ -101,7 +82,7 @@ def main():
         c, ranks = compressed(copy.deepcopy(net), **rule)
         one = accuracy(c, tx, ty)
         torch.manual_seed(a.seed)
-        ft = accuracy(finetune(cfg, c, x, y, a.finetune_steps, a.seed), tx, ty)
+        ft = accuracy(fit(cfg, c, x, y, a.finetune_steps, a.seed), tx, ty)
         print(json.dumps({"case": name, "ranks": ranks, "parameters": params(c), "test_accuracy_oneshot": round(one, 6),
                           "finetune_steps": a.finetune_steps, "test_accuracy_finetuned": round(ft, 6)}), flush=True)
 

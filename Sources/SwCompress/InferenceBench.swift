@@ -12,10 +12,17 @@ import SwTrain
 /// timed forward passes each, after `warmup` untimed ones, on the first `batch` samples of
 /// `data` (cycled). The rows are the bench format: `median_ms` is `model`'s median,
 /// `peer_median_ms` the peer's, `ratio` = peer / model (above 1: the model is faster), plus
-/// `samples_per_s` and `peer_samples_per_s`.
+/// `samples_per_s` and `peer_samples_per_s`. `threads` is both swtrain's pool (its own GEMM and
+/// elementwise kernels) and OpenBLAS's thread count: with the pool left at its automatic size,
+/// `--threads 1` timed a 2-thread pool whose fork-joins, on a loaded machine, cost more than
+/// a factorized layer's GEMMs (the wide MLP at rank 64 measured 1.3x faster instead of 12x).
+/// Both counts are restored on return.
 public enum InferenceBench {
     public static func run(model: Model, name: String, peer: Model?, peerName: String, data: any Dataset,
                            batches: [Int], threads: Int, repeats: Int = 0, warmup: Int = 3) -> [BenchRow] {
+        let (poolBefore, blasBefore) = (ThreadPool.threads, BLAS.threads)
+        defer { ThreadPool.setThreads(poolBefore); BLAS.setThreads(blasBefore) }
+        ThreadPool.setThreads(threads)
         BLAS.setThreads(threads)
         return batches.map { b in
             let (x, _) = data.batch((0..<b).map { $0 % data.count })

@@ -39,11 +39,12 @@ public struct LowRankLayerResult: Sendable {
 /// Low-rank factorization of a trained model by truncated SVD (optionally activation-aware),
 /// written as a `CompressedModelFolder` (see docs/compress.md).
 ///
-/// Every `Factorizable` layer whose config entry is a `dense` reachable by its path
-/// (`model.layers[i]`, `model.layers[i].layers[j]` inside a residual) is factorized, unless
-/// skipped; a projection inside a `transformer_block` or `causal_attention` has no config
-/// entry of its own and is reported as skipped. A layer is replaced by a `lowrank_dense` only
-/// where `r (in + out) < in · out`.
+/// Every `Factorizable` layer whose config entry is a `dense` reachable by its path is
+/// factorized, unless skipped: `model.layers[i]`, `model.layers[i].layers[j]` inside a
+/// residual, and the projections of a `transformer_block` (`"3.attn.qkv"`, `"3.attn.proj"`,
+/// `"3.mlp.0"`, `"3.mlp.2"`) or `causal_attention` (`"2.qkv"`, `"2.proj"`), which the folder's
+/// config names in the entry's `parts` (see `ConfigLayers`, `LayerParts`). A layer is replaced
+/// by a `lowrank_dense` only where `r (in + out) < in · out`.
 public enum LowRankCompression {
     /// Runs the whole pass: every rank calls it (calibration is all-reduced); rank 0 writes.
     public static func run(configPath: String, overrides: [String], checkpoint: String, outDir: String,
@@ -61,7 +62,7 @@ public enum LowRankCompression {
             var r = LowRankLayerResult(path: path, inFeatures: w.shape[1], outFeatures: w.shape[0])
             if options.skip.contains(path) {
                 r.note = "skipped (--skip)"
-            } else if ConfigLayers.entry(at: path, in: layersJSON).map({ ConfigLayers.type(of: $0) == "dense" }) != true {
+            } else if ConfigLayers.entry(at: path, in: layersJSON, network: model.network).map({ ConfigLayers.type(of: $0) == "dense" }) != true {
                 r.note = "skipped: inside a layer whose config entry cannot name a low-rank part"
             } else {
                 targets.append((path, f))
@@ -99,7 +100,11 @@ public enum LowRankCompression {
         for i in results.indices { results[i].relativeOutputError = errors[results[i].path] }
         results.sort { $0.path.localizedStandardCompare($1.path) == .orderedAscending }
 
-        // Rewrite the model and the config.
+        // Rewrite the config (its implicit projection entries come from the dense network), then the model.
+        var newLayers = layersJSON
+        for (path, fac) in factors {
+            newLayers = ConfigLayers.replacing(at: path, in: newLayers, network: model.network) { ConfigLayers.lowRank($0, rank: fac.rank) }
+        }
         try model.rewrite { path, layer in
             guard let fac = factors[path], let d = layer as? Dense else { return nil }
             return LowRankDense.holding(inputShape: d.inputShape,
@@ -107,8 +112,6 @@ public enum LowRankCompression {
                                         up: Tensor(shape: [d.outFeatures, fac.rank], values: fac.up),
                                         bias: d.useBias ? d.parameterTensors[1] : nil)
         }
-        var newLayers = layersJSON
-        for (path, fac) in factors { newLayers = ConfigLayers.replacing(at: path, in: newLayers) { ConfigLayers.lowRank($0, rank: fac.rank) } }
         let newRoot = src.folderConfig(layers: newLayers, nameSuffix: "lowrank", outDir: outDir)
         let folder = CompressedModelFolder(path: outDir)
         if isRoot {

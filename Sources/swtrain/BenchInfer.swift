@@ -23,7 +23,7 @@ extension Bench {
         @Option(name: .customLong("batch"), parsing: .upToNextOption, help: "Batch sizes.")
         var batches: [Int] = [1, 32, 256]
 
-        @Option(help: "BLAS threads.")
+        @Option(help: "Threads (swtrain's pool and OpenBLAS).")
         var threads = 1
 
         @Option(help: "Timed forward passes per model and batch (0: chosen by size).")

@@ -52,38 +52,27 @@ extension GEMMBench {
         rng.fillUniform(a, -1, 1)
         rng.fillUniform(b, -1, 1)
         let lda = p.transA ? p.m : p.k, ldb = p.transB ? p.k : p.n
-        struct Candidate { let name: String; let rounds: Int; let run: () -> Void; var times: [Double] = [] }
-        var cands: [Candidate] = []
+        var bench = RoundRobin()
         for path in BF16GEMM.availablePaths {
             // The portable loop is slow: fewer rounds (still interleaved with the others).
-            cands.append(Candidate(name: "bf16-\(path.name)", rounds: path == .portable ? min(repeats, 3) : repeats) {
+            bench.add("bf16-\(path.name)", rounds: path == .portable ? min(repeats, 3) : repeats) {
                 BF16GEMM.gemm(transA: p.transA, transB: p.transB, m: p.m, n: p.n, k: p.k, a: a.pointer, lda: lda,
                               b: b.pointer, ldb: ldb, c: c.pointer, path: path)
-            })
+            }
         }
-        cands.append(Candidate(name: "fp32-blas", rounds: repeats) {
+        bench.add("fp32-blas", rounds: repeats) {
             BLAS.gemm(transA: p.transA, transB: p.transB, m: p.m, n: p.n, k: p.k, a: a.pointer, lda: lda,
                       b: b.pointer, ldb: ldb, c: c.pointer)
-        })
-        cands.append(Candidate(name: "openblas", rounds: repeats) {
+        }
+        bench.add("openblas", rounds: repeats) {
             cblas_sgemm(CblasRowMajor, p.transA ? CblasTrans : CblasNoTrans, p.transB ? CblasTrans : CblasNoTrans,
                         Int32(p.m), Int32(p.n), Int32(p.k), 1, a.pointer, Int32(lda), b.pointer, Int32(ldb), 0,
                         c.pointer, Int32(p.n))
-        })
-        for c in cands { c.run() }   // warm-up
-        for round in 0..<repeats {
-            for j in cands.indices {
-                let i = (j + round) % cands.count
-                guard round < cands[i].rounds else { continue }
-                let t = monotonicSeconds()
-                cands[i].run()
-                cands[i].times.append(monotonicSeconds() - t)
-            }
         }
+        let ms = bench.medians(rounds: repeats)
         let ops = 2 * Double(p.m) * Double(p.n) * Double(p.k)
-        let ms = Dictionary(uniqueKeysWithValues: cands.map { ($0.name, median($0.times) * 1e3) })
         let blas = ms["fp32-blas"]!, openblas = ms["openblas"]!
-        return cands.filter { $0.name.hasPrefix("bf16") }.map { cand in
+        return bench.candidates.filter { $0.name.hasPrefix("bf16") }.map { cand in
             let t = ms[cand.name]!
             return BenchRow(bench: "gemm-bf16", caseName: "\(cand.name)-\(p.label)", medianMs: t, peer: "fp32-blas",
                             peerMedianMs: blas,

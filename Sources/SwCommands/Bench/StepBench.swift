@@ -88,9 +88,10 @@ public enum StepBench {
                                 medians: Array(zip(names, medians)), stepMs: medians[5],
                                 samplesPerSecond: Double(config.training.batchSize) / (medians[5] / 1000),
                                 commBytes: bytes, threads: ThreadPool.threads,
-                                kernels: BLAS.ownKernelsEnabled ? "avx512" : "portable", threadsLine: trainer.threadsLine,
+                                kernels: BLAS.ownKernelsEnabled ? "avx512" : "portable",
                                 precision: config.training.precision,
-                                bf16Path: config.training.precision == .bf16 ? BF16GEMM.path.name : nil)
+                                bf16Path: config.training.precision == .bf16 ? BF16GEMM.path.name : nil,
+                                threadsLine: trainer.threadsLine)
             return (report, comm.rank == 0)
         } catch let e as CollectiveFailure {
             TrainCommand.reportOnce(e, comm)

@@ -16,6 +16,10 @@
 #define SB_ROW_BLOCK (4 * SB_MR)
 #define SB_COL_BLOCK (8 * SB_NR)
 
+/* Below this many multiply-adds the caller runs every task itself: waking the pool costs more
+ * than it saves (the fp32 kernels' rule, GEMMKernels.minParallelWork). Same tasks, same bits. */
+#define SB_MIN_PARALLEL_WORK (1L << 20)
+
 #define SB_VECTOR_NEED (SWT_CPU_AVX512F | SWT_CPU_AVX512BW | SWT_CPU_AVX512VL | SWT_CPU_AVX512BF16)
 
 int swt_sbgemm_path_available(int path)
@@ -195,9 +199,13 @@ void swt_sbgemm_path_run(int path, int transA, int transB, int M, int N, int K, 
     j.Bp = (uint32_t *)cgemm_workspace(CGEMM_WORKSPACE_BF16_B, (size_t)swt_sbgemm_packed_words(N, K, SB_NR));
     if (!j.Ap || !j.Bp) abort();
     j.C = C; j.ldc = ldc; j.alpha = alpha; j.beta = beta;
-    swt_pool_run((N + SB_NR - 1) / SB_NR, pack_b_task, &j);
-    swt_pool_run(j.mblocks, pack_a_task, &j);
-    swt_pool_run((long)j.mblocks * ((N + SB_COL_BLOCK - 1) / SB_COL_BLOCK), compute_task, &j);
+    long tasks[3] = {(N + SB_NR - 1) / SB_NR, j.mblocks, (long)j.mblocks * ((N + SB_COL_BLOCK - 1) / SB_COL_BLOCK)};
+    swt_pool_fn fns[3] = {pack_b_task, pack_a_task, compute_task};
+    int parallel = (long)M * N * K >= SB_MIN_PARALLEL_WORK;
+    for (int s = 0; s < 3; s++) {
+        if (parallel) swt_pool_run(tasks[s], fns[s], &j);
+        else for (long t = 0; t < tasks[s]; t++) fns[s](&j, t);
+    }
 }
 
 void swt_sbgemm(int transA, int transB, int M, int N, int K, float alpha,

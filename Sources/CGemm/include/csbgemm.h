@@ -21,7 +21,8 @@
 /// force the portable loop).
 ///
 /// Threads: B is packed, then A, then C is computed in blocks of 48 rows x 256 columns, each
-/// step one pool task per panel or block (cpool.h). Every element of C is computed by the
+/// step one pool task per panel or block (cpool.h); below 2^20 multiply-adds the caller runs the
+/// same tasks alone. Every element of C is computed by the
 /// same instructions in the same order whatever the split, so the result is bit-identical at
 /// any thread count.
 

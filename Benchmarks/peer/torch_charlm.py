@@ -5,7 +5,8 @@ layernorm, linear head over 96 tokens), context 64, batch 128, AdamW, grad clip 
 token ids. Prints one JSON line with the median step time and tokens/s. The state-dict names
 are those of swtrain's checkpoint (`0.tok.weight`, `1.attn.qkv.weight`, `1.mlp.0.weight`, ...).
 
-    python3 Benchmarks/peer/torch_charlm.py [--steps 30] [--threads 1] [--sdpa]
+    python3 Benchmarks/peer/torch_charlm.py [--steps 30] [--threads 1] [--sdpa] [--autocast]
+--autocast runs forward and loss under torch.autocast("cpu", dtype=torch.bfloat16) (bf16 mixed precision).
 --sdpa uses F.scaled_dot_product_attention (is_causal) instead of the explicit masked softmax.
 Optional: needs torch. Never used by the tests.
 """
@@ -60,6 +61,7 @@ def main():
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--sdpa", action="store_true")
+    ap.add_argument("--autocast", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -72,7 +74,8 @@ def main():
         x, y = data[i, :T], data[i, 1:]
         t = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(net(x).view(-1, V), y.reshape(-1))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.autocast):
+            loss = F.cross_entropy(net(x).view(-1, V), y.reshape(-1))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         opt.step()
@@ -80,7 +83,7 @@ def main():
             times.append(time.perf_counter() - t)
     med = statistics.median(times)
     print(json.dumps({"peer": f"torch {torch.__version__}", "case": "charlm" + ("-sdpa" if a.sdpa else ""),
-                      "batch": a.batch, "threads": a.threads, "params": sum(p.numel() for p in net.parameters()),
+                      "batch": a.batch, "threads": a.threads, "precision": "bf16-autocast" if a.autocast else "fp32", "params": sum(p.numel() for p in net.parameters()),
                       "median_ms": round(med * 1e3, 2), "tokens_per_sec": round(a.batch * T / med)}))
 
 

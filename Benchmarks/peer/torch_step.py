@@ -6,7 +6,8 @@ parameter names and shapes), trains it on random data of the same shape with the
 optimizer and global batch, and prints one JSON line with the median step time
 (forward, loss, backward, optimizer step; data already in memory).
 
-    python3 Benchmarks/peer/torch_step.py CONFIG.json [--steps 200] [--threads 1]
+    python3 Benchmarks/peer/torch_step.py CONFIG.json [--steps 200] [--threads 1] [--autocast]
+--autocast runs forward and loss under torch.autocast("cpu", dtype=torch.bfloat16) (bf16 mixed precision).
     torchrun --nproc_per_node 2 Benchmarks/peer/torch_step.py CONFIG.json   # DDP (gloo)
 
 Optional: needs `pip install torch`. Never used by the tests.
@@ -69,6 +70,7 @@ def main():
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--autocast", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     distributed = "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1
@@ -98,7 +100,9 @@ def main():
             dist.barrier()
         t = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        loss_fn(net(x), y).backward()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.autocast):
+            loss = loss_fn(net(x), y)
+        loss.backward()
         opt.step()
         if step >= a.warmup:
             times.append(time.perf_counter() - t)
@@ -106,6 +110,7 @@ def main():
     if not distributed or dist.get_rank() == 0:
         print(json.dumps({"peer": f"torch {torch.__version__}" + (" DDP gloo" if distributed else ""),
                           "case": os.path.basename(a.config), "ranks": world, "threads": a.threads,
+                          "precision": "bf16-autocast" if a.autocast else "fp32",
                           "global_batch": batch * world, "median_ms": round(med * 1e3, 4),
                           "samples_per_sec": round(batch * world / med)}))
     if distributed:

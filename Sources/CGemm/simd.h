@@ -29,12 +29,15 @@ static inline __mmask16 lane_mask(int n)
 
 /* Per-thread float buffer `slot` of at least `count` floats, 64-byte aligned;
  * grows, never shrinks; NULL when out of memory. Slots: B^T of the NT short-K
- * path, the packed A tiles of TN, attention's transposed keys and key gradients, B packed by swt_sgemm_tn_blocked. */
+ * path, the packed A tiles of TN, attention's transposed keys and key gradients, B packed by swt_sgemm_tn_blocked,
+ * op(A) and op(B) packed as bf16 pairs by swt_sbgemm. */
 #define CGEMM_WORKSPACE_NT 0
 #define CGEMM_WORKSPACE_TN 1
 #define CGEMM_WORKSPACE_ATTENTION 2
 #define CGEMM_WORKSPACE_TN_PACKED 3
-#define CGEMM_WORKSPACES 4
+#define CGEMM_WORKSPACE_BF16_A 4
+#define CGEMM_WORKSPACE_BF16_B 5
+#define CGEMM_WORKSPACES 6
 float *cgemm_workspace(int slot, size_t count);
 
 /* C = beta * C for the degenerate K == 0 case (beta 0: write zeros). */

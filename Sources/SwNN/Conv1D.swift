@@ -70,6 +70,12 @@ public final class Conv1D: Layer {
         get { state.fakeQuant }
         set { state.fakeQuant = newValue }
     }
+    /// The precision of the im2col GEMMs (`MixedPrecisionLayer`): fp32, or bf16 operands
+    /// with fp32 accumulation.
+    public var gemmPrecision: GEMMPrecision {
+        get { state.conv.precision }
+        set { state.conv.precision = newValue }
+    }
 
     public func backward(_ dy: Tensor) -> Tensor {
         state.backward(dy, inputShape: inputShape, needsInputGradient: needsInputGradient)
@@ -96,6 +102,7 @@ extension Conv1D {
     public func replica() -> any Layer {
         let r = Conv1D(inputShape: inputShape, channels: outChannels, kernel: kernel, stride: stride, padding: padding, bias: useBias)
         r.needsInputGradient = needsInputGradient
+        r.gemmPrecision = gemmPrecision
         return r
     }
 }

@@ -72,6 +72,12 @@ public final class Conv2D: Layer {
         get { state.fakeQuant }
         set { state.fakeQuant = newValue }
     }
+    /// The precision of the im2col GEMMs (`MixedPrecisionLayer`): fp32, or bf16 operands
+    /// with fp32 accumulation.
+    public var gemmPrecision: GEMMPrecision {
+        get { state.conv.precision }
+        set { state.conv.precision = newValue }
+    }
 
     public func backward(_ dy: Tensor) -> Tensor {
         state.backward(dy, inputShape: inputShape, needsInputGradient: needsInputGradient)
@@ -98,6 +104,7 @@ extension Conv2D {
     public func replica() -> any Layer {
         let r = Conv2D(inputShape: inputShape, channels: outChannels, kernel: kernel, stride: stride, padding: padding, bias: useBias)
         r.needsInputGradient = needsInputGradient
+        r.gemmPrecision = gemmPrecision
         return r
     }
 }

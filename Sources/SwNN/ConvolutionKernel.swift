@@ -159,6 +159,8 @@ struct ConvKernel {
     let outChannels: Int
     /// The most im2col values held at once (16 MiB); smaller in tests to exercise chunking.
     var maxColumnFloats = 1 << 22
+    /// The precision of the three GEMMs (fp32, or bf16 operands with fp32 accumulation).
+    var precision: GEMMPrecision = .fp32
 
     private var col: Tensor?       // (patch, N): im2col of the chunk, then its gradient
     private var trans: Tensor?     // (out, N): GEMM output in forward, dy reordered in backward
@@ -184,7 +186,7 @@ struct ConvKernel {
             let n = min(chunk, batch - s0), N = n * P
             im2col(x.pointer + s0 * window.inputSize, window, samples: n, c)
             // t (out, N) = W (out, K) col (K, N)
-            BLAS.gemm(transA: false, transB: false, m: O, n: N, k: K, a: weight, b: c, beta: 0, c: t)
+            BLAS.gemm(transA: false, transB: false, m: O, n: N, k: K, a: weight, b: c, beta: 0, c: t, precision: precision)
             for s in 0..<n {
                 for o in 0..<O {
                     let b = bias?[o] ?? 0
@@ -229,10 +231,10 @@ struct ConvKernel {
                 }
             }
             // dW (out, K) += t (out, N) col^T (N, K)
-            BLAS.gemm(transA: false, transB: true, m: O, n: K, k: N, a: t, b: c, beta: 1, c: dWeight)
+            BLAS.gemm(transA: false, transB: true, m: O, n: K, k: N, a: t, b: c, beta: 1, c: dWeight, precision: precision)
             if let dx {
                 // dcol (K, N) = W^T (K, out) t (out, N), written over col
-                BLAS.gemm(transA: true, transB: false, m: K, n: N, k: O, a: weight, b: t, beta: 0, c: c)
+                BLAS.gemm(transA: true, transB: false, m: K, n: N, k: O, a: weight, b: t, beta: 0, c: c, precision: precision)
                 col2im(c, window, samples: n, dx.pointer + s0 * window.inputSize)
             }
             s0 += n

@@ -26,6 +26,9 @@ public final class Dense: Layer {
     /// Quantization-aware training: when set, forward runs on fake-quantized weights and
     /// inputs and backward passes straight through (`FakeQuant`).
     public var fakeQuant: FakeQuant?
+    /// The precision of the three products (`MixedPrecisionLayer`): fp32, or bf16 operands
+    /// with fp32 accumulation.
+    public var gemmPrecision: GEMMPrecision = .fp32
     private var usedWeight: UnsafeMutablePointer<Float>?
 
     private var weight: Tensor!, bias: Tensor!
@@ -74,7 +77,7 @@ public final class Dense: Layer {
             for r in 0..<rows { (y.pointer + r * outFeatures).update(from: bias.pointer, count: outFeatures) }
         }
         BLAS.gemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures,
-                  a: x.pointer, b: w, beta: useBias ? 1 : 0, c: y.pointer)
+                  a: x.pointer, b: w, beta: useBias ? 1 : 0, c: y.pointer, precision: gemmPrecision)
         return y
     }
 
@@ -91,7 +94,7 @@ public final class Dense: Layer {
         let g = Tensor.reuse(dx, shape: x.shape)
         dx = g
         BLAS.gemm(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures,
-                  a: dy.pointer, b: usedWeight ?? weight.pointer, beta: 0, c: g.pointer)
+                  a: dy.pointer, b: usedWeight ?? weight.pointer, beta: 0, c: g.pointer, precision: gemmPrecision)
         fakeQuant?.maskInputGradient(g)
         return g
     }
@@ -100,7 +103,7 @@ public final class Dense: Layer {
     private func accumulateParameterGradients(_ x: Tensor, _ dy: Tensor, rows: Int) {
         // dW (out, in) += dy^T (out, rows) x (rows, in)
         BLAS.gemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows,
-                  a: dy.pointer, b: x.pointer, beta: 1, c: dWeight.pointer)
+                  a: dy.pointer, b: x.pointer, beta: 1, c: dWeight.pointer, precision: gemmPrecision)
         if useBias {
             let db = dBias.pointer
             for r in 0..<rows {
@@ -125,6 +128,7 @@ extension Dense {
     public func replica() -> any Layer {
         let r = Dense(inputShape: inputShape, units: outFeatures, bias: useBias)
         r.needsInputGradient = needsInputGradient
+        r.gemmPrecision = gemmPrecision
         return r
     }
 }

@@ -62,18 +62,28 @@ public enum BLAS {
     /// gradient `Aᵀ B` over at least 256 rows (`GEMMKernels.runTN`). Everything else calls
     /// `cblas_sgemm`.
     /// Set `SWTRAIN_KERNELS=portable` (read once per process) to send every call to OpenBLAS.
+    ///
+    /// `precision: .bf16` (the layers' mixed precision, `training.precision`) sends the call to
+    /// `BF16GEMM` instead: the operands rounded to bf16, fp32 accumulation, on the best bf16
+    /// path of this thread (`BF16GEMM.path`).
     @inline(__always)
     public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil,
         b: UnsafePointer<Float>, ldb: Int? = nil,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil,
+        precision: GEMMPrecision = .fp32
     ) {
         ensureSetUp()
         if m == 0 || n == 0 { return }
         let la = lda ?? (transA ? m : k)
         let lb = ldb ?? (transB ? k : n)
         let lc = ldc ?? n
+        if precision == .bf16 {
+            BF16GEMM.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: la,
+                          b: b, ldb: lb, beta: beta, c: c, ldc: lc)
+            return
+        }
         if !transA, GEMMKernels.run(transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: la,
                                     b: b, ldb: lb, beta: beta, c: c, ldc: lc) {
             return

@@ -38,13 +38,21 @@ struct Bench: ParsableCommand {
         @Flag(help: "The int8 GEMM (every available path: amx, vnni, portable; and a dynamic-int8 forward) against fp32 sgemm (own kernel, BLAS.gemm, OpenBLAS) for the MLP shapes 1024x1024, 40->1024, 1024->10; batches default to 1 32 256.")
         var int8 = false
 
+        @Flag(help: "The bf16 GEMM with fp32 accumulation (every available path: avx512bf16, portable; AMX is not implemented) against fp32 (BLAS.gemm, OpenBLAS) for a 1024x1024 dense layer's forward, input- and weight-gradient products and the char GPT's layer products; batches default to 32 256; --threads sets the pool and OpenBLAS threads.")
+        var bf16 = false
+
         func validate() throws {
+            if int8 && bf16 { throw ValidationError("--int8 and --bf16 are separate benches: pass one") }
             guard threads >= 1, batches.allSatisfy({ $0 >= 1 }), repeats >= 0, widths.allSatisfy({ $0 >= 1 }) else {
                 throw ValidationError("threads, batch and widths must be positive, repeats >= 0")
             }
         }
 
         func run() throws {
+            if bf16 {
+                output.emit(GEMMBench.runBF16(batches: batches.isEmpty ? [32, 256] : batches, threads: threads, repeats: repeats))
+                return
+            }
             if int8 {
                 output.emit(GEMMBench.runInt8(batches: batches.isEmpty ? [1, 32, 256] : batches, threads: threads, repeats: repeats))
                 return

@@ -77,5 +77,6 @@ void swt_sgemm_tn_blocked(int M, int N, int K, const float *A, int lda,
 #include "cpool.h"
 #include "cattention.h"
 #include "celementwise.h"
+#include "csbgemm.h"
 
 #endif

@@ -41,18 +41,17 @@ extension GEMMBench {
         var aZero = [Int32](repeating: 0, count: m)
         let (mi, ni, ki) = (Int32(m), Int32(n), Int32(k))
 
-        struct Candidate { let name: String; let rounds: Int; let run: () -> Void; var times: [Double] = [] }
-        var cands: [Candidate] = []
+        var bench = RoundRobin()
         for path in Int8GEMM.availablePaths {
             // The portable loop is slow: fewer rounds (still interleaved with the others).
             let rounds = path == .portable ? min(repeats, 5) : repeats
-            cands.append(Candidate(name: "int8-\(path.name)", rounds: rounds) {
+            bench.add("int8-\(path.name)", rounds: rounds) {
                 a.withUnsafeBufferPointer { ap in
                     _ = c.withUnsafeMutableBufferPointer { weight.gemm(m: m, a: ap.baseAddress!, lda: k, c: $0.baseAddress!, ldc: n, path: path) }
                 }
-            })
+            }
         }
-        cands.append(Candidate(name: "int8-dynamic", rounds: repeats) {
+        bench.add("int8-dynamic", rounds: repeats) {
             aq.withUnsafeMutableBufferPointer { qp in
                 aScale.withUnsafeMutableBufferPointer { sp in
                     aZero.withUnsafeMutableBufferPointer { zp in
@@ -67,36 +66,24 @@ extension GEMMBench {
                     }
                 }
             }
-        })
-        if SGEMMDirect.available {
-            cands.append(Candidate(name: "fp32-own", rounds: repeats) {
-                SGEMMDirect.nt(m: m, n: n, k: k, a: x.pointer, lda: k, b: w.pointer, ldb: k, c: y.pointer, ldc: n)
-            })
         }
-        cands.append(Candidate(name: "fp32-blas", rounds: repeats) {
-            BLAS.gemm(transA: false, transB: true, m: m, n: n, k: k, a: x.pointer, b: w.pointer, c: y.pointer)
-        })
-        cands.append(Candidate(name: "openblas", rounds: repeats) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, mi, ni, ki, 1, x.pointer, ki, w.pointer, ki, 0, y.pointer, ni)
-        })
-        for c in cands { c.run() }   // warm-up
-        for round in 0..<repeats {
-            // Each round starts one candidate later, so none always follows the same one
-            // (whose data would decide what is still in cache).
-            for j in cands.indices {
-                let i = (j + round) % cands.count
-                guard round < cands[i].rounds else { continue }
-                let t = monotonicSeconds()
-                cands[i].run()
-                cands[i].times.append(monotonicSeconds() - t)
+        if SGEMMDirect.available {
+            bench.add("fp32-own", rounds: repeats) {
+                SGEMMDirect.nt(m: m, n: n, k: k, a: x.pointer, lda: k, b: w.pointer, ldb: k, c: y.pointer, ldc: n)
             }
         }
+        bench.add("fp32-blas", rounds: repeats) {
+            BLAS.gemm(transA: false, transB: true, m: m, n: n, k: k, a: x.pointer, b: w.pointer, c: y.pointer)
+        }
+        bench.add("openblas", rounds: repeats) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, mi, ni, ki, 1, x.pointer, ki, w.pointer, ki, 0, y.pointer, ni)
+        }
         let ops = 2 * Double(m) * Double(n) * Double(k)
-        let ms = Dictionary(uniqueKeysWithValues: cands.map { ($0.name, median($0.times) * 1e3) })
+        let ms = bench.medians(rounds: repeats)
         let own = ms["fp32-own"], blas = ms["fp32-blas"]!, openblas = ms["openblas"]!
         let fp32 = min(own ?? .infinity, openblas)
         let peerName = (own ?? .infinity) <= openblas ? "fp32-own" : "openblas"
-        return cands.filter { $0.name.hasPrefix("int8") }.map { cand in
+        return bench.candidates.filter { $0.name.hasPrefix("int8") }.map { cand in
             let t = ms[cand.name]!
             var extra: [(String, Double)] = [("gops", ops / t / 1e6), ("fp32_gflops", ops / fp32 / 1e6),
                                              ("fp32_blas_ms", blas), ("openblas_ms", openblas)]

@@ -25,6 +25,9 @@ public enum StepBench {
         /// Compute threads per process and the kernel path ("avx512" or "portable").
         public var threads: Int = 1
         public var kernels: String = "portable"
+        /// `training.precision`, and for bf16 the GEMM path (`BF16GEMM.path`, "avx512bf16" or "portable").
+        public var precision: GEMMPrecision = .fp32
+        public var bf16Path: String?
         /// The start-up line (`Trainer.threadsLine`).
         public var threadsLine: String = ""
 
@@ -42,6 +45,8 @@ public enum StepBench {
             o["comm_bytes"] = .number(Double(commBytes), isInteger: true)
             o["threads"] = .number(Double(threads), isInteger: true)
             o["kernels"] = .string(kernels)
+            o["precision"] = .string(precision.rawValue)
+            if let bf16Path { o["bf16_gemm"] = .string(bf16Path) }
             return JSON.object(o).serialized()
         }
 
@@ -83,7 +88,10 @@ public enum StepBench {
                                 medians: Array(zip(names, medians)), stepMs: medians[5],
                                 samplesPerSecond: Double(config.training.batchSize) / (medians[5] / 1000),
                                 commBytes: bytes, threads: ThreadPool.threads,
-                                kernels: BLAS.ownKernelsEnabled ? "avx512" : "portable", threadsLine: trainer.threadsLine)
+                                kernels: BLAS.ownKernelsEnabled ? "avx512" : "portable",
+                                precision: config.training.precision,
+                                bf16Path: config.training.precision == .bf16 ? BF16GEMM.path.name : nil,
+                                threadsLine: trainer.threadsLine)
             return (report, comm.rank == 0)
         } catch let e as CollectiveFailure {
             TrainCommand.reportOnce(e, comm)

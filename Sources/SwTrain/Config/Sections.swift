@@ -1,6 +1,7 @@
 import Foundation
 import SwConfig
 import SwParallel
+import SwTensor
 
 /// `optimizer.type`: the optimizers swtrain builds (the JSON value is the raw value).
 public enum OptimizerType: String, CaseIterable, Sendable {
@@ -146,11 +147,15 @@ public struct TrainingConfig: Sendable {
     /// Compute threads per process (`ThreadPool`, OpenBLAS); nil: the cores this process may
     /// run on ÷ the ranks on its node.
     public var threads: Int?
+    /// The layers' GEMMs: "fp32" (default) or "bf16" operands with fp32 accumulation; master
+    /// weights, gradients and optimizer state are fp32 either way (docs/precision.md).
+    public var precision: GEMMPrecision
     var json: JSON
 
     init(_ v: ConfigValue) throws(ConfigError) {
         let o = try v.object(allowed: ["batch_size", "epochs", "max_steps", "grad_clip", "accumulation_steps",
-                                       "eval_every_steps", "log_every_steps", "stop_on_nan", "drop_last", "threads"])
+                                       "eval_every_steps", "log_every_steps", "stop_on_nan", "drop_last", "threads",
+                                       "precision"])
         batchSize = try o.int("batch_size", default: 128, in: 1...Int.max)
         epochs = try o.int("epochs", default: 1, in: 1...Int.max)
         maxSteps = try o.optionalInt("max_steps", in: 1...Int.max)
@@ -161,6 +166,9 @@ public struct TrainingConfig: Sendable {
         stopOnNaN = try o.bool("stop_on_nan", default: true)
         dropLast = try o.bool("drop_last", default: true)
         threads = try o.optionalInt("threads", in: 1...256)
+        // A typed error naming training.precision, the choices and the nearest one otherwise.
+        precision = GEMMPrecision(rawValue: try o.string("precision", default: "fp32",
+                                                         oneOf: GEMMPrecision.allCases.map(\.rawValue)))!
         var fields = JSONObject([
             ("batch_size", .number(Double(batchSize), isInteger: true)),
             ("epochs", .number(Double(epochs), isInteger: true)),
@@ -174,6 +182,7 @@ public struct TrainingConfig: Sendable {
         ])
         // Only when set, so configs without it keep their hash.
         if let threads { fields["threads"] = .number(Double(threads), isInteger: true) }
+        if precision != .fp32 { fields["precision"] = .string(precision.rawValue) }
         json = .object(fields)
     }
 }

@@ -35,6 +35,7 @@ struct LocalSetUp {
         }
         model = try Model(config: config.model)
         model.initialize(seed: config.seed)
+        model.network.setGEMMPrecision(config.training.precision)
         try InitFrom.apply(to: model)
         if let d = config.distill {
             distillation = try Teacher.hook(d, student: model, config: config)

@@ -124,6 +124,14 @@ extension Startup {
     /// says what is used (`swtrain train` prints it on rank 0).
     static func configureThreads(_ config: TrainConfig) -> String {
         let (_, source) = ThreadPool.configure(config.training.threads)
-        return ThreadPool.describe(source: source)
+        return ThreadPool.describe(source: source) + "; " + describePrecision(config.training.precision)
+    }
+
+    /// The precision part of the start-up line: fp32, or bf16 with the GEMM path that runs it.
+    static func describePrecision(_ precision: GEMMPrecision) -> String {
+        switch precision {
+        case .fp32: return "precision fp32"
+        case .bf16: return "precision bf16 (GEMM \(BF16GEMM.path.name), fp32 accumulation; fp32 weights, gradients, optimizer state)"
+        }
     }
 }

@@ -13,8 +13,8 @@ import SwParallel
 ///   peers' gradients in place instead of copying them twice and shards the optimizer pass
 ///   (dense1024 at np=2: see README, "Data parallel"). It becomes `NodeWeightGradientSync`
 ///   when `parallel.weight_gradients` is "auto", the summed gradient goes straight to the
-///   optimizer (one micro-batch a step, no clipping, no L1/L2), there is one node and the
-///   model has dense layers; otherwise `NodeSharedZeRO1`. With "auto" and one rank per node
+///   optimizer (one micro-batch a step, no clipping, no L1/L2), there is one node, the
+///   model has dense layers and `training.precision` is fp32; otherwise `NodeSharedZeRO1`. With "auto" and one rank per node
 ///   there is nothing to share: the bucketed all-reduce.
 /// - `allReduce`: `BucketedAllReduce`, overlapped during backward when `parallel.overlap` is
 ///   "on", or "auto" and some ranks are on other nodes: on one node Open MPI's non-blocking
@@ -73,8 +73,9 @@ enum SyncPlan: Equatable {
             }
             let states = Builders.stateBufferCount(config.optimizer)
             let t = config.training
+            // bf16 layers compute their own weight gradients: the node blocks run fp32 GEMMs.
             if p.weightGradients == .auto && groups.crossNode == nil && local.regularization.isZero && t.gradClip == nil
-                && t.accumulationSteps == 1 && model.network.allLayers().contains(where: { $0.layer is Dense }) {
+                && t.accumulationSteps == 1 && t.precision == .fp32 && model.network.allLayers().contains(where: { $0.layer is Dense }) {
                 let rows = local.localBatch
                 let sync = try NodeWeightGradientSync(groups: groups, model: model, stateBuffers: states) { d in
                     rows * (Tensor.elementCount(d.inputShape) / d.inFeatures)

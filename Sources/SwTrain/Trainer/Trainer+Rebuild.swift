@@ -49,6 +49,7 @@ extension Trainer {
     /// The model's input and output shapes must not change.
     public func rebuildAfterModelChange(carrying: OptimizerStateCarry = .byName,
                                         stageCopy: ((Model) throws -> Model)? = nil) throws {
+        model.network.setGEMMPrecision(config.training.precision)   // new layers start fp32
         if let stage = pipeline {
             guard let stageCopy else {
                 throw RuntimeError("rebuildAfterModelChange: a pipeline stage needs stageCopy to rebuild its micro-batch copies")

@@ -67,7 +67,7 @@ public final class Trainer {
     /// The `prune` hook (also in `postUpdateHooks`), whose events run between steps.
     let pruning: GradualPruning?
 
-    /// What the process computes with: threads, OpenBLAS threads, kernel path (one line).
+    /// What the process computes with: threads, OpenBLAS threads, kernel path, precision (one line).
     public let threadsLine: String
 
     /// The pipeline stage this rank runs, when `parallel.pipeline_stages` > 1.

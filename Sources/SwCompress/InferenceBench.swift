@@ -16,6 +16,8 @@ import SwTrain
 public enum InferenceBench {
     public static func run(model: Model, name: String, peer: Model?, peerName: String, data: any Dataset,
                            batches: [Int], threads: Int, repeats: Int = 0, warmup: Int = 3) -> [BenchRow] {
+        // swtrain's own kernels (the fp32 GEMMs, elementwise layers) run on the pool: `threads` holds for both.
+        ThreadPool.setThreads(threads)
         BLAS.setThreads(threads)
         return batches.map { b in
             let (x, _) = data.batch((0..<b).map { $0 % data.count })

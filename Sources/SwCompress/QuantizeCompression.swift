@@ -121,6 +121,7 @@ public enum QuantizeCompression {
         let written = try TrainConfig.load(path: folder.file(CompressedModelFolder.configFile))
         let compressed = try Model(config: written.model)
         try InitFrom.apply(to: compressed)
+        try Int8Fusion.apply(compressed)
         let after = try LowRankCompression.evaluate(compressed, data: evalData, comm: comm)
         say("accuracy \(fmt(before.accuracy)) -> \(fmt(after.accuracy)), loss \(fmt(before.loss)) -> \(fmt(after.loss))")
 

@@ -117,16 +117,7 @@ import SwTrain
         let (xb, _) = train.batch(Array(0..<5))
         let want = viaEval.forward(xb, training: false).array
         #expect(viaInit.forward(xb, training: false).array == want)
-        try Predictor.writeNPY(xb.array, shape: [5, 8], to: dir + "/x.npy")
-        try Predictor.run(configPath: out + "/config.json", overrides: [], checkpoint: out, input: dir + "/x.npy", output: dir + "/y.npy")
-        let bytes = try #require(FileManager.default.contents(atPath: dir + "/y.npy"))
-        let got: [Float] = try bytes.withUnsafeBytes { raw in
-            let h = try NPYHeader(bytes: raw, file: "y.npy", role: "outputs")
-            var v = [Float](repeating: 0, count: h.count)
-            v.withUnsafeMutableBufferPointer { h.readFloats(raw, into: $0.baseAddress!) }
-            return v
-        }
-        #expect(got == want)
+        #expect(try QuantizeFolderTests.predict(folder: out, xb, scratch: dir) == want)
 
         // The report: every projection with its SQNR, the skipped one kept fp32.
         let report = try QuantizeFolderTests.read(out + "/compression.json")

@@ -38,14 +38,12 @@ struct QuantizedConvKernel {
                           input: (scale: Float, zeroPoint: Int32)?, y: Tensor) {
         let (P, K, O, S) = (window.positions, window.patch, outChannels, window.inputSize)
         let chunk = max(1, min(batch, maxColumnFloats / max(1, P * K)))
-        let r = scratch(&rows, count: K * chunk * P)
         let t = scratch(&result, count: O * chunk * P)
         if input != nil, qrows.count < chunk * P * K {
             qx = [UInt8](repeating: 0, count: chunk * S)
             qlast = qx
             qrows = [UInt8](repeating: 0, count: chunk * P * K)
         }
-        let cl = input == nil ? scratch(&last, count: chunk * S) : r
         var s0 = 0
         while s0 < batch {
             let n = min(chunk, batch - s0), N = n * P
@@ -57,11 +55,12 @@ struct QuantizedConvKernel {
                             swt_quantize_u8(n * S, xs, 1 / input.scale, input.zeroPoint, qxp.baseAddress!)
                             channelsLast(UnsafePointer(qxp.baseAddress!), window, samples: n, qlp.baseAddress!)
                             im2row(UnsafePointer(qlp.baseAddress!), window, samples: n, qrp.baseAddress!, pad: UInt8(input.zeroPoint))
-                            engine.run(m: N, x: r, quantized: UnsafePointer(qrp.baseAddress!), bias: bias, input: input, output: .float(t))
+                            engine.run(m: N, x: xs, quantized: UnsafePointer(qrp.baseAddress!), bias: bias, input: input, output: .float(t))
                         }
                     }
                 }
             } else {
+                let r = scratch(&rows, count: K * chunk * P), cl = scratch(&last, count: chunk * S)
                 channelsLast(UnsafePointer(xs), window, samples: n, cl)
                 im2row(UnsafePointer(cl), window, samples: n, r, pad: 0)
                 engine.run(m: N, x: r, y: t, bias: bias, input: nil)

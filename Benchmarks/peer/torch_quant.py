@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """PyTorch peer for `swtrain quantize` latency: the MLP 40 -> 1024 -> 1024 -> 1024 -> 10 (ReLU
 between) in fp32, `quantize_dynamic` with the x86 (fbgemm) and onednn engines, and static
-post-training quantization with the x86 qconfig (eager mode, calibrated on random inputs), at
-batch 1, 32 and 256 on one thread. Timings alternate between the variants within each
+post-training quantization with the x86 qconfig (eager mode, calibrated on random inputs), also
+with each Linear + ReLU fused first (`fuse_modules`, so the ReLU runs in the quantized linear
+and quint8 activations pass between layers, like swtrain's fused int8 layers), at batch 1, 32
+and 256 on one thread. Timings alternate between the variants within each
 repetition; the statistic is the median forward time in ms.
 
     python3 Benchmarks/peer/torch_quant.py [--threads 1] [--repeats 200] [--batch 1 32 256]
@@ -40,9 +42,13 @@ def dynamic(model, engine):
     return torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {nn.Linear}, dtype=torch.qint8)
 
 
-def static_x86(model, calib):
+def static_x86(model, calib, fuse=False):
     torch.backends.quantized.engine = "x86"
     m = Static(copy.deepcopy(model)).eval()
+    if fuse:   # Linear i with the ReLU after it: nn.intrinsic.LinearReLU
+        pairs = [[str(i), str(i + 1)] for i, mod in enumerate(m.body) if isinstance(mod, nn.Linear)
+                 and i + 1 < len(m.body) and isinstance(m.body[i + 1], nn.ReLU)]
+        m.body = tq.fuse_modules(m.body, pairs)
     m.qconfig = tq.get_default_qconfig("x86")
     tq.prepare(m, inplace=True)
     with torch.no_grad():
@@ -62,7 +68,8 @@ def main():
     model = mlp().eval()
     calib = torch.randn(512, 40)
     variants = {"fp32": (model, None), "dynamic-x86": (dynamic(model, "x86"), "x86"),
-                "dynamic-onednn": (dynamic(model, "onednn"), "onednn"), "static-x86": (static_x86(model, calib), "x86")}
+                "dynamic-onednn": (dynamic(model, "onednn"), "onednn"), "static-x86": (static_x86(model, calib), "x86"),
+                "static-x86-fused": (static_x86(model, calib, fuse=True), "x86")}
     for b in a.batch:
         x = torch.randn(b, 40)
         reps = a.repeats or max(10, min(200, 20000 // b))

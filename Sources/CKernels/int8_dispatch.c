@@ -99,11 +99,40 @@ void swt_quantize_rows_u8(int m, int k, const float *x, size_t ldx, uint8_t *q, 
     else swt_quantize_rows_u8_scalar(m, k, x, ldx, q, ldq, scale, zero_point);
 }
 
+/// The output stage over rows [0, m) and columns [n0, n1) of an int32 C.
+static void out_rows(int m, int n0, int n1, const int32_t *c, size_t ldc, const swt_qgemm_out *o) {
+    if (swt_quantize_vectorized()) swt_qgemm_out_rows_avx512(m, n0, n1, c, ldc, o);
+    else swt_qgemm_out_rows_scalar(m, n0, n1, c, ldc, o);
+}
+
 void swt_qgemm_dequant(int m, int n, const int32_t *c, size_t ldc, const float *a_scale,
                        const int32_t *a_zero, int a_per_row, const float *w_scale,
                        const int32_t *colsum, const float *bias, float *y, size_t ldy) {
-    if (swt_quantize_vectorized())
-        swt_qgemm_dequant_avx512(m, n, c, ldc, a_scale, a_zero, a_per_row, w_scale, colsum, bias, y, ldy);
-    else
-        swt_qgemm_dequant_scalar(m, n, c, ldc, a_scale, a_zero, a_per_row, w_scale, colsum, bias, y, ldy);
+    const swt_qgemm_out o = {a_scale, a_zero, a_per_row, w_scale, colsum, bias, 0, y, ldy, NULL, 0, 1.0f, 0};
+    if (m > 0 && n > 0) out_rows(m, 0, n, c, ldc, &o);
+}
+
+/// `swt_qgemm_u8s8_out` on `path` (available): VNNI applies the output stage in registers;
+/// the other paths write C and then run the stage over it.
+static void run_out(int path, int m, int n, int k, const uint8_t *a, size_t lda, const int8_t *packed,
+                    int32_t *c, size_t ldc, const swt_qgemm_out *o) {
+    if (m <= 0 || n <= 0) return;
+    if (path == SWT_QGEMM_VNNI) swt_qgemm_cols_vnni_out(m, 0, n, k, a, lda, packed, c, ldc, o);
+    else {
+        run_cols(path, m, 0, n, k, a, lda, packed, c, ldc);
+        out_rows(m, 0, n, c, ldc, o);
+    }
+}
+
+void swt_qgemm_u8s8_out(int m, int n, int k, const uint8_t *a, size_t lda, const int8_t *packed,
+                        int32_t *c, size_t ldc, const swt_qgemm_out *out) {
+    run_out(swt_qgemm_path(), m, n, k, a, lda, packed, c, ldc, out);
+}
+
+int swt_qgemm_u8s8_out_path(int path, int m, int n, int k, const uint8_t *a, size_t lda,
+                            const int8_t *packed, int32_t *c, size_t ldc, const swt_qgemm_out *out) {
+    while (path > SWT_QGEMM_PORTABLE && !swt_qgemm_path_available(path)) path--;
+    if (path < SWT_QGEMM_PORTABLE || path > SWT_QGEMM_AMX) path = SWT_QGEMM_PORTABLE;
+    run_out(path, m, n, k, a, lda, packed, c, ldc, out);
+    return path;
 }

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ckernels_int8.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #define SWT_Q_X86 1
 #else
@@ -52,12 +54,69 @@ void swt_quantize_rows_u8_scalar(int m, int k, const float *x, size_t ldx, uint8
                                  float *scale, int32_t *zero_point);
 void swt_quantize_rows_u8_avx512(int m, int k, const float *x, size_t ldx, uint8_t *q, size_t ldq,
                                  float *scale, int32_t *zero_point);
-void swt_qgemm_dequant_scalar(int m, int n, const int32_t *c, size_t ldc, const float *a_scale,
-                              const int32_t *a_zero, int a_per_row, const float *w_scale,
-                              const int32_t *colsum, const float *bias, float *y, size_t ldy);
-void swt_qgemm_dequant_avx512(int m, int n, const int32_t *c, size_t ldc, const float *a_scale,
-                              const int32_t *a_zero, int a_per_row, const float *w_scale,
-                              const int32_t *colsum, const float *bias, float *y, size_t ldy);
+// The output stage (ckernels_int8.h) over rows [0, m) and columns [n0, n1) of an int32 C.
+void swt_qgemm_out_rows_scalar(int m, int n0, int n1, const int32_t *c, size_t ldc, const swt_qgemm_out *o);
+void swt_qgemm_out_rows_avx512(int m, int n0, int n1, const int32_t *c, size_t ldc, const swt_qgemm_out *o);
+// The VNNI GEMM with the output stage applied in registers (n0 a multiple of 16).
+void swt_qgemm_cols_vnni_out(int m, int n0, int n1, int k, const uint8_t *a, size_t lda,
+                             const int8_t *packed, int32_t *c, size_t ldc, const swt_qgemm_out *o);
+
+/// One value quantized to uint8 (the scalar reference of `swt_quantize_u8`): round to nearest
+/// even, clamped in float first so huge values, infinities and NaN (which goes to the bottom,
+/// like -inf) never reach the int conversion out of range.
+static inline uint8_t swt_q_quantize_one(float x, float inv_scale, int32_t zp) {
+    float r = __builtin_nearbyintf(x * inv_scale);
+    if (!(r >= -512.0f)) r = -512.0f;
+    if (r > 512.0f) r = 512.0f;
+    int32_t q = (int32_t)r + zp;
+    return (uint8_t)(q < 0 ? 0 : (q > 255 ? 255 : q));
+}
+
+/// The output stage's float value of C[i, j] = c (ckernels_int8.h), before the uint8 step.
+static inline float swt_q_out_value(const swt_qgemm_out *o, int i, int j, int32_t c) {
+    float as = o->a_per_row ? o->a_scale[i] : o->a_scale[0];
+    int32_t az = o->a_per_row ? o->a_zero[i] : o->a_zero[0];
+    float s = as * o->w_scale[j];
+    float v = (float)(c - az * o->colsum[j]) * s;
+    if (o->bias) v = v + o->bias[j];
+    if (o->relu) v = (0.0f >= v) ? 0.0f : v;
+    return v;
+}
+
+#if SWT_Q_X86
+#include <immintrin.h>
+#define SWT_Q_VEC_INLINE static inline __attribute__((target("avx512f"), always_inline))
+
+/// 16 lanes of `swt_q_quantize_one` as int32 in 0...255: one multiply, vrndscaleps in the
+/// current rounding mode (nearbyintf), vmaxps(r, -512) puts NaN at -512 like `!(r >= -512)`.
+SWT_Q_VEC_INLINE __m512i swt_q_quantize16(__m512 x, __m512 inv, __m512i zp) {
+    __m512 v = _mm512_roundscale_ps(_mm512_mul_ps(x, inv), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-512.0f)), _mm512_set1_ps(512.0f));
+    __m512i r = _mm512_add_epi32(_mm512_cvtps_epi32(v), zp);
+    return _mm512_min_epi32(_mm512_max_epi32(r, _mm512_setzero_si512()), _mm512_set1_epi32(255));
+}
+
+/// The output stage of 16 sums `acc` = C[i, j ..< j + 16] (lanes outside `mk` not written):
+/// the same operations as `swt_q_out_value` (and `swt_q_quantize_one`) lane by lane.
+SWT_Q_VEC_INLINE void swt_q_out16(const swt_qgemm_out *o, int i, int j, __m512i acc, __mmask16 mk) {
+    const __m512 as = _mm512_set1_ps(o->a_per_row ? o->a_scale[i] : o->a_scale[0]);
+    const __m512i az = _mm512_set1_epi32(o->a_per_row ? o->a_zero[i] : o->a_zero[0]);
+    __m512 s = _mm512_mul_ps(as, _mm512_maskz_loadu_ps(mk, o->w_scale + j));
+    __m512i d = _mm512_sub_epi32(acc, _mm512_mullo_epi32(az, _mm512_maskz_loadu_epi32(mk, o->colsum + j)));
+    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(d), s);
+    if (o->bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, o->bias + j));
+    if (o->relu) {   // (0 >= v) ? 0 : v; ordered compare, so NaN stays
+        const __m512 zero = _mm512_setzero_ps();
+        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(zero, v, _CMP_GE_OQ), zero);
+    }
+    if (o->y) {
+        _mm512_mask_storeu_ps(o->y + (size_t)i * o->ldy + j, mk, v);
+    } else {
+        __m512i r = swt_q_quantize16(v, _mm512_set1_ps(o->q_inv_scale), _mm512_set1_epi32(o->q_zero));
+        _mm512_mask_cvtepi32_storeu_epi8(o->q + (size_t)i * o->ldq + j, mk, r);
+    }
+}
+#endif
 
 /// A row's scale and zero point from its range [lo, hi] (lo <= 0 <= hi), as the portable
 /// `swt_quantize_rows_u8` defines them; shared so both paths compute them identically.

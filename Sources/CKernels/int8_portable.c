@@ -42,18 +42,8 @@ void swt_qgemm_cols_portable(int m, int n0, int n1, int k, const uint8_t *a, siz
     }
 }
 
-static inline uint8_t quantize_one(float x, float inv_scale, int32_t zp) {
-    float r = nearbyintf(x * inv_scale);
-    // Clamp in float first so huge values, infinities and NaN (which goes to the bottom, like
-    // -inf) never reach the int conversion out of range.
-    if (!(r >= -512.0f)) r = -512.0f;
-    if (r > 512.0f) r = 512.0f;
-    int32_t q = (int32_t)r + zp;
-    return (uint8_t)(q < 0 ? 0 : (q > 255 ? 255 : q));
-}
-
 void swt_quantize_u8_scalar(size_t n, const float *x, float inv_scale, int32_t zero_point, uint8_t *q) {
-    for (size_t i = 0; i < n; i++) q[i] = quantize_one(x[i], inv_scale, zero_point);
+    for (size_t i = 0; i < n; i++) q[i] = swt_q_quantize_one(x[i], inv_scale, zero_point);
 }
 
 void swt_quantize_rows_u8_scalar(int m, int k, const float *x, size_t ldx, uint8_t *q, size_t ldq,
@@ -67,16 +57,13 @@ void swt_quantize_rows_u8_scalar(int m, int k, const float *x, size_t ldx, uint8
     }
 }
 
-void swt_qgemm_dequant_scalar(int m, int n, const int32_t *c, size_t ldc, const float *a_scale,
-                              const int32_t *a_zero, int a_per_row, const float *w_scale,
-                              const int32_t *colsum, const float *bias, float *y, size_t ldy) {
+void swt_qgemm_out_rows_scalar(int m, int n0, int n1, const int32_t *c, size_t ldc, const swt_qgemm_out *o) {
     for (int i = 0; i < m; i++) {
-        float as = a_per_row ? a_scale[i] : a_scale[0];
-        int32_t az = a_per_row ? a_zero[i] : a_zero[0];
-        for (int j = 0; j < n; j++) {
-            float s = as * w_scale[j];
-            float v = (float)(c[(size_t)i * ldc + j] - az * colsum[j]) * s;
-            y[(size_t)i * ldy + j] = bias ? v + bias[j] : v;
+        const int32_t *ci = c + (size_t)i * ldc;
+        for (int j = n0; j < n1; j++) {
+            float v = swt_q_out_value(o, i, j, ci[j]);
+            if (o->y) o->y[(size_t)i * o->ldy + j] = v;
+            else o->q[(size_t)i * o->ldq + j] = swt_q_quantize_one(v, o->q_inv_scale, o->q_zero);
         }
     }
 }

@@ -22,18 +22,10 @@ static inline __mmask16 q_mask(size_t i, size_t n) {
 Q_TARGET void swt_quantize_u8_avx512(size_t n, const float *x, float inv_scale, int32_t zero_point,
                                      uint8_t *q) {
     const __m512 inv = _mm512_set1_ps(inv_scale);
-    const __m512 lo = _mm512_set1_ps(-512.0f), hi = _mm512_set1_ps(512.0f);
     const __m512i zp = _mm512_set1_epi32(zero_point);
-    const __m512i q0 = _mm512_setzero_si512(), q255 = _mm512_set1_epi32(255);
     for (size_t i = 0; i < n; i += 16) {
         __mmask16 k = q_mask(i, n);
-        __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + i), inv);
-        v = _mm512_roundscale_ps(v, _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
-        v = _mm512_max_ps(v, lo);   // NaN -> -512
-        v = _mm512_min_ps(v, hi);
-        __m512i r = _mm512_add_epi32(_mm512_cvtps_epi32(v), zp);
-        r = _mm512_min_epi32(_mm512_max_epi32(r, q0), q255);
-        _mm512_mask_cvtepi32_storeu_epi8(q + i, k, r);
+        _mm512_mask_cvtepi32_storeu_epi8(q + i, k, swt_q_quantize16(_mm512_maskz_loadu_ps(k, x + i), inv, zp));
     }
 }
 
@@ -53,22 +45,12 @@ Q_TARGET void swt_quantize_rows_u8_avx512(int m, int k, const float *x, size_t l
     }
 }
 
-Q_TARGET void swt_qgemm_dequant_avx512(int m, int n, const int32_t *c, size_t ldc, const float *a_scale,
-                                       const int32_t *a_zero, int a_per_row, const float *w_scale,
-                                       const int32_t *colsum, const float *bias, float *y, size_t ldy) {
+Q_TARGET void swt_qgemm_out_rows_avx512(int m, int n0, int n1, const int32_t *c, size_t ldc, const swt_qgemm_out *o) {
     for (int i = 0; i < m; i++) {
-        const __m512 as = _mm512_set1_ps(a_per_row ? a_scale[i] : a_scale[0]);
-        const __m512i az = _mm512_set1_epi32(a_per_row ? a_zero[i] : a_zero[0]);
         const int32_t *ci = c + (size_t)i * ldc;
-        float *yi = y + (size_t)i * ldy;
-        for (size_t j = 0; j < (size_t)n; j += 16) {
-            __mmask16 k = q_mask(j, (size_t)n);
-            __m512 s = _mm512_mul_ps(as, _mm512_maskz_loadu_ps(k, w_scale + j));
-            __m512i d = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(k, ci + j),
-                                         _mm512_mullo_epi32(az, _mm512_maskz_loadu_epi32(k, colsum + j)));
-            __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(d), s);
-            if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, bias + j));
-            _mm512_mask_storeu_ps(yi + j, k, v);
+        for (size_t j = (size_t)n0; j < (size_t)n1; j += 16) {
+            __mmask16 k = q_mask(j, (size_t)n1);
+            swt_q_out16(o, i, (int)j, _mm512_maskz_loadu_epi32(k, ci + j), k);
         }
     }
 }
@@ -80,9 +62,7 @@ void swt_quantize_rows_u8_avx512(int m, int k, const float *x, size_t ldx, uint8
                                  float *scale, int32_t *zero_point) {
     swt_quantize_rows_u8_scalar(m, k, x, ldx, q, ldq, scale, zero_point);
 }
-void swt_qgemm_dequant_avx512(int m, int n, const int32_t *c, size_t ldc, const float *a_scale,
-                              const int32_t *a_zero, int a_per_row, const float *w_scale,
-                              const int32_t *colsum, const float *bias, float *y, size_t ldy) {
-    swt_qgemm_dequant_scalar(m, n, c, ldc, a_scale, a_zero, a_per_row, w_scale, colsum, bias, y, ldy);
+void swt_qgemm_out_rows_avx512(int m, int n0, int n1, const int32_t *c, size_t ldc, const swt_qgemm_out *o) {
+    swt_qgemm_out_rows_scalar(m, n0, n1, c, ldc, o);
 }
 #endif

@@ -20,6 +20,7 @@ public enum Predictor {
         try InitFrom.load(model, from: checkpoint)
         // A pruned folder's compression.json may choose the CSR kernel for some dense layers.
         try SparseInference.apply(model, paths: Set(SparseInference.chosenPaths(folder: checkpoint)))
+        try Int8Fusion.apply(model)
         guard let data = FileManager.default.contents(atPath: input) else {
             throw CompressError("\(input): cannot read the file: \(posixCause(input))\n  hint: give an .npy array of shape (N, \(model.inputShape.map(String.init).joined(separator: ", ")))")
         }

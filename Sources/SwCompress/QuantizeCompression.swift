@@ -44,9 +44,9 @@ public struct QuantizedLayerResult: Sendable {
 /// `CompressedModelFolder` (see docs/quantize.md).
 ///
 /// Every `dense`, `conv1d` and `conv2d` whose config entry is reachable by its path
-/// (`model.layers[i]`, inside a `residual`) becomes `quantized_dense` / `quantized_conv1d` /
-/// `quantized_conv2d`, unless skipped; projections inside `transformer_block` and
-/// `causal_attention` have no config entry of their own and are reported as kept fp32.
+/// (`model.layers[i]`, inside a `residual`, or a projection of a `transformer_block` /
+/// `causal_attention`, written into the entry's `parts`: `"3.attn.qkv"`, `"3.mlp.2"`) becomes
+/// `quantized_dense` / `quantized_conv1d` / `quantized_conv2d`, unless skipped.
 public enum QuantizeCompression {
     /// Runs the whole pass: every rank calls it (calibration is all-reduced); rank 0 writes.
     public static func run(configPath: String, overrides: [String], checkpoint: String, outDir: String,
@@ -104,9 +104,10 @@ public enum QuantizeCompression {
                 model.parameters.value(childPath(path, name))!.pointer.update(from: v, count: v.count)
             }
         }
+        // A transformer projection's implicit dense entry comes from the fp32 network (the model is rewritten by now).
         var newLayers = layersJSON
         for path in paths {
-            newLayers = ConfigLayers.replacing(at: path, in: newLayers) { quantizedEntry($0, options) }
+            newLayers = ConfigLayers.replacing(at: path, in: newLayers, network: original.network) { quantizedEntry($0, options) }
         }
         let newRoot = src.folderConfig(layers: newLayers, nameSuffix: "int8-\(options.activations.rawValue)", outDir: outDir)
         let folder = CompressedModelFolder(path: outDir)
@@ -120,6 +121,7 @@ public enum QuantizeCompression {
         let written = try TrainConfig.load(path: folder.file(CompressedModelFolder.configFile))
         let compressed = try Model(config: written.model)
         try InitFrom.apply(to: compressed)
+        try Int8Fusion.apply(compressed)
         let after = try LowRankCompression.evaluate(compressed, data: evalData, comm: comm)
         say("accuracy \(fmt(before.accuracy)) -> \(fmt(after.accuracy)), loss \(fmt(before.loss)) -> \(fmt(after.loss))")
 
@@ -203,7 +205,7 @@ public enum QuantizeCompression {
             let type = layer.typeName
             if skip.contains(path) {
                 kept.append(QuantizedLayerResult(path: path, type: type, note: "skipped (--skip)"))
-            } else if ConfigLayers.entry(at: path, in: layers).flatMap(ConfigLayers.type(of:)) != type {
+            } else if ConfigLayers.entry(at: path, in: layers, network: model.network).flatMap(ConfigLayers.type(of:)) != type {
                 kept.append(QuantizedLayerResult(path: path, type: type, note: "inside a layer whose config entry cannot name an int8 part"))
             } else {
                 targets.append((path, layer, type))

@@ -6,7 +6,7 @@ import SwConfig
 /// ```json
 /// {"type": "transformer_block", "heads": 4,
 ///  "parts": {"attn.qkv": {"type": "lowrank_dense", "units": 384, "rank": 32},
-///            "mlp.2":    {"type": "quantized_dense", "units": 128, "granularity": "channel", "activations": "dynamic"}}}
+///            "mlp.2":    {"type": "quantized_dense", "units": 128, "granularity": "per_channel", "activations": "dynamic"}}}
 /// ```
 ///
 /// Each key is a path relative to the layer, one of the layer type's `replaceable` parts

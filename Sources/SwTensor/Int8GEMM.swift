@@ -64,6 +64,13 @@ public enum Int8GEMMError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+/// Where the fused output stage of `PackedInt8Weight.gemm(..., output:)` writes: float rows
+/// (stride `ld`), or uint8 rows quantized with `invScale` and `zeroPoint`.
+public enum Int8Output {
+    case float(UnsafeMutablePointer<Float>, ld: Int)
+    case quantized(UnsafeMutablePointer<UInt8>, ld: Int, invScale: Float, zeroPoint: Int32)
+}
+
 /// An int8 weight W [n, k] (row-major, output unit first, as a dense layer's weight) packed
 /// once into the layout every int8 GEMM path reads, with its column sums
 /// `colsum[j] = Σₖ W[j, k]` (needed to remove the activations' zero point, see
@@ -131,6 +138,34 @@ public final class PackedInt8Weight: @unchecked Sendable {
         check(m: m, lda: lda, ldc: ldc)
         let taken = swt_qgemm_u8s8_path(path.rawValue, Int32(m), Int32(n), Int32(k), a, lda, bytes, c, ldc)
         return Int8GEMM.Path(rawValue: taken) ?? .portable
+    }
+
+    /// `gemm` written through the fused output stage (`swt_qgemm_u8s8_out`): each sum
+    /// dequantized as `Int8Quantize.dequantize` does (plus `bias`), then `relu` (`max(v, 0)`),
+    /// then stored as `output`: float, or uint8 quantized as `Int8Quantize.quantize` with a next
+    /// layer's static `invScale` and `zeroPoint` — bit for bit those three steps one after another.
+    /// `scratch` is int32 room for C [m, ldc]. On `path` (or the best available below it), or the
+    /// current path when nil; returns the path taken.
+    @discardableResult
+    public func gemm(m: Int, a: UnsafePointer<UInt8>, lda: Int, scratch: UnsafeMutablePointer<Int32>, ldc: Int,
+                     aScale: UnsafePointer<Float>, aZero: UnsafePointer<Int32>, perRow: Bool, wScale: UnsafePointer<Float>,
+                     bias: UnsafePointer<Float>?, relu: Bool, output: Int8Output, path: Int8GEMM.Path? = nil) -> Int8GEMM.Path {
+        check(m: m, lda: lda, ldc: ldc)
+        return colsum.withUnsafeBufferPointer { cs in
+            var o = swt_qgemm_out(a_scale: aScale, a_zero: aZero, a_per_row: perRow ? 1 : 0, w_scale: wScale, colsum: cs.baseAddress!,
+                                  bias: bias, relu: relu ? 1 : 0, y: nil, ldy: n, q: nil, ldq: n, q_inv_scale: 1, q_zero: 0)
+            switch output {
+            case .float(let y, let ldy):
+                precondition(ldy >= n, "int8 gemm: ldy = \(ldy) must be at least n = \(n)")
+                o.y = y; o.ldy = ldy
+            case .quantized(let q, let ldq, let invScale, let zeroPoint):
+                precondition(ldq >= n, "int8 gemm: ldq = \(ldq) must be at least n = \(n)")
+                o.q = q; o.ldq = ldq; o.q_inv_scale = invScale; o.q_zero = zeroPoint
+            }
+            let want = path ?? Int8GEMM.path
+            let taken = swt_qgemm_u8s8_out_path(want.rawValue, Int32(m), Int32(n), Int32(k), a, lda, bytes, scratch, ldc, &o)
+            return Int8GEMM.Path(rawValue: taken) ?? .portable
+        }
     }
 
     /// Columns `columns` of `gemm` only (other columns of C untouched): one thread's share

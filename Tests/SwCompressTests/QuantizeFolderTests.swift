@@ -18,6 +18,19 @@ import SwTrain
         return o
     }
 
+    /// `swtrain predict` of the folder `folder` on `x` (written as .npy under `scratch`): its outputs.
+    static func predict(folder: String, _ x: Tensor, scratch: String) throws -> [Float] {
+        try Predictor.writeNPY(x.array, shape: x.shape, to: scratch + "/x.npy")
+        try Predictor.run(configPath: folder + "/config.json", overrides: [], checkpoint: folder, input: scratch + "/x.npy", output: scratch + "/y.npy")
+        let bytes = try #require(FileManager.default.contents(atPath: scratch + "/y.npy"))
+        return try bytes.withUnsafeBytes { raw in
+            let h = try NPYHeader(bytes: raw, file: "y.npy", role: "outputs")
+            var v = [Float](repeating: 0, count: h.count)
+            v.withUnsafeMutableBufferPointer { h.readFloats(raw, into: $0.baseAddress!) }
+            return v
+        }
+    }
+
     @Test(arguments: [(ActivationQuantization.static, ObserverKind.histogram), (.static, .percentile), (.dynamic, .minmax)])
     func folderRoundTripGivesTheInMemoryInt8Outputs(mode: ActivationQuantization, observer: ObserverKind) throws {
         let dir = try LowRankFolderTests.temporaryFolder()
@@ -77,16 +90,7 @@ import SwTrain
         }
 
         // `swtrain predict` on the folder.
-        try Predictor.writeNPY(x.array, shape: [37, 40], to: dir + "/x.npy")
-        try Predictor.run(configPath: out + "/config.json", overrides: [], checkpoint: out, input: dir + "/x.npy", output: dir + "/y.npy")
-        let bytes = try #require(FileManager.default.contents(atPath: dir + "/y.npy"))
-        let got: [Float] = try bytes.withUnsafeBytes { raw in
-            let h = try NPYHeader(bytes: raw, file: "y.npy", role: "outputs")
-            var v = [Float](repeating: 0, count: h.count)
-            v.withUnsafeMutableBufferPointer { h.readFloats(raw, into: $0.baseAddress!) }
-            return v
-        }
-        #expect(got == want)
+        #expect(try Self.predict(folder: out, x, scratch: dir) == want)
 
         // The report: every quantizable layer with its SQNR, bytes and accuracy before and after.
         let report = try Self.read(out + "/compression.json")

@@ -94,6 +94,41 @@ void swt_qgemm_dequant(int m, int n, const int32_t *c, size_t ldc, const float *
                        const int32_t *a_zero, int a_per_row, const float *w_scale,
                        const int32_t *colsum, const float *bias, float *y, size_t ldy);
 
+/// The output stage of `swt_qgemm_u8s8_out`: for each C[i, j] the dequantized value
+///   v = (float)(C[i, j] - a_zero[i] * colsum[j]) * (a_scale[i] * w_scale[j]) (+ bias[j])
+/// (as `swt_qgemm_dequant`), then with `relu` v = (0 >= v) ? 0 : v (the relu layer's
+/// max(v, 0): NaN kept, -0 -> +0), written either as float y[i, j] (`y` not NULL) or, for a
+/// next layer with static input quantization, as uint8
+///   q[i, j] = clamp(nearbyint(v * q_inv_scale) + q_zero, 0, 255)   (as `swt_quantize_u8`).
+/// So the fused result equals dequantize, relu and quantize run one after another, bit for bit.
+typedef struct swt_qgemm_out {
+    const float *a_scale;    ///< m entries (a_per_row) or 1
+    const int32_t *a_zero;   ///< m entries (a_per_row) or 1
+    int a_per_row;
+    const float *w_scale;    ///< n entries
+    const int32_t *colsum;   ///< n entries (from swt_qgemm_pack)
+    const float *bias;       ///< n entries, or NULL
+    int relu;
+    float *y;                ///< float output (row stride ldy), or NULL for the uint8 one
+    size_t ldy;
+    uint8_t *q;              ///< uint8 output (row stride ldq) when y is NULL
+    size_t ldq;
+    float q_inv_scale;
+    int32_t q_zero;
+} swt_qgemm_out;
+
+/// C = A W^T (as `swt_qgemm_u8s8`) written through the output stage `out` instead of as int32.
+/// `c` (row stride ldc >= n) is int32 scratch of m x n: the VNNI path keeps the sums in
+/// registers and touches it only for k above 1024 (partial sums of the k blocks); other paths
+/// write the sums there and then apply the output stage.
+void swt_qgemm_u8s8_out(int m, int n, int k, const uint8_t *a, size_t lda, const int8_t *packed,
+                        int32_t *c, size_t ldc, const swt_qgemm_out *out);
+
+/// `swt_qgemm_u8s8_out` on the given path (or the best available below it); returns the path
+/// taken. For tests and benchmarks.
+int swt_qgemm_u8s8_out_path(int path, int m, int n, int k, const uint8_t *a, size_t lda,
+                            const int8_t *packed, int32_t *c, size_t ldc, const swt_qgemm_out *out);
+
 #ifdef __cplusplus
 }
 #endif

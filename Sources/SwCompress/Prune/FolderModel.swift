@@ -6,7 +6,8 @@ import SwTrain
 extension CompressedModelFolder {
     /// The folder's model for inference: built from `config.json`'s `model` section alone (so
     /// sections of the training config this build does not read are no obstacle), loaded from
-    /// `model.safetensors`, with the CSR kernel on the layers `compression.json` chose for it.
+    /// `model.safetensors`, with the CSR kernel on the layers `compression.json` chose for it
+    /// and the int8 layers fused (`Int8Fusion`).
     public func loadInferenceModel() throws -> Model {
         let path = file(Self.configFile)
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -20,6 +21,7 @@ extension CompressedModelFolder {
         let model = try Model(config: ConfigValue(.object(m), path: "model", file: path))
         try InitFrom.load(model, from: file(Self.modelFile))
         try SparseInference.apply(model, paths: Set(SparseInference.chosenPaths(folder: self.path)))
+        try Int8Fusion.apply(model)
         return model
     }
 

@@ -47,20 +47,41 @@ final class Int8Matmul {
         rows = m
     }
 
-    /// `y (m, n)` (row stride `n`) from `x (m, k)` (row stride `k`). `input` nil: dynamic per
-    /// row; else the static `(scale, zeroPoint)`.
-    func run(m: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
-             input: (scale: Float, zeroPoint: Int32)?) {
+    /// What `run` writes: float `y (m, n)` (row stride `n`), or the uint8 input of a next layer
+    /// with static input quantization, `q (m, n)` quantized with its `(scale, zeroPoint)`.
+    enum Output {
+        case float(UnsafeMutablePointer<Float>)
+        case quantized(UnsafeMutablePointer<UInt8>, scale: Float, zeroPoint: Int32)
+    }
+
+    /// The product of `x (m, k)` (row stride `k`) written as `output`, with `relu` applied in the
+    /// output stage (`swt_qgemm_u8s8_out`, bit for bit the same as a `relu` layer after it).
+    /// `input` nil: dynamic per row; else the static `(scale, zeroPoint)`, and then `quantized`
+    /// (when given) holds `x` already quantized with them, so `x` is not read.
+    func run(m: Int, x: UnsafePointer<Float>, quantized: UnsafePointer<UInt8>? = nil, bias: UnsafePointer<Float>?,
+             input: (scale: Float, zeroPoint: Int32)?, relu: Bool = false, output: Output) {
         guard m > 0 else { return }
         reserve(m)
         let (qa, acc, rs, rz) = (qa!, acc!, rowScale!, rowZero!)
+        var a = UnsafePointer(qa)
         if let input {
-            swt_quantize_u8(m * k, x, 1 / input.scale, input.zeroPoint, qa)
+            if let quantized { a = quantized } else { swt_quantize_u8(m * k, x, 1 / input.scale, input.zeroPoint, qa) }
             rs[0] = input.scale; rz[0] = input.zeroPoint
         } else {
             swt_quantize_rows_u8(Int32(m), Int32(k), x, k, qa, k, rs, rz)
         }
-        swt_qgemm_u8s8(Int32(m), Int32(n), Int32(k), qa, k, packed, acc, n)
-        swt_qgemm_dequant(Int32(m), Int32(n), acc, n, rs, rz, input == nil ? 1 : 0, wScale, colsum, bias, y, n)
+        var o = swt_qgemm_out(a_scale: rs, a_zero: rz, a_per_row: input == nil ? 1 : 0, w_scale: wScale, colsum: colsum,
+                              bias: bias, relu: relu ? 1 : 0, y: nil, ldy: n, q: nil, ldq: n, q_inv_scale: 1, q_zero: 0)
+        switch output {
+        case .float(let y): o.y = y
+        case .quantized(let q, let scale, let zeroPoint): o.q = q; o.q_inv_scale = 1 / scale; o.q_zero = zeroPoint
+        }
+        swt_qgemm_u8s8_out(Int32(m), Int32(n), Int32(k), a, k, packed, acc, n, &o)
+    }
+
+    /// `run` with float output `y (m, n)` and no relu.
+    func run(m: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
+             input: (scale: Float, zeroPoint: Int32)?) {
+        run(m: m, x: x, bias: bias, input: input, output: .float(y))
     }
 }

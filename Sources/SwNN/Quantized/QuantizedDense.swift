@@ -23,9 +23,22 @@ public final class QuantizedDense: Layer, IntegerParameters {
     public let outputShape: [Int]
     public var needsInputGradient = false
 
+    /// Inference fusion (`Int8Fusion`): the `relu` layer after this one runs in the output
+    /// stage of this layer's int8 GEMM.
+    public internal(set) var fusedReLU = false
+    /// Inference fusion (`Int8Fusion`): the next int8 dense layer (static input) whose uint8
+    /// input this layer's GEMM writes directly; the float output is then left unwritten, so
+    /// only that layer may read it.
+    public internal(set) var feeds: QuantizedDense?
+
     private var params: [Tensor] = []
     private var engine: Int8Matmul?
     private var out: Tensor?
+    /// The uint8 input a previous layer wrote for this one, for the float tensor `handoffSource`.
+    private var handoff: UnsafeMutablePointer<UInt8>?
+    private var handoffCapacity = 0
+    private var handoffSource: UnsafeMutablePointer<Float>?
+    private var handoffRows = 0
 
     public init(inputShape: [Int], units: Int, bias: Bool = true, granularity: WeightGranularity = .perChannel,
                 activations: ActivationQuantization = .dynamic) {
@@ -63,6 +76,8 @@ public final class QuantizedDense: Layer, IntegerParameters {
     /// Drops the packed weight: the next forward packs the current parameter values.
     public func invalidate() { engine = nil }
 
+    deinit { handoff?.deallocate() }
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let rows = x.count / inFeatures
         let y = reuseBatch(out, batch: batchSize(x, inputShape), sample: outputShape)
@@ -71,9 +86,32 @@ public final class QuantizedDense: Layer, IntegerParameters {
             engine = Int8Matmul(n: outFeatures, k: inFeatures, weight: params[0].pointer, scales: params[1].pointer,
                                 scaleCount: params[1].count)
         }
-        engine!.run(m: rows, x: x.pointer, y: y.pointer, bias: useBias ? params.last!.pointer : nil,
-                    input: staticInput(params, activations))
+        let input = staticInput(params, activations)
+        // The uint8 rows the previous layer wrote for exactly this input tensor.
+        let given = input != nil && handoffSource == x.pointer && handoffRows == rows ? UnsafePointer(handoff) : nil
+        handoffSource = nil
+        let bias = useBias ? params.last!.pointer : nil
+        if let next = feeds, !training, let p = staticInput(next.params, next.activations) {
+            let q = next.receive(rows: rows, standingFor: y.pointer)
+            engine!.run(m: rows, x: x.pointer, quantized: given, bias: bias, input: input, relu: fusedReLU,
+                        output: .quantized(q, scale: p.scale, zeroPoint: p.zeroPoint))
+        } else {
+            engine!.run(m: rows, x: x.pointer, quantized: given, bias: bias, input: input, relu: fusedReLU, output: .float(y.pointer))
+        }
         return y
+    }
+
+    /// A buffer for `rows` uint8 input rows, taken as this layer's input when the next
+    /// forward's input is the float tensor at `source`.
+    private func receive(rows: Int, standingFor source: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<UInt8> {
+        if rows * inFeatures > handoffCapacity {
+            handoff?.deallocate()
+            handoffCapacity = rows * inFeatures
+            handoff = .allocate(capacity: handoffCapacity)
+        }
+        handoffSource = source
+        handoffRows = rows
+        return handoff!
     }
 
     public func backward(_ dy: Tensor) -> Tensor {

@@ -86,6 +86,14 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(la), b, Int32(lb), beta, c, Int32(lc))
     }
 
+    /// The kernel `gemm` runs for a product of these sizes with alpha 1 and beta 0 or 1:
+    /// `"swt_sgemm_blocked nt|nn (avx512)"`, `"swt_sgemm_tn_blocked (avx512)"` or `"cblas_sgemm"`.
+    public static func gemmPath(transA: Bool, transB: Bool, m: Int, n: Int, k: Int) -> String {
+        if !transA, GEMMKernels.covers(transB: transB, n: n, k: k) { return "swt_sgemm_blocked \(transB ? "nt" : "nn") (avx512)" }
+        if transA, !transB, GEMMKernels.coversTN(m: m, n: n, k: k) { return "swt_sgemm_tn_blocked (avx512)" }
+        return "cblas_sgemm"
+    }
+
     /// Floats of the packed copy of a `(k, n)` matrix for `gemmTN`, or nil when swtrain's
     /// kernels are off (then `gemmTN` takes the matrix unpacked, through OpenBLAS).
     public static func packedCountForGemmTN(k: Int, n: Int) -> Int? {

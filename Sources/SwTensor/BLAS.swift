@@ -59,7 +59,7 @@ public enum BLAS {
     /// input gradient `A B`, weight n·k >= 16 K, in row blocks of 128 / 256, see `GEMMKernels`)
     /// run on swtrain's AVX-512 kernels over the `ThreadPool`, which read the weight in place
     /// instead of packing it (1.1-1.9x at batch 32-128, 1024 features). So does a weight
-    /// gradient `Aᵀ B` over at least 256 rows (`GEMMKernels.runTN`). Everything else calls
+    /// gradient `Aᵀ B` over at least 64 rows (`GEMMKernels.runTN`). Everything else calls
     /// `cblas_sgemm`.
     /// Set `SWTRAIN_KERNELS=portable` (read once per process) to send every call to OpenBLAS.
     @inline(__always)

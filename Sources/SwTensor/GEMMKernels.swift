@@ -66,11 +66,11 @@ enum GEMMKernels {
     /// Whether `runTN` takes a product `Aᵀ B` of these sizes (alpha 1, beta 0 or 1).
     @inline(__always)
     static func coversTN(m: Int, n: Int, k: Int) -> Bool {
-        enabled && k >= 256 && m >= 16 && n >= 16 && m * n * k >= 1 << 22
+        enabled && k >= 64 && m >= 16 && n >= 16 && m * n * k >= 1 << 22
     }
 
     /// C = Aᵀ B + beta C (A `(k, m)`, B `(k, n)`, alpha 1, beta 0 or 1) on `swt_sgemm_tn_blocked`
-    /// when k >= 256 rows and at least 2^22 multiply-adds (a layer's weight gradient over a
+    /// when k >= 64 rows and at least 2^22 multiply-adds (a layer's weight gradient over a
     /// large batch; B is packed once per call), in fixed blocks of 64 rows of C; returns false
     /// (nothing done) otherwise.
     @inline(__always)

@@ -60,10 +60,10 @@ public final class CausalSelfAttention: StochasticLayer {
     private var dropped: Tensor?    // (B, h, T, T) P * mask
     private var outMask: Tensor?    // (B, T, C)
     private var attOut: Tensor?     // (B, T, C) heads side by side
-    private var out: Tensor?        // (B, T, C) after output dropout
-    private var dQKV: Tensor?       // (B, T, 3C)
-    private var dAtt: Tensor?       // (B, T, C) after output dropout backward
-    private var dP: Tensor?         // (T, T) scratch
+    private var out = BufferSlot()  // (B, T, C) after output dropout
+    private var dQKV = BufferSlot() // (B, T, 3C)
+    private var dAtt = BufferSlot() // (B, T, C) after output dropout backward
+    private var dP = BufferSlot()   // (T, T) scratch
     private var qkvOut: Tensor?     // (B, T, 3C) the qkv layer's output, for backward
     private var masked = false
     private var lse: Tensor?        // (B, h, T) log-sum-exp of each score row (fused)
@@ -180,11 +180,10 @@ public final class CausalSelfAttention: StochasticLayer {
         guard masked else { return y }
         let T = context, C = width, keep = 1 / (1 - dropout)
         let m = reuseBatch(outMask, batch: B, sample: [T, C]); outMask = m
-        let z = reuseBatch(out, batch: B, sample: [T, C]); out = z
-        for j in 0..<y.count {
-            m.pointer[j] = rng.uniform() >= dropout ? keep : 0
-            z.pointer[j] = y.pointer[j] * m.pointer[j]
-        }
+        let z = out.reuse(batch: B, sample: [T, C])
+        let mp = m.pointer, yp = y.pointer, zp = z.pointer
+        rng.fillDropoutMask(mp, count: y.count, p: dropout, keep: keep)
+        ThreadPool.forBlocks(count: y.count, block: elementwiseBlock) { r in for j in r { zp[j] = yp[j] * mp[j] } }
         return z
     }
 
@@ -205,21 +204,21 @@ public final class CausalSelfAttention: StochasticLayer {
         let B = dy.count / (T * C)
         var g = dy
         if masked {
-            let ga = reuseBatch(dAtt, batch: B, sample: [T, C]); dAtt = ga
-            let m = outMask!.pointer
-            for j in 0..<dy.count { ga.pointer[j] = dy.pointer[j] * m[j] }
+            let ga = dAtt.reuse(batch: B, sample: [T, C])
+            let m = outMask!.pointer, dp = dy.pointer, gp = ga.pointer
+            ThreadPool.forBlocks(count: dy.count, block: elementwiseBlock) { r in for j in r { gp[j] = dp[j] * m[j] } }
             g = ga
         }
         let dO = proj.backward(g)                                          // (B, T, C)
         let q = qkvOut!                                         // (B, T, 3C)
-        let dq = reuseBatch(dQKV, batch: B, sample: [T, 3 * C]); dQKV = dq
+        let dq = dQKV.reuse(batch: B, sample: [T, 3 * C])
         if ranFused {
             FusedAttention.backward(batch: B, heads: H, context: T, width: C, qkv: q.pointer, out: attOut!.pointer,
                                     dOut: dO.pointer, lse: lse!.pointer, dQKV: dq.pointer,
                                     dropout: masked ? dropout : 0, seed: dropSeed)
             return qkv.backward(dq)
         }
-        let dp = scratch(&dP, count: T * T)
+        let dp = dP.scratch(count: T * T)
         let scale = 1 / Float(d).squareRoot()
         for b in 0..<B {
             for h in 0..<H {
@@ -254,6 +253,22 @@ public final class CausalSelfAttention: StochasticLayer {
             }
         }
         return qkv.backward(dq)
+    }
+}
+
+extension CausalSelfAttention {
+    public func shareBackwardMemory(with other: any Layer) {
+        guard let o = other as? CausalSelfAttention, o !== self, o.inputShape == inputShape, o.heads == heads else { return }
+        (dQKV, dAtt, dP) = (o.dQKV, o.dAtt, o.dP)
+        qkv.shareBackwardMemory(with: o.qkv)
+        proj.shareBackwardMemory(with: o.proj)
+    }
+
+    /// The output is the projection's, or the output dropout's.
+    public func shareTransientOutput(with other: any Layer) {
+        guard let o = other as? CausalSelfAttention, o !== self, o.inputShape == inputShape, o.heads == heads else { return }
+        out = o.out
+        proj.shareTransientOutput(with: o.proj)
     }
 }
 

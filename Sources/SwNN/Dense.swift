@@ -34,8 +34,8 @@ public final class Dense: Layer {
     private var weight: Tensor!, bias: Tensor!
     private var dWeight: Tensor!, dBias: Tensor!
     private var input: Tensor?
-    private var out: Tensor?
-    private var dx: Tensor?
+    private var out = BufferSlot()
+    private var dx = BufferSlot()
 
     /// A dense layer mapping samples of `inputShape` (last dimension = in features) to `units`.
     public init(inputShape: [Int], units: Int, bias: Bool = true) {
@@ -67,8 +67,7 @@ public final class Dense: Layer {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let rows = x.count / inFeatures                      // B * (leading dims)
-        let y = reuseBatch(out, batch: batchSize(x, inputShape), sample: outputShape)   // (rows, out)
-        out = y
+        let y = out.reuse(batch: batchSize(x, inputShape), sample: outputShape)   // (rows, out)
         let x = fakeQuant?.input(x, training: training) ?? x
         let w = fakeQuant?.weight(weight) ?? weight.pointer
         usedWeight = w
@@ -91,8 +90,7 @@ public final class Dense: Layer {
         }
         guard needsInputGradient else { return dy }
         // dx (rows, in) = dy (rows, out) W (out, in)
-        let g = Tensor.reuse(dx, shape: x.shape)
-        dx = g
+        let g = dx.reuse(x.shape)
         BLAS.gemm(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures,
                   a: dy.pointer, b: usedWeight ?? weight.pointer, beta: 0, c: g.pointer, precision: gemmPrecision)
         fakeQuant?.maskInputGradient(g)
@@ -120,6 +118,18 @@ extension Dense {
         let units = try e.int("units", in: 1...Int.max)
         guard !input.isEmpty else { throw LayerRegistry.shapeError(e, "dense", "[..., features]", input) }
         return Dense(inputShape: input, units: units, bias: try e.bool("bias", default: true))
+    }
+}
+
+extension Dense {
+    public func shareBackwardMemory(with other: any Layer) {
+        guard let o = other as? Dense, o !== self, o.inputShape == inputShape, o.outFeatures == outFeatures else { return }
+        dx = o.dx
+    }
+
+    public func shareTransientOutput(with other: any Layer) {
+        guard let o = other as? Dense, o !== self, o.inputShape == inputShape, o.outFeatures == outFeatures else { return }
+        out = o.out
     }
 }
 

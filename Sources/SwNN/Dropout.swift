@@ -17,8 +17,8 @@ public final class Dropout: StochasticLayer {
     public var rng = RNG(seed: 0)
 
     private var mask: Tensor?      // (B, ...) 0 or 1 / (1 - p)
-    private var out: Tensor?
-    private var dx: Tensor?
+    private var out = BufferSlot()
+    private var dx = BufferSlot()
     private var masked = false     // whether the last forward applied a mask
 
     public init(shape: [Int], p: Float = 0.5) {
@@ -36,22 +36,20 @@ public final class Dropout: StochasticLayer {
         guard masked else { return x }
         let m = Tensor.reuse(mask, shape: x.shape)
         mask = m
-        let y = Tensor.reuse(out, shape: x.shape)
-        out = y
+        let y = out.reuse(x.shape)
         let scale: Float = p < 1 ? 1 / (1 - p) : 0
         let mp = m.pointer, xp = x.pointer, yp = y.pointer
         let n = x.count
-        for i in 0..<n { mp[i] = rng.uniform() >= p ? scale : 0 }
-        for i in 0..<n { yp[i] = xp[i] * mp[i] }
+        rng.fillDropoutMask(mp, count: n, p: p, keep: scale)
+        ThreadPool.forBlocks(count: n, block: elementwiseBlock) { r in for i in r { yp[i] = xp[i] * mp[i] } }
         return y
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard needsInputGradient, masked else { return dy }
-        let g = Tensor.reuse(dx, shape: dy.shape)
-        dx = g
+        let g = dx.reuse(dy.shape)
         let mp = mask!.pointer, dp = dy.pointer, gp = g.pointer
-        for i in 0..<dy.count { gp[i] = dp[i] * mp[i] }
+        ThreadPool.forBlocks(count: dy.count, block: elementwiseBlock) { r in for i in r { gp[i] = dp[i] * mp[i] } }
         return g
     }
 }
@@ -61,6 +59,18 @@ extension Dropout {
     public static let builder = LayerBuilder("dropout", keys: ["p"]) { e, input, _ throws(ConfigError) in
         let p = try e.double("p", default: 0.5, "a probability from 0 to 1") { $0 >= 0 && $0 <= 1 }
         return Dropout(shape: input, p: Float(p))
+    }
+}
+
+extension Dropout {
+    public func shareBackwardMemory(with other: any Layer) {
+        guard let o = other as? Dropout, o !== self, o.inputShape == inputShape else { return }
+        dx = o.dx
+    }
+
+    public func shareTransientOutput(with other: any Layer) {
+        guard let o = other as? Dropout, o !== self, o.inputShape == inputShape else { return }
+        out = o.out
     }
 }
 

@@ -13,13 +13,14 @@ import SwTensor
 public final class GELU: ElementwiseActivation {
     public let typeName = "gelu"
     public let buffers: ElementwiseBuffers
+    private var out = BufferSlot()
+    private var outShared = false   // the output lives in shared memory: recomputed for backward
+    private var dx = BufferSlot()
     public init(shape: [Int]) { buffers = ElementwiseBuffers(shape: shape) }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        let b = buffers
-        let y = Tensor.reuse(b.out, shape: x.shape)
-        b.out = y
-        b.input = x
+        let y = out.reuse(x.shape)
+        buffers.input = x
         VectorKernels.geluForward(count: x.count, x: x.pointer, y: y.pointer)
         return y
     }
@@ -27,10 +28,27 @@ public final class GELU: ElementwiseActivation {
     public func backward(_ dy: Tensor) -> Tensor {
         let b = buffers
         guard b.needsInputGradient else { return dy }
-        let g = Tensor.reuse(b.dx, shape: dy.shape)
-        b.dx = g
+        let g = dx.reuse(dy.shape)
         VectorKernels.geluBackward(count: dy.count, x: b.input!.pointer, dy: dy.pointer, dx: g.pointer)
         return g
+    }
+
+    public func shareBackwardMemory(with other: any Layer) {
+        guard let o = other as? GELU, o !== self, o.inputShape == inputShape else { return }
+        dx = o.dx
+    }
+
+    /// The output is written again from the kept input (same kernel, same bits).
+    public func shareRecomputedOutput(with other: any Layer) {
+        guard let o = other as? GELU, o !== self, o.inputShape == inputShape else { return }
+        out = o.out
+        outShared = true
+        o.outShared = true
+    }
+
+    public func recomputeOutput() {
+        guard outShared, let x = buffers.input else { return }
+        VectorKernels.geluForward(count: x.count, x: x.pointer, y: out.reuse(x.shape).pointer)
     }
 
     @inline(__always)

@@ -51,6 +51,20 @@ public protocol Layer: AnyObject {
     func backward(_ dy: Tensor) -> Tensor
     /// Whether `backward` must compute the input gradient (false for the first layer).
     var needsInputGradient: Bool { get set }
+    /// Keeps this layer's backward memory (returned input gradient, backward scratch) in
+    /// `other`'s buffers, when `other` is a layer of the same kind and shapes; see `BufferSlot`
+    /// for when that is safe. Composites pair their children.
+    func shareBackwardMemory(with other: any Layer)
+    /// Keeps this layer's output in `other`'s buffer and recomputes it in `recomputeOutput()`
+    /// (layers whose output is cheap to recompute from their kept input; others ignore it).
+    func shareRecomputedOutput(with other: any Layer)
+    /// Keeps this layer's output in `other`'s buffer: the caller promises that nothing reads
+    /// the output after the forward that made it.
+    func shareTransientOutput(with other: any Layer)
+    /// Writes the output of the last forward again, when it lives in shared memory
+    /// (`shareRecomputedOutput`); a container calls it right before the backward of the layer
+    /// that reads that output. Nothing for other layers.
+    func recomputeOutput()
 }
 
 extension Layer {

@@ -21,9 +21,10 @@ public final class LayerNorm: Layer {
     private var dWeight: Tensor!, dBias: Tensor!
     private var input: Tensor?
     private var stats: Tensor?     // (rows, 2): mean, 1 / sqrt(var + eps)
-    private var out: Tensor?
-    private var dx: Tensor?
-    private var partials: Tensor?  // (blocks, 2, dim) weight and bias gradients per row block
+    private var out = BufferSlot()
+    private var outShared = false  // the output lives in shared memory: recomputed for backward
+    private var dx = BufferSlot()
+    private var partials = BufferSlot()  // (blocks, 2, dim) weight and bias gradients per row block
 
     public init(inputShape: [Int], eps: Float = 1e-5) {
         precondition(!inputShape.isEmpty && inputShape.last! > 0 && eps >= 0)
@@ -47,10 +48,14 @@ public final class LayerNorm: Layer {
     }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        let D = dim, rows = x.count / D
-        let y = Tensor.reuse(out, shape: x.shape)               // (rows, D)
-        out = y
         input = x
+        return normalize(x)
+    }
+
+    /// y = layernorm(x) into the output buffer, with the row statistics.
+    private func normalize(_ x: Tensor) -> Tensor {
+        let D = dim, rows = x.count / D
+        let y = out.reuse(x.shape)                              // (rows, D)
         let st = scratch(&stats, count: 2 * rows)
         let wp = UnsafePointer(weight.pointer), bp = UnsafePointer(bias.pointer)
         let xp = UnsafePointer(x.pointer), yp = y.pointer, eps = eps
@@ -74,10 +79,9 @@ public final class LayerNorm: Layer {
         let D = dim, rows = x.count / D
         let st = UnsafePointer(stats!.pointer)
         let wp = UnsafePointer(weight.pointer)
-        let g: Tensor? = needsInputGradient ? Tensor.reuse(dx, shape: x.shape) : nil
-        if let g { dx = g }
+        let g: Tensor? = needsInputGradient ? dx.reuse(x.shape) : nil
         let blocks = (rows + Self.rowBlock - 1) / Self.rowBlock
-        let part = scratch(&partials, count: 2 * D * blocks)     // per block: dweight, dbias
+        let part = partials.scratch(count: 2 * D * blocks)       // per block: dweight, dbias
         let xp = UnsafePointer(x.pointer), dyp = UnsafePointer(dy.pointer), gp = g?.pointer
         ThreadPool.run(blocks) { t in
             let dw = part + 2 * D * t, db = dw + D
@@ -180,6 +184,27 @@ extension LayerNorm {
     public static let builder = LayerBuilder("layernorm", keys: ["eps"]) { e, input, _ throws(ConfigError) in
         let eps = try e.double("eps", default: 1e-5, "a positive number") { $0 > 0 }
         return LayerNorm(inputShape: input, eps: Float(eps))
+    }
+}
+
+extension LayerNorm {
+    public func shareBackwardMemory(with other: any Layer) {
+        guard let o = other as? LayerNorm, o !== self, o.inputShape == inputShape else { return }
+        dx = o.dx
+        partials = o.partials
+    }
+
+    /// The output is written again from the kept input (the same function, so the same bits).
+    public func shareRecomputedOutput(with other: any Layer) {
+        guard let o = other as? LayerNorm, o !== self, o.inputShape == inputShape else { return }
+        out = o.out
+        outShared = true
+        o.outShared = true
+    }
+
+    public func recomputeOutput() {
+        guard outShared, let x = input else { return }
+        _ = normalize(x)
     }
 }
 

@@ -156,6 +156,7 @@ public final class Model {
     public func backward(_ dOutput: Tensor, afterLayer: (Int) -> Void) {
         var g = dOutput
         for (i, layer) in network.layers.enumerated().reversed() {
+            if i > 0 { network.layers[i - 1].recomputeOutput() }   // as `Sequential.backward`
             g = layer.backward(g)
             afterLayer(layerOffsets[i])
         }

@@ -12,7 +12,9 @@ public final class Sequential: Layer {
     }
 
     /// `layers` must chain: each one's input shape is the previous one's output shape.
-    public init(_ layers: [any Layer], inputShape: [Int]) {
+    /// With `sharingBlockMemory` (the default), transformer blocks of the same shape share
+    /// their gradients, scratch and the outputs nothing keeps (`linkBlockMemory`).
+    public init(_ layers: [any Layer], inputShape: [Int], sharingBlockMemory: Bool = true) {
         var shape = inputShape
         for (i, l) in layers.enumerated() {
             precondition(l.inputShape == shape, "layer \(i) (\(l.typeName)) expects \(l.inputShape), gets \(shape)")
@@ -20,6 +22,7 @@ public final class Sequential: Layer {
         }
         self.layers = layers
         self.inputShape = inputShape
+        if sharingBlockMemory { linkBlockMemory() }
     }
 
     public var children: [(name: String, layer: any Layer)] {
@@ -63,7 +66,10 @@ public final class Sequential: Layer {
 
     public func backward(_ dy: Tensor) -> Tensor {
         var g = dy
-        for l in layers.reversed() { g = l.backward(g) }
+        for i in layers.indices.reversed() {
+            if i > 0 { layers[i - 1].recomputeOutput() }   // the input layer i reads in backward
+            g = layers[i].backward(g)
+        }
         return g
     }
 }

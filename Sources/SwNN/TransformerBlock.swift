@@ -32,8 +32,8 @@ public final class TransformerBlock: Layer {
 
     private var mid: Tensor?    // (B, T, C) h = x + attn(ln1(x))
     private var out: Tensor?    // (B, T, C)
-    private var dMid: Tensor?   // (B, T, C)
-    private var dx: Tensor?     // (B, T, C)
+    private var dMid = BufferSlot()   // (B, T, C)
+    private var dx = BufferSlot()     // (B, T, C)
 
     /// A block over samples `[T, C]` with `heads` attention heads and an MLP of `mlpRatio * C`.
     public init(inputShape: [Int], heads: Int, mlpRatio: Int = 4, dropout: Float = 0) {
@@ -93,17 +93,42 @@ public final class TransformerBlock: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         let n = dy.count
         // dh = dy + ln2'(mlp'(dy))
+        ln2.recomputeOutput()                    // the MLP's input, when shared
         let d2 = ln2.backward(mlp.backward(dy))
-        let dh = Tensor.reuse(dMid, shape: dy.shape); dMid = dh
+        let dh = dMid.reuse(dy.shape)
         let dyp = dy.pointer, d2p = d2.pointer, dhp = dh.pointer
         ThreadPool.forBlocks(count: n, block: elementwiseBlock) { r in for i in r { dhp[i] = dyp[i] + d2p[i] } }
         // dx = dh + ln1'(attn'(dh))
+        ln1.recomputeOutput()                    // the attention's input, when shared
         let d1 = ln1.backward(attn.backward(dh))
         guard needsInputGradient else { return dh }
-        let g = Tensor.reuse(dx, shape: dy.shape); dx = g
+        // With shared backward memory (`Sequential.linkBlockMemory`), `g` may be the memory of
+        // `dy` (the next block's returned gradient): `dy` is dead once `dh` is written.
+        let g = dx.reuse(dy.shape)
         let d1p = d1.pointer, gp = g.pointer
         ThreadPool.forBlocks(count: n, block: elementwiseBlock) { r in for i in r { gp[i] = dhp[i] + d1p[i] } }
         return g
+    }
+}
+
+extension TransformerBlock {
+    public func shareBackwardMemory(with other: any Layer) {
+        guard let o = other as? TransformerBlock, o !== self, o.inputShape == inputShape else { return }
+        (dMid, dx) = (o.dMid, o.dx)
+        for (a, b) in zip(children, o.children) { a.layer.shareBackwardMemory(with: b.layer) }
+    }
+
+    /// The layer norms' and the MLP's GELU outputs (recomputed in backward).
+    public func shareRecomputedOutput(with other: any Layer) {
+        guard let o = other as? TransformerBlock, o !== self, o.inputShape == inputShape else { return }
+        for (a, b) in zip(children, o.children) { a.layer.shareRecomputedOutput(with: b.layer) }
+    }
+
+    /// The attention's and the MLP's outputs, which forward adds to the residual stream at once.
+    public func shareTransientOutput(with other: any Layer) {
+        guard let o = other as? TransformerBlock, o !== self, o.inputShape == inputShape else { return }
+        attn.shareTransientOutput(with: o.attn)
+        mlp.shareTransientOutput(with: o.mlp)
     }
 }
 

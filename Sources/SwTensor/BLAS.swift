@@ -59,7 +59,7 @@ public enum BLAS {
     /// input gradient `A B`, weight n·k >= 16 K, in row blocks of 128 / 256, see `GEMMKernels`)
     /// run on swtrain's AVX-512 kernels over the `ThreadPool`, which read the weight in place
     /// instead of packing it (1.1-1.9x at batch 32-128, 1024 features). So does a weight
-    /// gradient `Aᵀ B` over at least 256 rows (`GEMMKernels.runTN`). Everything else calls
+    /// gradient `Aᵀ B` over at least 64 rows (`GEMMKernels.runTN`). Everything else calls
     /// `cblas_sgemm`.
     /// Set `SWTRAIN_KERNELS=portable` (read once per process) to send every call to OpenBLAS.
     ///
@@ -94,6 +94,14 @@ public enum BLAS {
         }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(la), b, Int32(lb), beta, c, Int32(lc))
+    }
+
+    /// The kernel `gemm` runs for a product of these sizes with alpha 1 and beta 0 or 1:
+    /// `"swt_sgemm_blocked nt|nn (avx512)"`, `"swt_sgemm_tn_blocked (avx512)"` or `"cblas_sgemm"`.
+    public static func gemmPath(transA: Bool, transB: Bool, m: Int, n: Int, k: Int) -> String {
+        if !transA, GEMMKernels.covers(transB: transB, n: n, k: k) { return "swt_sgemm_blocked \(transB ? "nt" : "nn") (avx512)" }
+        if transA, !transB, GEMMKernels.coversTN(m: m, n: n, k: k) { return "swt_sgemm_tn_blocked (avx512)" }
+        return "cblas_sgemm"
     }
 
     /// Floats of the packed copy of a `(k, n)` matrix for `gemmTN`, or nil when swtrain's

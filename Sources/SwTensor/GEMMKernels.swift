@@ -43,9 +43,8 @@ enum GEMMKernels {
     static func run(transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
-        guard alpha == 1, beta == 0 || beta == 1, enabled,
-              max(m, n, k, lda, ldb, ldc) <= Int(Int32.max), n * k >= 16 * 1024 else { return false }
-        if !transB { guard n >= 16, k >= 16 else { return false } }
+        guard alpha == 1, beta == 0 || beta == 1, max(m, n, k, lda, ldb, ldc) <= Int(Int32.max),
+              covers(transB: transB, n: n, k: k) else { return false }
         // The kernels win at up to 128 (NT) / 256 (NN) rows a call, where B stays in L2: a
         // taller product runs as row blocks of that many (fixed, whatever the threads).
         let tall = transB ? 128 : 256
@@ -58,14 +57,26 @@ enum GEMMKernels {
         return true
     }
 
+    /// Whether `run` takes a product `A Bᵀ` / `A B` of these sizes (alpha 1, beta 0 or 1).
+    @inline(__always)
+    static func covers(transB: Bool, n: Int, k: Int) -> Bool {
+        enabled && n * k >= 16 * 1024 && (transB || (n >= 16 && k >= 16))
+    }
+
+    /// Whether `runTN` takes a product `Aᵀ B` of these sizes (alpha 1, beta 0 or 1).
+    @inline(__always)
+    static func coversTN(m: Int, n: Int, k: Int) -> Bool {
+        enabled && k >= 64 && m >= 16 && n >= 16 && m * n * k >= 1 << 22
+    }
+
     /// C = Aᵀ B + beta C (A `(k, m)`, B `(k, n)`, alpha 1, beta 0 or 1) on `swt_sgemm_tn_blocked`
-    /// when k >= 256 rows and at least 2^22 multiply-adds (a layer's weight gradient over a
+    /// when k >= 64 rows and at least 2^22 multiply-adds (a layer's weight gradient over a
     /// large batch; B is packed once per call), in fixed blocks of 64 rows of C; returns false
     /// (nothing done) otherwise.
     @inline(__always)
     static func runTN(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                       b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
-        guard alpha == 1, beta == 0 || beta == 1, enabled, k >= 256, m >= 16, n >= 16, m * n * k >= 1 << 22,
+        guard alpha == 1, beta == 0 || beta == 1, coversTN(m: m, n: n, k: k),
               max(m, n, k, lda, ldb, ldc) <= Int(Int32.max), swt_sgemm_tn_pack_size(Int32(k), Int32(n)) <= Int(Int32.max) else { return false }
         swt_sgemm_tn_blocked(Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), c, Int32(ldc), beta, Int32(rowBlock))
         return true

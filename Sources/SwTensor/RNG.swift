@@ -158,6 +158,34 @@ public struct RNG: Sendable, Equatable {
         return p
     }
 
+    /// `mask[i] = keep` when the `i`-th `uniform()` from here is `>= p`, else 0, for
+    /// `i < count`; the stream ends where `count` calls of `uniform()` would leave it, and the
+    /// mask has the same bits. Philox blocks are independent, so whole blocks of 4 values run
+    /// over `ThreadPool` in fixed chunks (any thread count gives the same mask): a dropout mask.
+    public mutating func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, p: Float, keep: Float) {
+        var i = 0
+        while i < count && cached > 0 { mask[i] = uniform() >= p ? keep : 0; i += 1 }
+        let blocks = (count - i) / 4
+        if blocks > 0 {
+            let base = counter, key = key, start = mask + i
+            ThreadPool.forBlocks(count: blocks, block: RNG.maskBlocksPerTask) { r in
+                for b in r {
+                    let v = RNG.philox(counter: base &+ UInt64(b), key: key), o = start + 4 * b
+                    o[0] = Float(v.0 >> 8) * (1.0 / 16_777_216.0) >= p ? keep : 0
+                    o[1] = Float(v.1 >> 8) * (1.0 / 16_777_216.0) >= p ? keep : 0
+                    o[2] = Float(v.2 >> 8) * (1.0 / 16_777_216.0) >= p ? keep : 0
+                    o[3] = Float(v.3 >> 8) * (1.0 / 16_777_216.0) >= p ? keep : 0
+                }
+            }
+            counter &+= UInt64(blocks)
+            i += 4 * blocks
+        }
+        while i < count { mask[i] = uniform() >= p ? keep : 0; i += 1 }
+    }
+
+    /// Philox blocks (4 values each) per pool task of `fillDropoutMask`.
+    static let maskBlocksPerTask = 8 * 1024
+
     /// Fills `t` with uniform values in [low, high).
     public mutating func fillUniform(_ t: Tensor, _ low: Float, _ high: Float) {
         for i in 0..<t.count { t.pointer[i] = uniform(low, high) }

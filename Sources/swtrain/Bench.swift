@@ -6,7 +6,7 @@ import SwTrain
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks, each against a raw peer measured in the same run.",
-        subcommands: [GEMM.self, AllReduce.self, Step.self, Infer.self])
+        subcommands: [GEMM.self, AllReduce.self, Step.self, Infer.self, Peak.self])
 
     struct Output: ParsableArguments {
         @Flag(help: "Print one JSON object per line (bench, case, median_ms, peer, peer_median_ms, ratio, ...).")
@@ -87,6 +87,27 @@ struct Bench: ParsableCommand {
         func run() throws {
             let (rows, isRoot) = try AllReduceBench.run(maxMB: maxMb, repeats: repeats, bucketMB: bucketMb)
             if isRoot { output.emit(rows) }
+        }
+    }
+
+    struct Peak: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The measured fp32 FMA peak of one core, and the dense-layer GEMMs (forward, input and weight gradient) as a fraction of it, vs cblas_sgemm.")
+
+        @OptionGroup var output: Output
+
+        @Option(help: "Layer width (the weight is width x width).")
+        var width = 1024
+
+        @Option(help: "Batch rows.")
+        var batch = 128
+
+        func validate() throws {
+            guard width >= 1, batch >= 1 else { throw ValidationError("width and batch must be positive") }
+        }
+
+        func run() throws {
+            output.emit(PeakBench.run(width: width, batch: batch))
         }
     }
 

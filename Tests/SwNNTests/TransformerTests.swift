@@ -211,3 +211,65 @@ enum TransformerReference {
         }
     }
 }
+
+/// Transformer blocks of one chain share backward memory, the layer norms' and GELU's
+/// outputs (recomputed in backward) and the attention / MLP outputs (`Sequential.linkBlockMemory`).
+@Suite struct BlockMemoryTests {
+    static let config = """
+        {"input": [8], "layers": [
+          {"type": "token_position_embedding", "vocab": 11, "dim": 32},
+          {"type": "transformer_block", "heads": 2, "dropout": 0.1},
+          {"type": "transformer_block", "heads": 2, "dropout": 0.1},
+          {"type": "transformer_block", "heads": 2, "dropout": 0.1},
+          {"type": "layernorm"},
+          {"type": "dense", "units": 11}]}
+        """
+
+    /// Training steps (with a short batch in between) give the same bits with shared memory
+    /// as with every layer's own buffers, on both attention paths.
+    @Test(arguments: [true, false])
+    func sharedMemoryIsBitIdentical(fused: Bool) throws {
+        let shared = try Model(config: ConfigValue.parse(Self.config, file: nil))
+        let own = Model(network: Sequential(shared.network.layers.map { $0.replica() }, inputShape: shared.inputShape,
+                                            sharingBlockMemory: false), loss: shared.loss)
+        for m in [shared, own] {
+            m.initialize(seed: 7)
+            for case let a as CausalSelfAttention in m.network.allLayers().map(\.layer) { a.fused = fused }
+        }
+        #expect(shared.parameters.values.array == own.parameters.values.array)
+        var rng = RNG(seed: 5)
+        for (step, batch) in [4, 3, 4].enumerated() {
+            let x = Tensor(zeros: [batch, 8]), t = Tensor(zeros: [batch, 8])
+            for i in 0..<x.count { x.pointer[i] = Float(rng.below(11)); t.pointer[i] = Float(rng.below(11)) }
+            var losses: [Double] = []
+            for m in [shared, own] {
+                m.parameters.zeroGradients()
+                let y = m.forward(x, training: true)
+                let dy = Tensor(zeros: y.shape)
+                losses.append(m.loss.evaluate(output: y, targets: t, gradient: dy, gradientScale: 1).sum)
+                m.backward(dy)
+                let v = m.parameters.values.pointer, g = m.parameters.gradients.pointer
+                for i in 0..<m.parameters.count { v[i] -= 0.05 * g[i] }
+            }
+            #expect(losses[0] == losses[1], "step \(step)")
+            #expect(shared.parameters.gradients.array == own.parameters.gradients.array, "step \(step)")
+            #expect(shared.parameters.values.array == own.parameters.values.array, "step \(step)")
+        }
+    }
+
+    /// The blocks really share: each returns its input gradient in the same tensor, and a
+    /// model built without sharing does not.
+    @Test func blocksReturnOneGradientTensor() throws {
+        let shared = try Model(config: ConfigValue.parse(Self.config, file: nil))
+        let own = Model(network: Sequential(shared.network.layers.map { $0.replica() }, inputShape: shared.inputShape,
+                                            sharingBlockMemory: false), loss: shared.loss)
+        for (m, same) in [(shared, true), (own, false)] {
+            m.initialize(seed: 1)
+            let x = Tensor(zeros: [2, 8])
+            let y = m.network.layers[0...3].reduce(x) { $1.forward($0, training: true) }
+            let g3 = m.network.layers[3].backward(Tensor(repeating: 0.1, shape: y.shape))
+            let g2 = m.network.layers[2].backward(g3)
+            #expect((g2 === g3) == same)
+        }
+    }
+}

@@ -10,6 +10,8 @@ public struct BenchRow: Sendable {
     public var peer: String
     public var peerMedianMs: Double
     public var extra: [(String, Double)] = []
+    /// The kernel that ran (`"path"` in JSON), when the bench names it.
+    public var path: String?
 
     public var ratio: Double { peerMedianMs / medianMs }
 
@@ -30,12 +32,14 @@ public struct BenchRow: Sendable {
             ("ratio", .number(round4(ratio), isInteger: false)),
         ])
         for (k, v) in extra { o[k] = .number(round4(v), isInteger: false) }
+        if let path { o["path"] = .string(path) }
         return JSON.object(o).serialized()
     }
 
     public var tableLine: String {
         let extras = extra.map { "\($0.0)=\(fmt($0.1))" }.joined(separator: " ")
         return "\(pad(caseName, 18)) ours \(pad(fmt(medianMs), 9)) ms   \(peer) \(pad(fmt(peerMedianMs), 9)) ms   ratio \(fmt(ratio))   \(extras)"
+            + (path.map { "   path \($0)" } ?? "")
     }
 }
 

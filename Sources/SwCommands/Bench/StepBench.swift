@@ -9,6 +9,9 @@ import SwTrain
 /// the steps of each part; for each figure the slowest rank's median), the step's wall time
 /// and samples/s (global batch / median step). Under mpirun every rank trains, rank 0 prints.
 /// No checkpoint, metrics or evaluation: only `Trainer.trainStep()`.
+/// It also counts the model's GEMM work (`StepFlops`) and reports forward and backward
+/// GFLOP/s, and, measured after the steps in the same process, OpenBLAS `cblas_sgemm` and
+/// `BLAS.gemm` at the model's main GEMM shape with the kernel path `BLAS.gemm` takes there.
 public enum StepBench {
     /// The figures of one run (identical on every rank after the reductions).
     public struct Report: Sendable {
@@ -30,6 +33,19 @@ public enum StepBench {
         public var bf16Path: String?
         /// The start-up line (`Trainer.threadsLine`).
         public var threadsLine: String = ""
+        /// GEMM work per step of this rank's batch.
+        public var flops = StepFlops()
+        /// At the main GEMM shape, in this run: OpenBLAS sgemm and `BLAS.gemm` GFLOP/s, and
+        /// the kernel `BLAS.gemm` runs there.
+        public var peerSgemmGflops = 0.0
+        public var ownGemmGflops = 0.0
+        public var gemmPath = ""
+
+        func medianMs(_ part: String) -> Double { medians.first { $0.0 == part }?.1 ?? 0 }
+        /// GEMM GFLOP/s of the forward and backward medians.
+        public var forwardGflops: Double { flops.forward / max(medianMs("forward"), 1e-9) / 1e6 }
+        public var backwardGflops: Double { flops.backward / max(medianMs("backward"), 1e-9) / 1e6 }
+        var mainShape: String { "\(flops.mainShape.m)x\(flops.mainShape.n)x\(flops.mainShape.k)" }
 
         /// One JSON object in the `swtrain bench` line format. There is no peer yet (PyTorch
         /// DDP is optional and not wired): `peer`, `peer_median_ms` and `ratio` are null.
@@ -47,6 +63,15 @@ public enum StepBench {
             o["kernels"] = .string(kernels)
             o["precision"] = .string(precision.rawValue)
             if let bf16Path { o["bf16_gemm"] = .string(bf16Path) }
+            let num = { (x: Double) in JSON.number((x * 10).rounded() / 10, isInteger: false) }
+            o["forward_gflop"] = num(flops.forward / 1e9)
+            o["backward_gflop"] = num(flops.backward / 1e9)
+            o["forward_gflops"] = num(forwardGflops)
+            o["backward_gflops"] = num(backwardGflops)
+            o["main_gemm"] = .string(mainShape)
+            o["gemm_path"] = .string(gemmPath)
+            o["gemm_gflops"] = num(ownGemmGflops)
+            o["peer_sgemm_gflops"] = num(peerSgemmGflops)
             return JSON.object(o).serialized()
         }
 
@@ -58,6 +83,10 @@ public enum StepBench {
                 s += "  \(pad(k, 10)) \(String(format: "%9.3f", v)) ms\(share)\n"
             }
             s += "  samples/s  \(Int(samplesPerSecond.rounded()))   comm bytes/step \(commBytes)\n"
+            s += String(format: "  GEMM work  forward %.2f GFLOP at %.1f GFLOP/s, backward %.2f GFLOP at %.1f GFLOP/s\n",
+                        flops.forward / 1e9, forwardGflops, flops.backward / 1e9, backwardGflops)
+            s += String(format: "  main GEMM  %@ (X Wᵀ) on %@: %.1f GFLOP/s; OpenBLAS sgemm %.1f GFLOP/s (same run)\n",
+                        mainShape, gemmPath, ownGemmGflops, peerSgemmGflops)
             s += "  \(threadsLine)"
             return s
         }
@@ -84,6 +113,10 @@ public enum StepBench {
             var medians = parts.map { median($0) * 1000 }
             try medians.withUnsafeMutableBufferPointer { try comm.allReduce($0, op: .max) }
             let names = ["data", "forward", "backward", "comm_wait", "optimizer", "step"]
+            let replicas = max(1, comm.size / config.parallel.pipelineStages)   // data-parallel ranks
+            let flops = StepFlops(model: trainer.model, batch: config.training.batchSize / replicas)
+            let (m, n, k) = flops.mainShape
+            let probe = m > 0 ? SGEMMProbe.measure(m: m, n: n, k: k) : nil
             let report = Report(config: config.name, ranks: comm.size, steps: steps, globalBatch: config.training.batchSize,
                                 medians: Array(zip(names, medians)), stepMs: medians[5],
                                 samplesPerSecond: Double(config.training.batchSize) / (medians[5] / 1000),
@@ -91,7 +124,9 @@ public enum StepBench {
                                 kernels: BLAS.ownKernelsEnabled ? "avx512" : "portable",
                                 precision: config.training.precision,
                                 bf16Path: config.training.precision == .bf16 ? BF16GEMM.path.name : nil,
-                                threadsLine: trainer.threadsLine)
+                                threadsLine: trainer.threadsLine,
+                                flops: flops, peerSgemmGflops: probe?.peerGflops ?? 0, ownGemmGflops: probe?.ownGflops ?? 0,
+                                gemmPath: probe?.path ?? "none")
             return (report, comm.rank == 0)
         } catch let e as CollectiveFailure {
             TrainCommand.reportOnce(e, comm)

@@ -191,8 +191,12 @@ public final class Trainer {
         return sum
     }
 
-    /// Loss and accuracy on `data` (all ranks take part; each evaluates a strided share).
-    public func evaluate(_ data: any Dataset, batch: Int = 500) throws -> (loss: Double, accuracy: Double?) {
+    /// Loss and accuracy on `data` (all ranks take part; each evaluates a strided share), in
+    /// batches of `batch` samples; by default this rank's training batch, so evaluation runs
+    /// in the activation buffers training already holds (a larger batch would grow every
+    /// layer's buffers, and they would stay that large for the rest of the run).
+    public func evaluate(_ data: any Dataset, batch: Int? = nil) throws -> (loss: Double, accuracy: Double?) {
+        let batch = max(1, batch ?? x.capacity / max(x.rowSize, 1))
         // Pipelined: every rank first gets the current parameters of every stage.
         try pipeline?.broadcastSlices([model.parameters.values])
         let mine = Array(stride(from: comm.rank, to: data.count, by: comm.size))

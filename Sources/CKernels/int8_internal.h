@@ -39,6 +39,17 @@ static inline size_t swt_q_offset(int k, int j, int p) {
            (size_t)(j % SWT_Q_PANEL) * 4 + (size_t)(p % 4);
 }
 
+/// The 64-byte LDTILECFG operand (palette 1: 8 tiles; reserved bytes must be zero), shared by
+/// the AMX kernel and the tile model the tests run it on.
+typedef struct {
+    uint8_t palette;
+    uint8_t start_row;
+    uint8_t reserved0[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} swt_tilecfg;
+_Static_assert(sizeof(swt_tilecfg) == 64, "LDTILECFG operand is 64 bytes");
+
 // Columns [n0, n1) of C = A W^T (n0 a multiple of 16, or the portable loop); every path.
 void swt_qgemm_cols_portable(int m, int n0, int n1, int k, const uint8_t *a, size_t lda,
                              const int8_t *packed, int32_t *c, size_t ldc);

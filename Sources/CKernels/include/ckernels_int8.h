@@ -19,7 +19,8 @@
 //   (64 bytes: one zmm for vpdpbusd; 16 groups = one AMX B tile). See docs/kernels.md.
 // - The AMX path is written to the Intel documentation but has not run on AMX hardware yet
 //   (the development machine has none); it is taken only with AMX-TILE + AMX-INT8 and the
-//   Linux tile permission.
+//   Linux tile permission. Its code also runs on a C model of the tile unit
+//   (`swt_qgemm_cols_amx_model`), which the tests compare with the portable loop on any CPU.
 #ifndef SWTRAIN_CKERNELS_INT8_H
 #define SWTRAIN_CKERNELS_INT8_H
 
@@ -59,6 +60,16 @@ const char *swt_qgemm_path_name(int path);
 /// then portable) when it cannot run here; returns the path taken. For tests and benchmarks.
 int swt_qgemm_u8s8_path(int path, int m, int n, int k, const uint8_t *a, size_t lda,
                         const int8_t *packed, int32_t *c, size_t ldc);
+
+/// Columns [n0, n1) (n0 a multiple of 16, n1 <= n) of C = A W^T, W packed for n columns, by
+/// the AMX kernel's own code run on a C model of the tile unit (int8_amx_model.c), on any CPU:
+/// for tests. Returns 0, or 1 when the code broke a rule the hardware enforces (#GP / #UD
+/// conditions of LDTILECFG, TILELOADD, TILESTORED, TDPBUSD) or a tile load or store left the
+/// buffers it was given or declared; `swt_qgemm_amx_model_fault()` then names the first one.
+int swt_qgemm_cols_amx_model(int m, int n, int n0, int n1, int k, const uint8_t *a, size_t lda,
+                             const int8_t *packed, int32_t *c, size_t ldc);
+/// The first fault of this thread's last `swt_qgemm_cols_amx_model` call ("" if none).
+const char *swt_qgemm_amx_model_fault(void);
 
 /// Columns [n0, n1) of `swt_qgemm_u8s8` (0 <= n0 <= n1 <= n; C's other columns untouched),
 /// on the current path. Ranges starting on a multiple of 16 run fully vectorized.

@@ -193,10 +193,13 @@ static void tn_task(void *ctx, long t)
            j->C + (long)i0 * j->ldc, j->ldc, j->beta, NULL, 0, 0);
 }
 
-/* B is packed only when its rows are long (ldb > TN_INPLACE_LDB floats): rows 4 KB apart
- * (1024 features) share L1 sets, rows of 128-512 floats do not, and there the pack (a copy
- * of all of B over B*T = 8192 rows, memory bound) cost more than it saved. */
+/* B is read in place when its rows are short (ldb <= TN_INPLACE_LDB floats) and many
+ * (K >= TN_INPLACE_K): rows 4 KB apart (1024 features) share L1 sets, rows of 128-512
+ * floats do not, and there the pack (a copy of all of B over B*T = 8192 rows, memory bound)
+ * cost more than it saved. Over few rows the pack is cheap and its aligned 48-float rows
+ * are the faster read (an MLP's first layer, 40 features, batch 128). */
 #define TN_INPLACE_LDB 512
+#define TN_INPLACE_K 1024
 
 CGEMM_TARGET void swt_sgemm_tn_blocked(int M, int N, int K, const float *A, int lda,
                                        const float *B, int ldb, float *C, int ldc, float beta,
@@ -204,7 +207,7 @@ CGEMM_TARGET void swt_sgemm_tn_blocked(int M, int N, int K, const float *A, int 
 {
     if (K <= 0) { scale_c(M, N, C, ldc, beta); return; }
     tn_job j = {M, N, K, lda, ldc, row_block, A, B, OP_NV * 16, ldb, C, beta};
-    if (ldb > TN_INPLACE_LDB) {
+    if (ldb > TN_INPLACE_LDB || K < TN_INPLACE_K) {
         float *P = cgemm_workspace(CGEMM_WORKSPACE_TN_PACKED, (size_t)swt_sgemm_tn_pack_size(K, N));
         if (!P) abort();
         swt_sgemm_tn_pack(K, N, B, ldb, P);

@@ -17,21 +17,22 @@ long swt_sgemm_tn_pack_size(int K, int N)
 }
 
 #if CGEMM_X86
-/* Rows [p0, p1) of B into every strip: each row read once, left to right. */
+/* Rows [p0, p1) of B into every strip, strip by strip (each strip written in order; the
+ * padding lanes of the last one zero through the masked loads). */
 CGEMM_TARGET static void pack_rows(int K, int N, const float *B, int ldb, float *P, int p0, int p1)
 {
-    for (int p = p0; p < p1; p++) {
-        const float *b = B + (long)p * ldb;
-        for (int j0 = 0; j0 < N; j0 += 16) {
-            int n = N - j0 < 16 ? N - j0 : 16;
-            float *d = P + (long)(j0 / TN_NC) * TN_NC * K + (long)p * TN_NC + j0 % TN_NC;
-            _mm512_storeu_ps(d, _mm512_maskz_loadu_ps(lane_mask(n), b + j0));
+    for (int j0 = 0; j0 < N; j0 += TN_NC) {
+        float *strip = P + (long)(j0 / TN_NC) * TN_NC * K;
+        int left = N - j0;   /* lane_mask(0) is empty: zeros past N */
+        __mmask16 m0 = lane_mask(left), m1 = lane_mask(left > 16 ? left - 16 : 0),
+                  m2 = lane_mask(left > 32 ? left - 32 : 0);
+        for (int p = p0; p < p1; p++) {
+            const float *b = B + (long)p * ldb + j0;
+            float *d = strip + (long)p * TN_NC;
+            _mm512_storeu_ps(d, _mm512_maskz_loadu_ps(m0, b));
+            _mm512_storeu_ps(d + 16, _mm512_maskz_loadu_ps(m1, b + 16));
+            _mm512_storeu_ps(d + 32, _mm512_maskz_loadu_ps(m2, b + 32));
         }
-        /* The padding vectors of the last strip past the last partial vector. */
-        int used = (N + 15) / 16 * 16, full = (N + TN_NC - 1) / TN_NC * TN_NC;
-        for (int j0 = used; j0 < full; j0 += 16)
-            _mm512_storeu_ps(P + (long)(j0 / TN_NC) * TN_NC * K + (long)p * TN_NC + j0 % TN_NC,
-                             _mm512_setzero_ps());
     }
 }
 #else

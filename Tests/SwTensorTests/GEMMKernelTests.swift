@@ -171,11 +171,12 @@ import SwTensor
         #expect(p.paddingUntouched)
     }
 
-    /// `swt_sgemm_tn_blocked` reads B in place when its rows are short (ldb <= 512) and packs it
-    /// otherwise: the same tiles in the same order, so the same bits either way (the same B
-    /// stored with ldb n and with ldb 600), and right against Double. Edge strips (n not a
-    /// multiple of 48 or 16), one row of C, K over several blocks of 256.
-    @Test(arguments: [(1, 33, 300), (16, 130, 700), (40, 48, 257), (9, 200, 64), (130, 7, 513)])
+    /// `swt_sgemm_tn_blocked` reads B in place when its rows are short (ldb <= 512) and many
+    /// (k >= 1024) and packs it otherwise: the same tiles in the same order, so the same bits
+    /// either way (the same B stored with ldb n and with ldb 600), and right against Double.
+    /// Edge strips (n not a multiple of 48 or 16), one row of C, K over several blocks of 256
+    /// with a short last one; (9, 200, 64) packs both times.
+    @Test(arguments: [(1, 33, 1100), (16, 130, 1500), (40, 48, 1030), (9, 200, 64), (130, 7, 1025)])
     func tnBlockedInPlaceMatchesPacked(shape: (Int, Int, Int)) {
         guard swt_gemm_available() != 0 else { return }
         let (m, n, k) = shape

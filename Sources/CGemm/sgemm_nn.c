@@ -117,35 +117,17 @@ void swt_sgemm_tn_blocked(int M, int N, int K, const float *A, int lda,
 }
 #endif
 
-/* swt_sgemm_tn packs both operands, so the NN tile reads contiguous panels:
- * B once per layer (caller: swt_sgemm_tn_pack) as 48-column strips,
- * P[s][p][48] (zero-padded); A per K block as 8-row tiles, Ap[t][p][8]. Read in
- * place, rows of either are 4 KB apart (1024 features) and share L1 sets. */
-
-long swt_sgemm_tn_pack_size(int K, int N)
-{
-    return (long)((N + 47) / 48) * 48 * (K > 0 ? K : 0);
-}
-
-void swt_sgemm_tn_pack(int K, int N, const float *B, int ldb, float *P)
-{
-    for (int j0 = 0; j0 < N; j0 += 48) {
-        int nc = N - j0 < 48 ? N - j0 : 48;
-        float *strip = P + (long)(j0 / 48) * 48 * K;
-        for (int p = 0; p < K; p++) {
-            const float *b = B + (long)p * ldb + j0;
-            float *d = strip + (long)p * 48;
-            int j = 0;
-            for (; j < nc; j++) d[j] = b[j];
-            for (; j < 48; j++) d[j] = 0.0f;
-        }
-    }
-}
+/* swt_sgemm_tn reads B packed by swt_sgemm_tn_pack (sgemm_tn_pack.c) and packs A per
+ * K block as 8-row tiles, Ap[t][p][8]. */
 
 #if CGEMM_X86
-CGEMM_TARGET void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
-                               const float *P, float *C, int ldc, float beta,
-                               const float *const *prefetch, int nprefetch, long prefetch_floats)
+/* The TN loop nest over B either packed (strip s, row p at P + s*48*K + p*48: strip_stride
+ * 48*K, row_stride 48) or in place (strip_stride 48, row_stride ldb): the same tiles and
+ * the same sums, only where the tile reads B differs. */
+CGEMM_TARGET static void tn_run(int M, int N, int K, const float *A, int lda,
+                                const float *P, long strip_stride, long row_stride,
+                                float *C, int ldc, float beta,
+                                const float *const *prefetch, int nprefetch, long prefetch_floats)
 {
     const int NC = OP_NV * 16;
     if (K <= 0) { scale_c(M, N, C, ldc, beta); return; }
@@ -172,7 +154,7 @@ CGEMM_TARGET void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
         }
         for (int j0 = 0; j0 < N; j0 += NC) {
             int nc = N - j0 < NC ? N - j0 : NC;
-            const float *Bj = P + (long)(j0 / NC) * NC * K + (long)p0 * NC;
+            const float *Bj = P + (long)(j0 / NC) * strip_stride + (long)p0 * row_stride;
             for (int t = 0; t < tilesM; t++) {
                 int i0 = t * OP_MR, mr = M - i0 < OP_MR ? M - i0 : OP_MR;
                 const float *Ai = Ap + (long)t * OP_MR * kc;
@@ -180,17 +162,25 @@ CGEMM_TARGET void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
                 for (long q = 0; q < per && issued < total; q++, issued++)
                     _mm_prefetch((const char *)(prefetch[issued / lines] + (issued % lines) * 16), _MM_HINT_T1);
                 if (mr == OP_MR && nc == NC)
-                    op_kernel(1, OP_MR, OP_NV, 1, kc, Ai, OP_MR, Bj, NC, Ci, ldc, bk, 0xFFFF);
+                    op_kernel(1, OP_MR, OP_NV, 1, kc, Ai, OP_MR, Bj, row_stride, Ci, ldc, bk, 0xFFFF);
                 else
-                    op_edge(1, mr, (nc + 15) / 16, kc, Ai, OP_MR, Bj, NC, Ci, ldc, bk, lane_mask(nc % 16 ? nc % 16 : 16));
+                    op_edge(1, mr, (nc + 15) / 16, kc, Ai, OP_MR, Bj, row_stride, Ci, ldc, bk, lane_mask(nc % 16 ? nc % 16 : 16));
             }
         }
     }
 }
 
+CGEMM_TARGET void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
+                               const float *P, float *C, int ldc, float beta,
+                               const float *const *prefetch, int nprefetch, long prefetch_floats)
+{
+    tn_run(M, N, K, A, lda, P, (long)OP_NV * 16 * K, OP_NV * 16, C, ldc, beta, prefetch, nprefetch, prefetch_floats);
+}
+
 typedef struct {
     int M, N, K, lda, ldc, rb;
     const float *A, *P;
+    long strip_stride, row_stride;
     float *C;
     float beta;
 } tn_job;
@@ -199,19 +189,30 @@ static void tn_task(void *ctx, long t)
 {
     const tn_job *j = ctx;
     int i0 = (int)t * j->rb, mb = j->M - i0 < j->rb ? j->M - i0 : j->rb;
-    swt_sgemm_tn(mb, j->N, j->K, j->A + i0, j->lda, j->P, j->C + (long)i0 * j->ldc, j->ldc, j->beta,
-                 NULL, 0, 0);
+    tn_run(mb, j->N, j->K, j->A + i0, j->lda, j->P, j->strip_stride, j->row_stride,
+           j->C + (long)i0 * j->ldc, j->ldc, j->beta, NULL, 0, 0);
 }
+
+/* B is read in place when its rows are short (ldb <= TN_INPLACE_LDB floats) and many
+ * (K >= TN_INPLACE_K): rows 4 KB apart (1024 features) share L1 sets, rows of 128-512
+ * floats do not, and there the pack (a copy of all of B over B*T = 8192 rows, memory bound)
+ * cost more than it saved. Over few rows the pack is cheap and its aligned 48-float rows
+ * are the faster read (an MLP's first layer, 40 features, batch 128). */
+#define TN_INPLACE_LDB 512
+#define TN_INPLACE_K 1024
 
 CGEMM_TARGET void swt_sgemm_tn_blocked(int M, int N, int K, const float *A, int lda,
                                        const float *B, int ldb, float *C, int ldc, float beta,
                                        int row_block)
 {
     if (K <= 0) { scale_c(M, N, C, ldc, beta); return; }
-    float *P = cgemm_workspace(CGEMM_WORKSPACE_TN_PACKED, (size_t)swt_sgemm_tn_pack_size(K, N));
-    if (!P) abort();
-    swt_sgemm_tn_pack(K, N, B, ldb, P);
-    tn_job j = {M, N, K, lda, ldc, row_block, A, P, C, beta};
+    tn_job j = {M, N, K, lda, ldc, row_block, A, B, OP_NV * 16, ldb, C, beta};
+    if (ldb > TN_INPLACE_LDB || K < TN_INPLACE_K) {
+        float *P = cgemm_workspace(CGEMM_WORKSPACE_TN_PACKED, (size_t)swt_sgemm_tn_pack_size(K, N));
+        if (!P) abort();
+        swt_sgemm_tn_pack(K, N, B, ldb, P);
+        j.P = P; j.strip_stride = (long)OP_NV * 16 * K; j.row_stride = OP_NV * 16;
+    }
     swt_pool_run((M + row_block - 1) / row_block, tn_task, &j);
 }
 #else

@@ -72,9 +72,7 @@ public final class Dense: Layer {
         let w = fakeQuant?.weight(weight) ?? weight.pointer
         usedWeight = w
         input = x
-        if useBias {
-            for r in 0..<rows { (y.pointer + r * outFeatures).update(from: bias.pointer, count: outFeatures) }
-        }
+        if useBias { DenseBias.broadcast(bias.pointer, into: y.pointer, rows: rows, columns: outFeatures) }
         BLAS.gemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures,
                   a: x.pointer, b: w, beta: useBias ? 1 : 0, c: y.pointer, precision: gemmPrecision)
         return y
@@ -102,13 +100,7 @@ public final class Dense: Layer {
         // dW (out, in) += dy^T (out, rows) x (rows, in)
         BLAS.gemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows,
                   a: dy.pointer, b: x.pointer, beta: 1, c: dWeight.pointer, precision: gemmPrecision)
-        if useBias {
-            let db = dBias.pointer
-            for r in 0..<rows {
-                let row = dy.pointer + r * outFeatures
-                for j in 0..<outFeatures { db[j] += row[j] }
-            }
-        }
+        if useBias { DenseBias.accumulateColumnSums(dy.pointer, rows: rows, columns: outFeatures, into: dBias.pointer) }
     }
 }
 

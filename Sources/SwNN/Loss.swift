@@ -33,30 +33,47 @@ public final class SoftmaxCrossEntropy: Loss {
 
     public func terms(outputCount: Int) -> Int { outputCount / classes }
 
+    /// Rows per pool task.
+    static let rowBlock = 256
+
     public func evaluate(output: Tensor, targets: Tensor, gradient: Tensor?, gradientScale: Float) -> LossResult {
         let c = classes
         let rows = output.count / c
         precondition(targets.count == rows, "cross_entropy: \(rows) rows of logits but \(targets.count) targets")
-        var sum = 0.0
-        var correct = 0
-        let lp = output.pointer, tp = targets.pointer
-        for r in 0..<rows {
-            let row = lp + r * c
-            let target = Int(tp[r])
-            precondition(target >= 0 && target < c, "cross_entropy: label \(target) outside 0..<\(c)")
-            var mx = row[0], arg = 0
-            for j in 1..<c where row[j] > mx { mx = row[j]; arg = j }
-            if arg == target { correct += 1 }
-            var z: Float = 0
-            for j in 0..<c { z += expf(row[j] - mx) }
-            sum += Double(logf(z) - (row[target] - mx))
-            if let gradient {
-                let g = gradient.pointer + r * c
-                let inv = gradientScale / z
-                for j in 0..<c { g[j] = expf(row[j] - mx) * inv }
-                g[target] -= gradientScale
+        // Rows in fixed blocks over the pool; each row's loss is kept and the Double sum runs
+        // over the rows in order afterwards, so the bits never depend on the threads.
+        let lp = output.pointer, tp = targets.pointer, gp = gradient?.pointer
+        let blocks = (rows + Self.rowBlock - 1) / Self.rowBlock
+        var rowLoss = [Float](repeating: 0, count: rows)
+        var blockCorrect = [Int](repeating: 0, count: blocks)
+        rowLoss.withUnsafeMutableBufferPointer { lossp in
+            blockCorrect.withUnsafeMutableBufferPointer { cp in
+                ThreadPool.run(blocks) { t in
+                    var correct = 0
+                    for r in (t * Self.rowBlock)..<min(rows, (t + 1) * Self.rowBlock) {
+                        let row = lp + r * c
+                        let target = Int(tp[r])
+                        precondition(target >= 0 && target < c, "cross_entropy: label \(target) outside 0..<\(c)")
+                        var mx = row[0], arg = 0
+                        for j in 1..<c where row[j] > mx { mx = row[j]; arg = j }
+                        if arg == target { correct += 1 }
+                        var z: Float = 0
+                        for j in 0..<c { z += expf(row[j] - mx) }
+                        lossp[r] = logf(z) - (row[target] - mx)
+                        if let gp {
+                            let g = gp + r * c
+                            let inv = gradientScale / z
+                            for j in 0..<c { g[j] = expf(row[j] - mx) * inv }
+                            g[target] -= gradientScale
+                        }
+                    }
+                    cp[t] = correct
+                }
             }
         }
+        var sum = 0.0
+        for l in rowLoss { sum += Double(l) }
+        let correct = blockCorrect.reduce(0, +)
         return LossResult(sum: sum, terms: rows, correct: correct)
     }
 }

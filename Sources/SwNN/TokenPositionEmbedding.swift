@@ -57,16 +57,25 @@ public final class TokenPositionEmbedding: Layer {
     @inline(__always)
     private func token(_ x: Tensor, _ i: Int) -> Int { tokenID(x, i, vocab: vocab, layer: "token_position_embedding") }
 
+    /// Tokens per pool task of forward.
+    static let tokenBlock = 1024
+    /// Columns per pool task of backward.
+    static let columnBlock = 64
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let b = batchSize(x, inputShape)
         let y = reuseBatch(out, batch: b, sample: outputShape)   // (B, T, D)
         out = y
         input = x
         let T = inputShape[0], D = dim
-        for i in 0..<x.count {
-            let src = tok.pointer + token(x, i) * D, p = pos.pointer + (i % T) * D
-            let dst = y.pointer + i * D
-            for j in 0..<D { dst[j] = src[j] + p[j] }
+        // Tokens in fixed blocks over the pool (each output row is written alone).
+        let tp = tok.pointer, pp = pos.pointer, yp = y.pointer
+        ThreadPool.forBlocks(count: x.count, block: Self.tokenBlock) { r in
+            for i in r {
+                let src = tp + self.token(x, i) * D, p = pp + (i % T) * D
+                let dst = yp + i * D
+                for j in 0..<D { dst[j] = src[j] + p[j] }
+            }
         }
         return y
     }
@@ -74,10 +83,15 @@ public final class TokenPositionEmbedding: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         let x = input!
         let T = inputShape[0], D = dim
-        for i in 0..<x.count {
-            let src = dy.pointer + i * D
-            let dt = dTok.pointer + token(x, i) * D, dp = dPos.pointer + (i % T) * D
-            for j in 0..<D { dt[j] += src[j]; dp[j] += src[j] }
+        // Columns in fixed blocks over the pool: every element still adds the tokens in order.
+        let dyp = dy.pointer, dtp = dTok.pointer, dpp = dPos.pointer
+        ThreadPool.forBlocks(count: D, block: Self.columnBlock) { c in
+            for i in 0..<x.count {
+                let src = dyp + i * D + c.lowerBound
+                let dt = dtp + self.token(x, i) * D + c.lowerBound
+                let dp = dpp + (i % T) * D + c.lowerBound
+                for j in 0..<c.count { dt[j] += src[j]; dp[j] += src[j] }
+            }
         }
         guard needsInputGradient else { return dy }
         let g = Tensor.reuse(dx, shape: x.shape)

@@ -56,7 +56,8 @@ public enum BLAS {
     /// write-only (NaNs in it are ignored).
     ///
     /// Dense-layer shapes with `transA == false`, alpha 1 and beta 0 or 1 (forward `A Bᵀ` and
-    /// input gradient `A B`, weight n·k >= 16 K, in row blocks of 128 / 256, see `GEMMKernels`)
+    /// input gradient `A B`, weight n·k >= 16 K, or 8 K over 4096 rows or more, in row blocks
+    /// of 128 / 256, see `GEMMKernels`)
     /// run on swtrain's AVX-512 kernels over the `ThreadPool`, which read the weight in place
     /// instead of packing it (1.1-1.9x at batch 32-128, 1024 features). So does a weight
     /// gradient `Aᵀ B` over at least 64 rows (`GEMMKernels.runTN`). Everything else calls
@@ -99,7 +100,7 @@ public enum BLAS {
     /// The kernel `gemm` runs for a product of these sizes with alpha 1 and beta 0 or 1:
     /// `"swt_sgemm_blocked nt|nn (avx512)"`, `"swt_sgemm_tn_blocked (avx512)"` or `"cblas_sgemm"`.
     public static func gemmPath(transA: Bool, transB: Bool, m: Int, n: Int, k: Int) -> String {
-        if !transA, GEMMKernels.covers(transB: transB, n: n, k: k) { return "swt_sgemm_blocked \(transB ? "nt" : "nn") (avx512)" }
+        if !transA, GEMMKernels.covers(transB: transB, m: m, n: n, k: k) { return "swt_sgemm_blocked \(transB ? "nt" : "nn") (avx512)" }
         if transA, !transB, GEMMKernels.coversTN(m: m, n: n, k: k) { return "swt_sgemm_tn_blocked (avx512)" }
         return "cblas_sgemm"
     }

@@ -44,7 +44,7 @@ enum GEMMKernels {
                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
         guard alpha == 1, beta == 0 || beta == 1, max(m, n, k, lda, ldb, ldc) <= Int(Int32.max),
-              covers(transB: transB, n: n, k: k) else { return false }
+              covers(transB: transB, m: m, n: n, k: k) else { return false }
         // The kernels win at up to 128 (NT) / 256 (NN) rows a call, where B stays in L2: a
         // taller product runs as row blocks of that many (fixed, whatever the threads).
         let tall = transB ? 128 : 256
@@ -57,11 +57,21 @@ enum GEMMKernels {
         return true
     }
 
-    /// Whether `run` takes a product `A Bᵀ` / `A B` of these sizes (alpha 1, beta 0 or 1).
+    /// Whether `run` takes a product `A Bᵀ` / `A B` of these sizes (alpha 1, beta 0 or 1): a
+    /// weight of at least 16 K elements, or of at least `tallMinWeight` (n, k >= 16) in a
+    /// product of at least `tallRows` rows, where OpenBLAS ran on one thread (a char GPT's
+    /// 96-token head over B·T = 8192 rows, n·k = 12 K: 3% of a 2-thread step).
     @inline(__always)
-    static func covers(transB: Bool, n: Int, k: Int) -> Bool {
-        enabled && n * k >= 16 * 1024 && (transB || (n >= 16 && k >= 16))
+    static func covers(transB: Bool, m: Int, n: Int, k: Int) -> Bool {
+        guard enabled else { return false }
+        if n * k >= 16 * 1024 { return transB || (n >= 16 && k >= 16) }
+        return m >= tallRows && n * k >= tallMinWeight && n >= 16 && k >= 16
     }
+
+    /// Rows from which a product with a weight of `tallMinWeight` elements runs on the kernels.
+    static let tallRows = 4096
+    /// The smallest weight (n·k) of a product of `tallRows` rows that runs on the kernels.
+    static let tallMinWeight = 8 * 1024
 
     /// Whether `runTN` takes a product `Aᵀ B` of these sizes (alpha 1, beta 0 or 1).
     @inline(__always)

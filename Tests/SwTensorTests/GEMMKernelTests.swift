@@ -170,4 +170,66 @@ import SwTensor
         #expect(p.relativeError(ref) <= Self.bound)
         #expect(p.paddingUntouched)
     }
+
+    /// `swt_sgemm_tn_blocked` reads B in place when its rows are short (ldb <= 512) and many
+    /// (k >= 1024) and packs it otherwise: the same tiles in the same order, so the same bits
+    /// either way (the same B stored with ldb n and with ldb 600), and right against Double.
+    /// Edge strips (n not a multiple of 48 or 16), one row of C, K over several blocks of 256
+    /// with a short last one; (9, 200, 64) packs both times.
+    @Test(arguments: [(1, 33, 1100), (16, 130, 1500), (40, 48, 1030), (9, 200, 64), (130, 7, 1025)])
+    func tnBlockedInPlaceMatchesPacked(shape: (Int, Int, Int)) {
+        guard swt_gemm_available() != 0 else { return }
+        let (m, n, k) = shape
+        var rng = RNG(seed: 41)
+        var p = Problem(m: m, n: n, k: k, transA: true, transB: false, beta: 1, rng: &rng)
+        let ref = p.reference()
+        let wide = 600
+        var bWide = [Float](repeating: .nan, count: k * wide)
+        for r in 0..<k { for j in 0..<n { bWide[r * wide + j] = p.b[r * p.ldb + j] } }
+        let c0 = p.c
+        func run(_ b: [Float], _ ldb: Int) -> [Float] {
+            var c = c0
+            swt_sgemm_tn_blocked(Int32(m), Int32(n), Int32(k), p.a, Int32(p.lda), b, Int32(ldb), &c, Int32(p.ldc), 1, 64)
+            return c
+        }
+        let inPlace = run(p.b, p.ldb), packed = run(bWide, wide)
+        #expect(inPlace.map(\.bitPattern) == packed.map(\.bitPattern), "\(shape)")
+        p.c = inPlace
+        #expect(p.relativeError(ref) <= Self.bound, "\(shape)")
+        #expect(p.paddingUntouched)
+    }
+
+    /// The pack of B for the TN kernel: strips of 48 columns, zero-padded, the same bytes at
+    /// 1, 2 and 3 threads (large B is packed over the pool in chunks of rows).
+    @Test(arguments: [(700, 130), (5, 50), (300, 1030)])
+    func tnPackLayoutAtAnyThreads(shape: (Int, Int)) {
+        guard swt_gemm_available() != 0 else { return }
+        defer { ThreadPool.setThreads(1) }
+        let (k, n) = shape, ldb = n + 3
+        var rng = RNG(seed: 42)
+        let b = (0..<(k * ldb)).map { _ in rng.uniform(-1, 1) }
+        let count = Int(swt_sgemm_tn_pack_size(Int32(k), Int32(n)))
+        var expected = [Float](repeating: 0, count: count)
+        for s in 0..<((n + 47) / 48) {
+            for r in 0..<k {
+                for c in 0..<48 where s * 48 + c < n { expected[s * 48 * k + r * 48 + c] = b[r * ldb + s * 48 + c] }
+            }
+        }
+        for threads in [1, 2, 3] {
+            ThreadPool.setThreads(threads)
+            var packed = [Float](repeating: .nan, count: count)
+            swt_sgemm_tn_pack(Int32(k), Int32(n), b, Int32(ldb), &packed)
+            #expect(packed.map(\.bitPattern) == expected.map(\.bitPattern), "\(shape), \(threads) threads")
+        }
+    }
+
+    /// A weight under 16 K elements runs on the kernels only in a tall product (a GPT's
+    /// vocabulary head over B·T rows).
+    @Test func tallSmallWeightRouting() {
+        guard swt_gemm_available() != 0 else { return }
+        #expect(BLAS.gemmPath(transA: false, transB: true, m: 8192, n: 96, k: 128).hasPrefix("swt_sgemm_blocked nt"))
+        #expect(BLAS.gemmPath(transA: false, transB: false, m: 8192, n: 128, k: 96).hasPrefix("swt_sgemm_blocked nn"))
+        #expect(BLAS.gemmPath(transA: false, transB: true, m: 4095, n: 96, k: 128) == "cblas_sgemm")
+        #expect(BLAS.gemmPath(transA: false, transB: false, m: 8192, n: 10, k: 128) == "cblas_sgemm")
+    }
 }

@@ -45,10 +45,12 @@ import SwTensor
 
     /// `BLAS.gemm` shapes that run on swtrain's kernels, split into blocks over n (and m): the
     /// per-element k order does not change, so 2 and 3 threads give the bits of 1 thread.
-    /// Taller products (m > 128 / 256) run as fixed row blocks at any thread count.
+    /// Taller products (m > 128 / 256) run as fixed row blocks at any thread count; the last
+    /// two are small weights (8 K) that only a tall product sends to the kernels.
     @Test(arguments: [(false, 64, 1000, 300), (true, 64, 1000, 300), (true, 128, 500, 200),
                       (true, 100, 777, 64), (false, 200, 700, 64), (false, 256, 390, 130),
-                      (true, 300, 384, 128), (true, 260, 200, 300), (false, 600, 128, 384)])
+                      (true, 300, 384, 128), (true, 260, 200, 300), (false, 600, 128, 384),
+                      (true, 4100, 64, 128), (false, 4097, 128, 64)])
     func gemmBitIdenticalAcrossThreads(shape: (Bool, Int, Int, Int)) throws {
         // On the portable path these products go to OpenBLAS, which keeps one thread (unless
         // OPENBLAS_NUM_THREADS is set), so the bits do not depend on the pool's count either.

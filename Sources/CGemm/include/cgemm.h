@@ -52,7 +52,8 @@ void swt_sgemm_blocked(int transB, int M, int N, int K, const float *A, int lda,
 long swt_sgemm_tn_pack_size(int K, int N);
 /// Packs B[K,N] (row-major, ldb) for swt_sgemm_tn: 48-column strips, each K
 /// rows of 48 contiguous floats (the last strip zero-padded). Pack once, then
-/// run any number of swt_sgemm_tn calls (row blocks of C) against it.
+/// run any number of swt_sgemm_tn calls (row blocks of C) against it. Large B is packed
+/// over the pool (cpool.h) in fixed row chunks: the bytes do not depend on the split.
 void swt_sgemm_tn_pack(int K, int N, const float *B, int ldb, float *P);
 
 /// C[M,N] = A[K,M]^T . B[K,N] + beta * C with B packed by swt_sgemm_tn_pack

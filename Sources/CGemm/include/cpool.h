@@ -13,7 +13,8 @@
 /// never changes what the task computes: a kernel that splits its work into tasks whose
 /// boundaries depend only on the problem (not on the thread count) gives bit-identical
 /// results at any thread count. Called from inside a task (nested), from a second thread
-/// while the pool is busy, or with one thread, it runs the tasks in order on the caller.
+/// while the pool is busy, with one thread or with 2^20 tasks or more, it runs the tasks in
+/// order on the caller.
 /// Workers inherit the caller's kernel-path override (CCPU's thread-local portable switch).
 
 /// A task: `ctx` as passed to `swt_pool_run`, `task` in [0, ntasks).

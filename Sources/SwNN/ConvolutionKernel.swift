@@ -1,3 +1,4 @@
+import CKernels
 import SwTensor
 
 /// The geometry of a 2-D sliding window over samples `(C, H, W)`; a 1-D window over `(C, L)`
@@ -184,16 +185,10 @@ struct ConvKernel {
         var s0 = 0
         while s0 < batch {
             let n = min(chunk, batch - s0), N = n * P
-            im2col(x.pointer + s0 * window.inputSize, window, samples: n, c)
+            lower(x.pointer + s0 * window.inputSize, samples: n, c)
             // t (out, N) = W (out, K) col (K, N)
             BLAS.gemm(transA: false, transB: false, m: O, n: N, k: K, a: weight, b: c, beta: 0, c: t, precision: precision)
-            for s in 0..<n {
-                for o in 0..<O {
-                    let b = bias?[o] ?? 0
-                    let dst = y.pointer + ((s0 + s) * O + o) * P, src = t + o * N + s * P
-                    for p in 0..<P { dst[p] = src[p] + b }
-                }
-            }
+            swt_conv1d_bias_scatter(n, O, P, t, bias, y.pointer + s0 * O * P)
             s0 += n
         }
         colHoldsBatch = chunk >= batch
@@ -206,39 +201,48 @@ struct ConvKernel {
         let chunk = chunkSamples(batch)
         let c = scratch(&col, count: K * chunk * P)
         let t = scratch(&trans, count: O * chunk * P)
-        if let dBias {
-            for s in 0..<batch {
-                let ds = dy.pointer + s * O * P
-                for o in 0..<O {
-                    let row = ds + o * P
-                    var acc: Float = 0
-                    for p in 0..<P { acc += row[p] }
-                    dBias[o] += acc
-                }
-            }
-        }
+        if let dBias { swt_conv1d_bias_sum(batch, O, P, dy.pointer, dBias) }
         dx?.zero()
         var s0 = 0
         while s0 < batch {
             let n = min(chunk, batch - s0), N = n * P
             if !(colHoldsBatch && s0 == 0) {
-                im2col(x.pointer + s0 * window.inputSize, window, samples: n, c)
+                lower(x.pointer + s0 * window.inputSize, samples: n, c)
             }
-            for s in 0..<n {
-                for o in 0..<O {
-                    let src = dy.pointer + ((s0 + s) * O + o) * P, dst = t + o * N + s * P
-                    for p in 0..<P { dst[p] = src[p] }
-                }
-            }
+            swt_conv1d_gather(n, O, P, dy.pointer + s0 * O * P, t)
             // dW (out, K) += t (out, N) col^T (N, K)
             BLAS.gemm(transA: false, transB: true, m: O, n: K, k: N, a: t, b: c, beta: 1, c: dWeight, precision: precision)
             if let dx {
                 // dcol (K, N) = W^T (K, out) t (out, N), written over col
                 BLAS.gemm(transA: true, transB: false, m: K, n: N, k: O, a: weight, b: t, beta: 0, c: c, precision: precision)
-                col2im(c, window, samples: n, dx.pointer + s0 * window.inputSize)
+                raise(c, samples: n, dx.pointer + s0 * window.inputSize)
             }
             s0 += n
         }
         colHoldsBatch = false
+    }
+
+    /// Whether the window is 1-D (one row, no vertical taps or padding): then im2col and
+    /// col2im run as the C loops of `ckernels_conv.h`, the same values and order of adds.
+    private var isLine: Bool { window.height == 1 && window.kh == 1 && window.ph == 0 }
+
+    /// im2col of `samples` samples at `x` into `col`.
+    private func lower(_ x: UnsafePointer<Float>, samples: Int, _ col: UnsafeMutablePointer<Float>) {
+        let g = window
+        if isLine {
+            swt_conv1d_im2col(samples, g.channels, g.width, g.kw, g.sw, g.pw, x, col)
+        } else {
+            im2col(x, g, samples: samples, col)
+        }
+    }
+
+    /// col2im of `col` into `dx` (added).
+    private func raise(_ col: UnsafePointer<Float>, samples: Int, _ dx: UnsafeMutablePointer<Float>) {
+        let g = window
+        if isLine {
+            swt_conv1d_col2im(samples, g.channels, g.width, g.kw, g.sw, g.pw, col, dx)
+        } else {
+            col2im(col, g, samples: samples, dx)
+        }
     }
 }

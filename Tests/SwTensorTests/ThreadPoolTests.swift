@@ -27,6 +27,26 @@ import SwTensor
         }
     }
 
+    /// Jobs back to back, so the caller often takes tasks of a part whose worker has not
+    /// started yet (or is still finishing the last job): each task still runs exactly once.
+    @Test func backToBackJobsRunEveryTaskOnce() {
+        defer { ThreadPool.setThreads(1) }
+        for threads in [2, 3] {
+            ThreadPool.setThreads(threads)
+            var bad = 0
+            for job in 0..<3000 {
+                let tasks = 2 + job % 9
+                var hits = [Int](repeating: 0, count: tasks)
+                hits.withUnsafeMutableBufferPointer { h in
+                    let p = h.baseAddress!
+                    ThreadPool.run(tasks) { t in p[t] += 1 }
+                }
+                if !hits.allSatisfy({ $0 == 1 }) { bad += 1 }
+            }
+            #expect(bad == 0, "\(threads) threads: \(bad) of 3000 jobs ran a task twice or not at all")
+        }
+    }
+
     @Test func blocksAreFixed() {
         defer { ThreadPool.setThreads(1) }
         ThreadPool.setThreads(2)

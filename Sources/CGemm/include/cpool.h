@@ -6,12 +6,15 @@
 ///
 /// `swt_pool_run(ntasks, fn, ctx)` calls `fn(ctx, t)` once for every task t in [0, ntasks).
 /// The tasks are split into min(threads, ntasks) contiguous parts, part p holding tasks
-/// [p * ntasks / parts, (p + 1) * ntasks / parts); the calling thread runs part 0 and the
-/// workers the others; the call returns when every task is done. Which thread runs a task
+/// [p * ntasks / parts, (p + 1) * ntasks / parts); the calling thread runs part 0, worker p
+/// part p, except that the caller, done with part 0, takes (and runs in order) every part
+/// whose worker has not started it yet, so a job never waits for a sleeping or descheduled
+/// worker; the call returns when every task is done. Which thread runs a task
 /// never changes what the task computes: a kernel that splits its work into tasks whose
 /// boundaries depend only on the problem (not on the thread count) gives bit-identical
 /// results at any thread count. Called from inside a task (nested), from a second thread
-/// while the pool is busy, or with one thread, it runs the tasks in order on the caller.
+/// while the pool is busy, with one thread or with 2^20 tasks or more, it runs the tasks in
+/// order on the caller.
 /// Workers inherit the caller's kernel-path override (CCPU's thread-local portable switch).
 
 /// A task: `ctx` as passed to `swt_pool_run`, `task` in [0, ntasks).

@@ -11,7 +11,7 @@ import SwTensor
 /// `self.tok = nn.Embedding(vocab, dim)` and `self.pos = nn.Embedding(context, dim)` and
 /// returns `tok(x) + pos(arange(T))`. Backward adds each `dy` row to its token's row of
 /// `dtok` and to its position's row of `dpos`; ids have no gradient (`dx` is zero).
-public final class TokenPositionEmbedding: Layer {
+public final class TokenPositionEmbedding: Layer, TokenEmbedding {
     public let typeName = "token_position_embedding"
     public let vocab: Int
     public let dim: Int
@@ -62,12 +62,8 @@ public final class TokenPositionEmbedding: Layer {
         let y = reuseBatch(out, batch: b, sample: outputShape)   // (B, T, D)
         out = y
         input = x
-        let T = inputShape[0], D = dim
-        for i in 0..<x.count {
-            let src = tok.pointer + token(x, i) * D, p = pos.pointer + (i % T) * D
-            let dst = y.pointer + i * D
-            for j in 0..<D { dst[j] = src[j] + p[j] }
-        }
+        EmbeddingLookup.forward(x, into: y, dim: dim, vocab: vocab, layer: "token_position_embedding",
+                                tok: .init(values: tok.pointer), pos: .init(values: pos.pointer), period: inputShape[0])
         return y
     }
 

@@ -43,10 +43,11 @@ public struct QuantizedLayerResult: Sendable {
 /// Post-training int8 quantization (dynamic or static) of a trained model, written as a
 /// `CompressedModelFolder` (see docs/quantize.md).
 ///
-/// Every `dense`, `conv1d` and `conv2d` whose config entry is reachable by its path
+/// Every `dense`, `conv1d`, `conv2d`, `embedding` and `token_position_embedding` whose config entry is reachable by its path
 /// (`model.layers[i]`, inside a `residual`, or a projection of a `transformer_block` /
 /// `causal_attention`, written into the entry's `parts`: `"3.attn.qkv"`, `"3.mlp.2"`) becomes
-/// `quantized_dense` / `quantized_conv1d` / `quantized_conv2d`, unless skipped.
+/// `quantized_dense` / `quantized_conv1d` / `quantized_conv2d` / `quantized_embedding` /
+/// `quantized_token_position_embedding`, unless skipped.
 public enum QuantizeCompression {
     /// Runs the whole pass: every rank calls it (calibration is all-reduced); rank 0 writes.
     public static func run(configPath: String, overrides: [String], checkpoint: String, outDir: String,
@@ -61,6 +62,8 @@ public enum QuantizeCompression {
         let (targets, kept) = try selectLayers(model: model, layers: layersJSON, skip: options.skip)
         var results = kept
         let paths = targets.map(\.path)
+        // Layers whose input is quantized (embeddings take token ids: nothing to calibrate).
+        let inputPaths = targets.filter { Int8LayerBuilder.takesActivations($0.type) }.map(\.path)
 
         // Static: activation ranges from calibration (all-reduced: the same at every rank count).
         // A quantization-aware checkpoint's learned ranges take precedence.
@@ -68,12 +71,12 @@ public enum QuantizeCompression {
         var rangesFrom = "calibration"
         if options.activations == .static {
             let learned = config.quantization?.aware == true ? try learnedRanges(weightsFile: weights) : [:]
-            if !paths.isEmpty, paths.allSatisfy({ learned[$0] != nil }) {
+            if !inputPaths.isEmpty, inputPaths.allSatisfy({ learned[$0] != nil }) {
                 ranges = learned
                 rangesFrom = "quantization-aware training"
                 say("activation ranges: learned by quantization-aware training (\(weights))")
             } else {
-                ranges = try QuantCalibration.ranges(model: model, paths: paths, data: trainer.train, samples: options.calibrationSamples,
+                ranges = try QuantCalibration.ranges(model: model, paths: inputPaths, data: trainer.train, samples: options.calibrationSamples,
                                                      comm: comm, observer: options.observer, percentile: options.percentile, bins: options.bins)
             }
         }
@@ -82,9 +85,11 @@ public enum QuantizeCompression {
             let q = Int8LayerBuilder.build(layer, granularity: options.granularity, activations: options.activations, inputRange: ranges[path])!
             replacements[path] = q
             var r = QuantizedLayerResult(path: path, type: type)
-            let s = q.parameterTensors[1]
-            r.weightScale = ((0..<s.count).map { s.pointer[$0] }.min()!, (0..<s.count).map { s.pointer[$0] }.max()!)
-            if options.activations == .static {
+            // Every weight scale tensor (an embedding's token and position tables have one each).
+            let scales = zip(q.parameterShapes, q.parameterTensors).filter { $0.0.name.hasSuffix("weight_scale") }
+                .flatMap { UnsafeBufferPointer(start: $0.1.pointer, count: $0.1.count) }
+            r.weightScale = (scales.min()!, scales.max()!)
+            if options.activations == .static, Int8LayerBuilder.takesActivations(type) {
                 r.inputRange = ranges[path]
                 r.inputScale = q.parameterTensors[2].pointer[0]
                 r.inputZeroPoint = Int32(q.parameterTensors[3].pointer[0])
@@ -201,7 +206,7 @@ public enum QuantizeCompression {
         var targets: [(path: String, layer: any Layer, type: String)] = []
         var kept: [QuantizedLayerResult] = []
         for (path, layer) in model.network.descendants {
-            guard layer is Dense || layer is Conv1D || layer is Conv2D else { continue }
+            guard layer is Dense || layer is Conv1D || layer is Conv2D || layer is Embedding || layer is TokenPositionEmbedding else { continue }
             let type = layer.typeName
             if skip.contains(path) {
                 kept.append(QuantizedLayerResult(path: path, type: type, note: "skipped (--skip)"))
@@ -214,7 +219,7 @@ public enum QuantizeCompression {
         let known = Set(targets.map(\.path) + kept.map(\.path))
         if let bad = skip.first(where: { !known.contains($0) }) {
             let list = known.sorted { $0.localizedStandardCompare($1) == .orderedAscending }
-            throw CompressError("--skip \(bad): no quantizable layer (dense, conv1d, conv2d) has this path\n  hint: the quantizable layers are at \(list.isEmpty ? "(none)" : list.joined(separator: ", "))")
+            throw CompressError("--skip \(bad): no quantizable layer (dense, conv1d, conv2d, embedding, token_position_embedding) has this path\n  hint: the quantizable layers are at \(list.isEmpty ? "(none)" : list.joined(separator: ", "))")
         }
         return (targets, kept)
     }
@@ -225,7 +230,7 @@ public enum QuantizeCompression {
         guard case .object(var o) = entry, let t = ConfigLayers.type(of: entry), let q = Int8LayerBuilder.quantizedType(of: t) else { return entry }
         o["type"] = .string(q)
         o["granularity"] = .string(options.granularity.rawValue)
-        o["activations"] = .string(options.activations.rawValue)
+        if Int8LayerBuilder.takesActivations(t) { o["activations"] = .string(options.activations.rawValue) }
         return .object(o)
     }
 

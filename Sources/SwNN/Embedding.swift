@@ -7,7 +7,7 @@ import SwTensor
 /// precondition failure), output `(B, T..., dim)`. Parameter `weight` `[vocab, dim]`,
 /// initialised N(0, 1) as PyTorch. Backward adds each `dy` row to its token's row of `dweight`;
 /// ids have no gradient, so the input gradient is zero (or `dy` is passed on when not needed).
-public final class Embedding: Layer {
+public final class Embedding: Layer, TokenEmbedding {
     public let typeName = "embedding"
     public let vocab: Int
     public let dim: Int
@@ -48,11 +48,7 @@ public final class Embedding: Layer {
         let y = reuseBatch(out, batch: b, sample: outputShape)   // (B, T, D)
         out = y
         input = x
-        let D = dim
-        for i in 0..<x.count {
-            let src = weight.pointer + token(x, i) * D, dst = y.pointer + i * D
-            for j in 0..<D { dst[j] = src[j] }
-        }
+        EmbeddingLookup.forward(x, into: y, dim: dim, vocab: vocab, layer: "embedding", tok: .init(values: weight.pointer))
         return y
     }
 

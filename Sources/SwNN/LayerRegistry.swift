@@ -52,6 +52,8 @@ public struct LayerRegistry: Sendable {
         QuantizedDense.builder,
         QuantizedConv1D.builder,
         QuantizedConv2D.builder,
+        QuantizedEmbedding.builder,
+        QuantizedTokenPositionEmbedding.builder,
     ])
 
     /// The builders of `standard`, by type name.

@@ -11,7 +11,7 @@ import SwTensor
 /// `self.tok = nn.Embedding(vocab, dim)` and `self.pos = nn.Embedding(context, dim)` and
 /// returns `tok(x) + pos(arange(T))`. Backward adds each `dy` row to its token's row of
 /// `dtok` and to its position's row of `dpos`; ids have no gradient (`dx` is zero).
-public final class TokenPositionEmbedding: Layer {
+public final class TokenPositionEmbedding: Layer, TokenEmbedding {
     public let typeName = "token_position_embedding"
     public let vocab: Int
     public let dim: Int
@@ -57,8 +57,6 @@ public final class TokenPositionEmbedding: Layer {
     @inline(__always)
     private func token(_ x: Tensor, _ i: Int) -> Int { tokenID(x, i, vocab: vocab, layer: "token_position_embedding") }
 
-    /// Tokens per pool task of forward.
-    static let tokenBlock = 1024
     /// Columns per pool task of backward.
     static let columnBlock = 64
 
@@ -67,16 +65,8 @@ public final class TokenPositionEmbedding: Layer {
         let y = reuseBatch(out, batch: b, sample: outputShape)   // (B, T, D)
         out = y
         input = x
-        let T = inputShape[0], D = dim
-        // Tokens in fixed blocks over the pool (each output row is written alone).
-        let tp = tok.pointer, pp = pos.pointer, yp = y.pointer
-        ThreadPool.forBlocks(count: x.count, block: Self.tokenBlock) { r in
-            for i in r {
-                let src = tp + self.token(x, i) * D, p = pp + (i % T) * D
-                let dst = yp + i * D
-                for j in 0..<D { dst[j] = src[j] + p[j] }
-            }
-        }
+        EmbeddingLookup.forward(x, into: y, dim: dim, vocab: vocab, layer: "token_position_embedding",
+                                tok: .init(values: tok.pointer), pos: .init(values: pos.pointer), period: inputShape[0])
         return y
     }
 

@@ -59,7 +59,9 @@ import SwTrain
         for p in quantized { #expect(try file.entry(p + ".weight").dtype == .i8, "\(p)") }
         #expect(try file.entry("1.attn.proj.weight").dtype == .f32)
         #expect(try file.entry("1.ln1.weight").dtype == .f32 && file.entry("2.weight").dtype == .f32)
-        #expect(file.entries.filter { $0.name.hasPrefix("0.") }.allSatisfy { $0.dtype == .f32 })
+        // The token and position tables: I8 with one F32 scale per row.
+        #expect(try file.entry("0.tok.weight").dtype == .i8 && file.entry("0.pos.weight").dtype == .i8)
+        #expect(try file.entry("0.tok.weight_scale").dtype == .f32 && file.entry("0.tok.weight_scale").shape == [file.entry("0.tok.weight").shape[0]])
 
         // The folder's config names the parts; it builds and loads strictly both ways.
         let written = try TrainConfig.load(path: out + "/config.json")
@@ -75,6 +77,7 @@ import SwTrain
         let viaEval = try Model(config: written.model)
         try viaEval.loadParameters(from: out + "/model.safetensors")
         for p in quantized { #expect(viaInit.network.layer(at: p) is QuantizedDense, "\(p)") }
+        #expect(viaInit.network.layer(at: "0") is QuantizedTokenPositionEmbedding)
 
         // Each int8 projection of the folder against the fp32 one on the fp32 model's inputs:
         // |y − y_int8| ≤ (s_x / 2) Σ|ŵ| + (s_w / 2) Σ|x| (weight and input each within half a
@@ -129,6 +132,6 @@ import SwTrain
             #expect(row["quantized"] == .bool(p != "1.attn.proj"), "\(p)")
             if p != "1.attn.proj" { #expect(row["sqnr_db"]?.doubleValue.map { $0 > 10 } == true, "\(p)") }
         }
-        #expect(seen == Set(quantized + ["1.attn.proj"]))
+        #expect(seen == Set(quantized + ["0", "1.attn.proj"]))
     }
 }

@@ -68,7 +68,7 @@ enum Builders {
     /// The vocabulary of the model's first layer when it is a token embedding.
     static func embeddingVocabulary(_ model: Model) -> Int? {
         let first = model.network.layers.first
-        return (first as? TokenPositionEmbedding)?.vocab ?? (first as? Embedding)?.vocab
+        return (first as? any TokenEmbedding)?.vocab
     }
 
     /// Inputs of a model that starts with an embedding must be token ids: integers in
@@ -117,7 +117,7 @@ enum Builders {
     static func checkVocabulary(_ data: TextDataset, feeds model: Model, path: String, config: TrainConfig) throws(ConfigError) {
         let need = data.vocabulary.count
         let first = model.network.layers.first
-        let vocab = (first as? TokenPositionEmbedding)?.vocab ?? (first as? Embedding)?.vocab
+        let vocab = (first as? any TokenEmbedding)?.vocab
         guard let vocab else {
             throw ConfigError(file: config.file, path: "model.layers[0]",
                               message: "text data needs a token embedding first (token_position_embedding or embedding), got \(first?.typeName ?? "nothing")",

@@ -30,6 +30,16 @@ import SwTensor
 /// buffer with leading dimension `3C` (no copies); `P` is kept for backward, `(B, h, T, T)`
 /// floats, and its dropout mask is drawn from `rng`. Dropout (probability `dropout`) applies
 /// to `P` and to the output; the output mask is drawn from `rng` on both paths.
+///
+/// `gemmPrecision = .bf16` (mixed precision; the projections have their own switch): bf16
+/// operands with fp32 accumulation by operand rounding. Forward rounds `q`, `k`, `v` (a copy
+/// of the `qkv` output) to bf16 values held in fp32 (`FusedAttention.roundToBF16`) before the
+/// fp32 kernels, so `S = q k^T` and `o = P v` take bf16 operands; backward uses the same
+/// rounded `q`, `k`, `v` and rounds the output gradient `dO` too, so `dP = dO v^T` and
+/// `dV = P^T dO` do as well. `P` and `dS` (the other operands of `P v`, `P^T dO`, `dS k`,
+/// `dS^T q`) stay fp32, as do the softmax, the log-sum-exp and all accumulation. The gradient
+/// is taken with respect to the rounded `qkv` (passed straight through the rounding). Both
+/// paths round the same operands, so they still compute the same function.
 public final class CausalSelfAttention: StochasticLayer {
     public let typeName = "causal_attention"
     public let heads: Int
@@ -69,6 +79,9 @@ public final class CausalSelfAttention: StochasticLayer {
     private var lse: Tensor?        // (B, h, T) log-sum-exp of each score row (fused)
     private var dropSeed: UInt32 = 0   // the fused dropout mask of the last forward
     private var ranFused = false
+    private var roundedQKV: Tensor?  // (B, T, 3C) qkv rounded to bf16 (gemmPrecision .bf16)
+    /// `.bf16`: the attention products take Q, K, V and dO rounded to bf16 (see above).
+    public var gemmPrecision: GEMMPrecision = .fp32
 
     /// Attention over samples `[T, C]` with `heads` heads (`C` a multiple of `heads`).
     public init(inputShape: [Int], heads: Int, dropout: Float = 0) {
@@ -99,6 +112,7 @@ public final class CausalSelfAttention: StochasticLayer {
         self.proj = proj
         needsInputGradient = other.needsInputGradient
         qkv.needsInputGradient = other.needsInputGradient
+        gemmPrecision = other.gemmPrecision
     }
 
     /// Replicas of the projections in a new attention layer (same stream).
@@ -127,7 +141,13 @@ public final class CausalSelfAttention: StochasticLayer {
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let T = context, C = width, H = heads, d = C / H
         let B = batchSize(x, inputShape)
-        let q = qkv.forward(x, training: training)                       // (B, T, 3C)
+        var q = qkv.forward(x, training: training)                       // (B, T, 3C)
+        if gemmPrecision == .bf16 {
+            let r = reuseBatch(roundedQKV, batch: B, sample: [T, 3 * C]); roundedQKV = r
+            r.pointer.update(from: q.pointer, count: q.count)
+            FusedAttention.roundToBF16(r.pointer, count: r.count)
+            q = r
+        }
         qkvOut = q
         masked = training && dropout > 0
         ranFused = fused
@@ -209,7 +229,14 @@ public final class CausalSelfAttention: StochasticLayer {
             ThreadPool.forBlocks(count: dy.count, block: elementwiseBlock) { r in for j in r { gp[j] = dp[j] * m[j] } }
             g = ga
         }
-        let dO = proj.backward(g)                                          // (B, T, C)
+        var dO = proj.backward(g)                                          // (B, T, C)
+        if gemmPrecision == .bf16 {
+            // g (possibly dAtt) is consumed: dAtt holds the rounded dO.
+            let r = dAtt.reuse(batch: B, sample: [T, C])
+            r.pointer.update(from: dO.pointer, count: dO.count)
+            FusedAttention.roundToBF16(r.pointer, count: r.count)
+            dO = r
+        }
         let q = qkvOut!                                         // (B, T, 3C)
         let dq = dQKV.reuse(batch: B, sample: [T, 3 * C])
         if ranFused {

@@ -2,8 +2,10 @@ import SwTensor
 
 /// A layer whose matrix products can run with bf16 operands and fp32 accumulation
 /// (`training.precision: "bf16"`): `dense` (forward and both backward products, so also the
-/// attention projections and the transformer MLP) and `conv1d` / `conv2d` (the im2col GEMMs).
-/// Parameters, gradients and everything outside the GEMMs stay fp32.
+/// attention projections and the transformer MLP), `conv1d` / `conv2d` (the im2col GEMMs) and
+/// `causal_attention` (its score and value products: Q, K, V and the output gradient rounded
+/// to bf16, see `CausalSelfAttention`). Parameters, gradients and everything outside the
+/// GEMMs stay fp32.
 public protocol MixedPrecisionLayer: Layer {
     /// The precision of this layer's GEMMs (`BLAS.gemm(..., precision:)`); `.fp32` by default.
     var gemmPrecision: GEMMPrecision { get set }
@@ -28,3 +30,4 @@ extension Layer {
 extension Dense: MixedPrecisionLayer {}
 extension Conv1D: MixedPrecisionLayer {}
 extension Conv2D: MixedPrecisionLayer {}
+extension CausalSelfAttention: MixedPrecisionLayer {}

@@ -44,6 +44,21 @@ public enum FusedAttention {
         swt_attention_keep(seed, UInt32(truncatingIfNeeded: index), dropout) != 0
     }
 
+    /// Rounds `count` floats at `p` in place to the nearest bf16 value (ties to even), kept
+    /// as fp32: `BFloat16(x).float` through `DTypeConversion` (the same bits on every path
+    /// and thread count). The bf16 mode of the attention layer rounds its operands with it.
+    public static func roundToBF16(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        ThreadPool.forBlocks(count: count, block: roundBlock) { r in
+            withUnsafeTemporaryAllocation(of: UInt16.self, capacity: r.count) { h in
+                let base = h.baseAddress!
+                DTypeConversion.floatToBF16(p + r.lowerBound, base, count: r.count)
+                DTypeConversion.bf16ToFloat(base, p + r.lowerBound, count: r.count)
+            }
+        }
+    }
+
+    private static let roundBlock = 16 * 1024
+
     private static func scale(_ d: Int) -> Float { 1 / Float(d).squareRoot() }
 
     private static func check(_ B: Int, _ H: Int, _ T: Int, _ C: Int) {

@@ -81,9 +81,9 @@ import SwTensor
         let block = TransformerBlock(inputShape: [8, 16], heads: 2, mlpRatio: 4, dropout: 0)
         let set = block.setGEMMPrecision(.bf16)
         let mixed = block.allLayers().compactMap { $0.layer as? any MixedPrecisionLayer }
-        #expect(set == 4 && mixed.count == 4, "qkv, proj and the two MLP layers")
+        #expect(set == 5 && mixed.count == 5, "the attention, qkv, proj and the two MLP layers")
         #expect(mixed.allSatisfy { $0.gemmPrecision == .bf16 })
         let copies = block.replica().allLayers().compactMap { $0.layer as? any MixedPrecisionLayer }
-        #expect(copies.count == 4 && copies.allSatisfy { $0.gemmPrecision == .bf16 })
+        #expect(copies.count == 5 && copies.allSatisfy { $0.gemmPrecision == .bf16 })
     }
 }

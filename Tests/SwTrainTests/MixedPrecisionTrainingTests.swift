@@ -92,4 +92,44 @@ struct MixedPrecisionTrainingTests {
         let l2 = try #require(try TrainJobs.metrics("\(folder)/np2").last(where: { $0.event == "train" })).loss
         #expect(abs(l1 - l2) <= 1e-4 * abs(l1), "final loss np=1 \(l1), np=2 \(l2)")
     }
+
+    /// A character transformer (fused attention, head width 16, dropout in the blocks) trained
+    /// in bf16, where the attention products round Q, K, V and dO too: stopped after 4 of 8
+    /// steps and resumed, it ends with the bytes of an uninterrupted run, and not with the
+    /// fp32 run's.
+    @Test func transformerResumeIsByteIdentical() throws {
+        let config = """
+        {
+          "name": "bf16-lm", "seed": 3,
+          "data": {"train": {"kind": "text", "path": "corpus.txt", "context": 16, "split": "train"},
+                   "test": {"kind": "text", "path": "corpus.txt", "context": 16, "split": "validation"}},
+          "model": {"input": [16],
+                    "layers": [{"type": "token_position_embedding", "vocab": 32, "dim": 32},
+                               {"type": "transformer_block", "heads": 2, "mlp_ratio": 2, "dropout": 0.1},
+                               {"type": "layernorm"}, {"type": "dense", "units": 32}],
+                    "loss": "cross_entropy"},
+          "optimizer": {"type": "adam", "lr": 0.01},
+          "training": {"batch_size": 16, "max_steps": 8, "eval_every_steps": 4, "log_every_steps": 4},
+          "checkpoint": {"dir": "run", "every_steps": 4, "keep_last": 2}
+        }
+        """
+        let folder = try TrainJobs.folder(config: config)
+        defer { TrainJobs.remove(folder) }
+        let words = ["the", "licence", "grants", "you", "permission", "to", "copy", "and", "share", "software"]
+        let text = (0..<400).map { words[($0 * 7 + $0 / 3) % words.count] }.joined(separator: " ")
+        try text.write(toFile: folder + "/corpus.txt", atomically: true, encoding: .utf8)
+        let full = try TrainJobs.train(folder, run: "full", ranks: 0, Self.bf16)
+        try #require(full.status == 0, "\(full.stderr)")
+        let stop = try TrainJobs.train(folder, run: "resumed", ranks: 0, Self.bf16 + ["--stop-after", "4"])
+        try #require(stop.status == 0, "\(stop.stderr)")
+        let resumed = try TrainJobs.train(folder, run: "resumed", ranks: 0, Self.bf16 + ["--resume", "latest"])
+        try #require(resumed.status == 0, "\(resumed.stderr)")
+        let fp32 = try TrainJobs.train(folder, run: "fp32", ranks: 0)
+        try #require(fp32.status == 0, "\(fp32.stderr)")
+        for file in ["model.safetensors", "optimizer.safetensors"] {
+            let a = try TrainJobs.latestBytes("\(folder)/full", file), b = try TrainJobs.latestBytes("\(folder)/resumed", file)
+            #expect(a == b, "\(file) differs after resume")
+        }
+        #expect(try TrainJobs.latestBytes("\(folder)/full", "model.safetensors") != (try TrainJobs.latestBytes("\(folder)/fp32", "model.safetensors")))
+    }
 }

@@ -147,9 +147,15 @@ int swt_pool_threads(void) { return atomic_load(&threads); }
 
 int swt_pool_in_task(void) { return in_task; }
 
+/* The tasks on this thread, in order. They count as being in a task, so a call they nest runs
+ * serially too (a job of one task must not start a parallel job from inside its task: its body
+ * was written for one thread). */
 static void run_serial(long ntasks, swt_pool_fn fn, void *ctx)
 {
+    int outer = in_task;
+    in_task = 1;
     for (long t = 0; t < ntasks; t++) fn(ctx, t);
+    in_task = outer;
 }
 
 void swt_pool_run(long ntasks, swt_pool_fn fn, void *ctx)

@@ -58,6 +58,9 @@ public final class CommWatchdog: Sendable {
     private let call = Mutex(Call())
     private let settings = Mutex(Settings())
     private let enabled = Atomic<Bool>(false)
+    /// Set once the report is out and the job is being ended: no watched call returns after
+    /// it (see `parkIfEnding`).
+    private let ending = Atomic<Bool>(false)
     private let step = Atomic<Int>(-1)
     /// A phase the caller names (`"gradient buckets"` for the tail all-reduce), with a range.
     private let phase = Mutex<(StaticString, Int, Int)>(("", -1, -1))
@@ -109,6 +112,7 @@ public final class CommWatchdog: Sendable {
     func watch<T>(_ operation: StaticString, _ elements: Int, _ unit: StaticString, peer: Int = -1, tag: Int = -1,
                   members: [Int], request: CommRequest? = nil, _ body: () throws -> T) rethrows -> T {
         guard isEnabled else { return try body() }
+        parkIfEnding()
         call.withLock { c in
             c.sequence &+= 1
             c.inside = true
@@ -122,8 +126,22 @@ public final class CommWatchdog: Sendable {
             c.purposeIndex = request?.purposeIndex ?? -1
             c.purposeCount = request?.purposeCount ?? 0
         }
-        defer { call.withLock { $0.inside = false; $0.sequence &+= 1 } }
+        defer {
+            call.withLock { $0.inside = false; $0.sequence &+= 1 }
+            parkIfEnding()
+        }
         return try body()
+    }
+
+    /// Once the watchdog has fired, the thread that makes MPI calls stops here until the job's
+    /// end reaches the process. `MPI_Abort` makes Open MPI send SIGCONT before SIGTERM, so the
+    /// stopped peer wakes up and the collective this rank waited in can complete: without
+    /// this, the rank would go on training (and could save a later checkpoint) in the moment
+    /// before SIGTERM arrives.
+    @inline(__always)
+    private func parkIfEnding() {
+        guard ending.load(ordering: .acquiring) else { return }
+        while true { pause() }
     }
 
     // MARK: the monitor
@@ -160,6 +178,7 @@ public final class CommWatchdog: Sendable {
         let p = phase.withLock { $0 }
         let text = Self.report(call: c, rank: s.rank, step: step.load(ordering: .relaxed), phase: p,
                                waited: waited, timeout: s.timeout, configKey: s.configKey)
+        ending.store(true, ordering: .releasing)
         Self.emit(text, logPath: s.logPath)
         MPI_Abort(swt_mpi_comm_world(), 1)
         _exit(1)

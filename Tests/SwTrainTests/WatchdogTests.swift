@@ -43,7 +43,10 @@ struct WatchdogTests {
         }
         let log = (try? String(contentsOfFile: folder + "/run/watchdog.log", encoding: .utf8)) ?? ""
         #expect(log.contains("watchdog: no progress"), "\(mode): watchdog.log: \(log)")
-        // The checkpoint of step 4 (saved before the stop) is complete and its hashes check.
+        // The checkpoint of step 4 (saved before the stop) is complete and its hashes check,
+        // and it is the last one: MPI_Abort wakes the stopped rank (SIGCONT before SIGTERM), and
+        // the waiting rank must not go on to finish steps 5 and 6 and save again meanwhile.
+        #expect(!r.stdout.contains("step 5/"), "\(mode): a step after the stop completed\n\(r.stdout)")
         let latest = try TrainJobs.latest(folder + "/run")
         #expect(latest?.checkpoint.name == "checkpoint-4", "\(mode): latest \(String(describing: latest?.checkpoint.name))")
         let tensors = try TrainJobs.tensors(folder + "/run")

@@ -58,14 +58,17 @@ public final class SoftmaxCrossEntropy: Loss {
                         for j in 1..<c where row[j] > mx { mx = row[j]; arg = j }
                         if arg == target { correct += 1 }
                         var z: Float = 0
-                        for j in 0..<c { z += expf(row[j] - mx) }
-                        lossp[r] = logf(z) - (row[target] - mx)
                         if let gp {
+                            // exp once per logit: kept in the gradient row, then scaled.
                             let g = gp + r * c
+                            for j in 0..<c { let e = expf(row[j] - mx); g[j] = e; z += e }
                             let inv = gradientScale / z
-                            for j in 0..<c { g[j] = expf(row[j] - mx) * inv }
+                            for j in 0..<c { g[j] *= inv }
                             g[target] -= gradientScale
+                        } else {
+                            for j in 0..<c { z += expf(row[j] - mx) }
                         }
+                        lossp[r] = logf(z) - (row[target] - mx)
                     }
                     cp[t] = correct
                 }

@@ -56,7 +56,7 @@ public enum BLAS {
     /// write-only (NaNs in it are ignored).
     ///
     /// Dense-layer shapes with `transA == false`, alpha 1 and beta 0 or 1 (forward `A Bᵀ` and
-    /// input gradient `A B`, weight n·k >= 16 K, or 8 K over 4096 rows or more, in row blocks
+    /// input gradient `A B`, weight n·k >= 16 K (`A B`: 8 K), or 8 K over 4096 rows or more, in row blocks
     /// of 128 / 256, see `GEMMKernels`)
     /// run on swtrain's AVX-512 kernels over the `ThreadPool`, which read the weight in place
     /// instead of packing it (1.1-1.9x at batch 32-128, 1024 features). So does a weight

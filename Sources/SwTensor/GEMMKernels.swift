@@ -9,7 +9,9 @@ import CGemm
 ///  - `A Bᵀ`: m <= 128 rows and a weight of at least 16 K elements (1.1-1.9x at 1024 features,
 ///    3x at batch 1-4); from m = 256 OpenBLAS is level or ahead;
 ///  - `A B`: m <= 256 rows, k >= 16 and n >= 16, weight of at least 16 K elements; with k
-///    tiny (a 10-class output layer's input gradient, k = 10) OpenBLAS is ahead.
+///    tiny (a 10-class output layer's input gradient, k = 10) OpenBLAS is ahead. On Zen 5
+///    (OpenBLAS Haswell kernels) from 8 K elements too: a 100 x 100 weight's input gradient at
+///    batch 100-128 runs 1.05-1.2x faster than OpenBLAS (`swtrain bench gemm --widths 100`).
 /// Taller products (a transformer's B·T = 8192 rows) run as blocks of 128 / 256 rows
 /// (`swt_sgemm_blocked`; short-K `A Bᵀ` transposes B once for all blocks). On AMD Zen 5,
 /// where Debian's OpenBLAS 0.3.21 runs its Haswell (AVX2) SGEMM, the blocks reach 160-220
@@ -29,8 +31,10 @@ enum GEMMKernels {
     /// Rows of C per task of a product of at most 128 / 256 rows: a multiple of the NT (4) and
     /// NN (8) row tiles.
     static let rowBlock = 64
-    /// Below this many multiply-adds one thread does the whole product.
-    static let minParallelWork = 1 << 20
+    /// Below this many multiply-adds one thread does the whole product. 2^21 keeps a 128 x 100
+    /// x 100 product (the MNIST-1D MLP at batch 128, 1.3 M multiply-adds) on one thread: split
+    /// in two pool tasks it was slower (docs/performance.md).
+    static let minParallelWork = 1 << 21
 
     /// Whether the kernels may run on this thread: the CPU has AVX-512 F and VL (`CPU`), and
     /// the portable path is not forced. Two cached loads (`swt_gemm_enabled`).
@@ -65,8 +69,13 @@ enum GEMMKernels {
     static func covers(transB: Bool, m: Int, n: Int, k: Int) -> Bool {
         guard enabled else { return false }
         if n * k >= 16 * 1024 { return transB || (n >= 16 && k >= 16) }
+        if !transB, n * k >= nnMinWeight, n >= 16, k >= 16 { return true }
         return m >= tallRows && n * k >= tallMinWeight && n >= 16 && k >= 16
     }
+
+    /// The smallest weight (n·k, n and k >= 16) of an input-gradient product `A B` that runs on
+    /// the kernels at any row count: a 100 x 100 weight's input gradient at batch 100-128.
+    static let nnMinWeight = 8 * 1024
 
     /// Rows from which a product with a weight of `tallMinWeight` elements runs on the kernels.
     static let tallRows = 4096

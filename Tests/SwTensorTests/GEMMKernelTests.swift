@@ -233,4 +233,17 @@ import SwTensor
         #expect(BLAS.gemmPath(transA: false, transB: true, m: 4095, n: 96, k: 128) == "cblas_sgemm")
         #expect(BLAS.gemmPath(transA: false, transB: false, m: 8192, n: 10, k: 128) == "cblas_sgemm")
     }
+
+    /// An input-gradient product `A B` with a weight of 8-16 K elements (n, k >= 16) runs on
+    /// the NN kernel at any row count (the MNIST-1D MLP's 100 x 100 layer at batch 100-128);
+    /// its forward `A Bᵀ`, a smaller weight, and a 10-row weight (k = 10) stay with OpenBLAS.
+    @Test func smallWeightInputGradientRouting() {
+        guard swt_gemm_available() != 0, swt_gemm_enabled() != 0 else { return }
+        #expect(BLAS.gemmPath(transA: false, transB: false, m: 128, n: 100, k: 100).hasPrefix("swt_sgemm_blocked nn"))
+        #expect(BLAS.gemmPath(transA: false, transB: false, m: 1, n: 128, k: 64).hasPrefix("swt_sgemm_blocked nn"))
+        #expect(BLAS.gemmPath(transA: false, transB: true, m: 128, n: 100, k: 100) == "cblas_sgemm")
+        #expect(BLAS.gemmPath(transA: false, transB: false, m: 128, n: 100, k: 80) == "cblas_sgemm")
+        #expect(BLAS.gemmPath(transA: false, transB: false, m: 128, n: 1000, k: 10) == "cblas_sgemm")
+        #expect(BLAS.gemmPath(transA: false, transB: false, m: 128, n: 10, k: 1000) == "cblas_sgemm")
+    }
 }

@@ -33,6 +33,8 @@ typedef struct {
     float *wb;            /* (K O, ldc): wb[j O + o, c] = w[o, c, j] */
     float *part;          /* (tasks, C K, ldo): each task's dw sums */
     float *bp;            /* (ldo): the bias, zero past O (all zero without one) */
+    float *db;            /* the bias gradient (NULL: none) */
+    float *bpart;         /* (tasks, ldo): each task's bias gradient sums */
     int fast;
 } cv_job;
 
@@ -155,7 +157,7 @@ static cv_job plan(const swt_conv1d_geometry *g)
 long swt_conv1d_direct_workspace(const swt_conv1d_geometry *g)
 {
     cv_job j = plan(g);
-    return j.ldo + j.C * j.K * j.ldo + j.K * j.O * j.ldc + tasks_of(j.B) * j.C * j.K * j.ldo;
+    return j.ldo + j.C * j.K * j.ldo + j.K * j.O * j.ldc + tasks_of(j.B) * (j.C * j.K + 1) * j.ldo;
 }
 
 static void attach(cv_job *j, float *ws, int portable)
@@ -164,6 +166,7 @@ static void attach(cv_job *j, float *ws, int portable)
     j->wf = ws + j->ldo;
     j->wb = ws + j->C * j->K * j->ldo;
     j->part = j->wb + j->K * j->O * j->ldc;
+    j->bpart = j->part + tasks_of(j->B) * j->C * j->K * j->ldo;
     j->fast = !portable && swt_gemm_available();
 }
 
@@ -218,11 +221,11 @@ void swt_conv1d_direct_forward(const swt_conv1d_geometry *geo, const float *x, c
 }
 
 void swt_conv1d_direct_backward(const swt_conv1d_geometry *geo, const float *x, const float *dy,
-                                const float *w, float *dw, float *dx, float *workspace, int portable)
+                                const float *w, float *dw, float *db, float *dx, float *workspace, int portable)
 {
     cv_job j = plan(geo);
     attach(&j, workspace, portable);
-    j.x = x; j.dy = dy; j.dw = dw; j.dx = dx;
+    j.x = x; j.dy = dy; j.dw = dw; j.db = db; j.dx = dx;
     if (dx) {
         for (long k = 0; k < j.K; k++)
             for (long o = 0; o < j.O; o++)

@@ -183,6 +183,18 @@ CV_ATTR static void CV_NAME(backward_task)(const cv_job *g, long t, float *buf)
         CV_NAME(transpose_dy)(g, s0 + s, dyT + s * dstep);
     }
     CV_NAME(dw_fns)[g->no - 1][g->tw - 1](g, xs, dyT, n, g->part + t * g->C * g->K * g->ldo);
+    if (g->db) {
+        /* The task's bias sums: dyT rows added in (s, l) order. */
+        v16 a0 = (v16){0}, a1 = (v16){0};
+        for (long s = 0; s < n; s++)
+            for (long l = 0; l < g->Lo; l++) {
+                const float *r = dyT + s * dstep + l * g->ldo;
+                a0 += CV_NAME(load)(r);
+                if (g->no > 1) a1 += CV_NAME(load)(r + 16);
+            }
+        CV_NAME(store)(g->bpart + t * g->ldo, a0);
+        if (g->no > 1) CV_NAME(store)(g->bpart + t * g->ldo + 16, a1);
+    }
     if (!g->dx) return;
     cv_dx_fn fn = CV_NAME(dx_fns)[g->nc - 1][g->td - 1];
     const long C = g->C, W = g->W, P = g->P, ldc = g->ldc, Lp = W + 2 * P;
@@ -193,7 +205,7 @@ CV_ATTR static void CV_NAME(backward_task)(const cv_job *g, long t, float *buf)
     }
 }
 
-/* dw[o, c, j] = ((dw + part_0) + part_1) + ... over the tasks, in task order. */
+/* dw[o, c, j] = ((dw + part_0) + part_1) + ... over the tasks, in task order; db the same. */
 CV_ATTR static void CV_NAME(reduce_dw)(const cv_job *g, long tasks)
 {
     const long C = g->C, K = g->K, O = g->O, ldo = g->ldo, CK = C * K;
@@ -205,6 +217,13 @@ CV_ATTR static void CV_NAME(reduce_dw)(const cv_job *g, long tasks)
             for (long o = 0; o < O; o++) a[o] += src[o];
         }
         for (long o = 0; o < O; o++) g->dw[o * CK + p] = a[o];
+    }
+    if (g->db) {
+        for (long o = 0; o < O; o++) {
+            float a = g->db[o];
+            for (long t = 0; t < tasks; t++) a += g->bpart[t * ldo + o];
+            g->db[o] = a;
+        }
     }
 }
 

@@ -210,12 +210,12 @@ struct ConvKernel {
     mutating func backward(x: Tensor, dy: Tensor, batch: Int, weight: UnsafePointer<Float>,
                            dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?, dx: Tensor?) {
         let (P, K, O) = (window.positions, window.patch, outChannels)
-        if let dBias { swt_conv1d_bias_sum(batch, O, P, dy.pointer, dBias) }
         if let d = directCall(batch: batch) {
-            d.backward(x: x.pointer, dy: dy.pointer, weight: weight, dWeight: dWeight, dx: dx?.pointer,
+            d.backward(x: x.pointer, dy: dy.pointer, weight: weight, dWeight: dWeight, dBias: dBias, dx: dx?.pointer,
                        workspace: scratch(&direct, count: d.workspaceCount))
             return
         }
+        if let dBias { swt_conv1d_bias_sum(batch, O, P, dy.pointer, dBias) }
         let chunk = chunkSamples(batch)
         let c = scratch(&col, count: K * chunk * P)
         let t = scratch(&trans, count: O * chunk * P)

@@ -44,13 +44,12 @@ public struct Conv1DDirect: Sendable, Equatable {
         swt_conv1d_direct_forward(&g, x, weight, bias, y, workspace, Self.usePortable(portable))
     }
 
-    /// `dWeight += ∂L/∂W`; `dx = ∂L/∂x` (overwritten) when given. The bias gradient is the
-    /// caller's.
+    /// `dWeight += ∂L/∂W`; `dBias += ∂L/∂b` and `dx = ∂L/∂x` (overwritten) when given.
     public func backward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                         dWeight: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?,
-                         workspace: UnsafeMutablePointer<Float>, portable: Bool = false) {
+                         dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?,
+                         dx: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>, portable: Bool = false) {
         var g = geometry
-        swt_conv1d_direct_backward(&g, x, dy, weight, dWeight, dx, workspace, Self.usePortable(portable))
+        swt_conv1d_direct_backward(&g, x, dy, weight, dWeight, dBias, dx, workspace, Self.usePortable(portable))
     }
 
     private static func usePortable(_ forced: Bool) -> Int32 { forced || !GEMMKernels.enabled ? 1 : 0 }

@@ -6,8 +6,8 @@ import _TestSupport
 /// The direct 1-D convolution kernels (`Conv1DDirect`, CGemm `cconv1d.h`), AVX-512 and
 /// portable copies: forward, input gradient and weight gradient against a Double reference over
 /// channel counts on both sides of one 16-lane vector, kernels 1-7, strides 1-3, padding 0-3
-/// (windows wholly in the padding included) and batches across the 8-sample task boundary; the
-/// bias gradient through `Conv1D`; the same bits run to run and at 1, 2 and 3 threads.
+/// (windows wholly in the padding included) and batches across the 8-sample task boundary, the
+/// bias gradient too; `Conv1D` on them; the same bits run to run and at 1, 2 and 3 threads.
 @Suite(.serialized) struct Conv1DDirectTests {
     // (batch, in channels, width, out channels, kernel, stride, padding)
     static let shapes: [(Int, Int, Int, Int, Int, Int, Int)] = [
@@ -18,7 +18,7 @@ import _TestSupport
     ]
 
     struct Reference {
-        var y: [Double], dx: [Double], dw: [Double]
+        var y: [Double], dx: [Double], dw: [Double], db: [Double]
     }
 
     /// y = conv(x) + bias, dx and dw = the gradients for `dy`, in Double.
@@ -26,12 +26,13 @@ import _TestSupport
         let (B, C, W, O, K, S, P) = (d.batch, d.inChannels, d.width, d.outChannels, d.kernel, d.stride, d.padding)
         let lo = (W + 2 * P - K) / S + 1
         var r = Reference(y: .init(repeating: 0, count: B * O * lo), dx: .init(repeating: 0, count: B * C * W),
-                          dw: .init(repeating: 0, count: O * C * K))
+                          dw: .init(repeating: 0, count: O * C * K), db: .init(repeating: 0, count: O))
         for b in 0..<B {
             for o in 0..<O {
                 for l in 0..<lo {
                     var acc = Double(bias[o])
                     let g = Double(dy[(b * O + o) * lo + l])
+                    r.db[o] += g
                     for c in 0..<C {
                         for j in 0..<K {
                             let i = l * S - P + j
@@ -49,10 +50,10 @@ import _TestSupport
         return r
     }
 
-    /// Runs forward and backward; dw starts from `dw0` (backward adds), dx from NaN.
-    static func run(_ d: Conv1DDirect, x: [Float], w: [Float], bias: [Float], dy: [Float], dw0: [Float],
-                    portable: Bool) -> (y: [Float], dx: [Float], dw: [Float]) {
-        var y = [Float](repeating: .nan, count: dy.count), dx = [Float](repeating: .nan, count: x.count), dw = dw0
+    /// Runs forward and backward; dw and db start from `dw0` and `db0` (backward adds), dx from NaN.
+    static func run(_ d: Conv1DDirect, x: [Float], w: [Float], bias: [Float], dy: [Float], dw0: [Float], db0: [Float],
+                    portable: Bool) -> (y: [Float], dx: [Float], dw: [Float], db: [Float]) {
+        var y = [Float](repeating: .nan, count: dy.count), dx = [Float](repeating: .nan, count: x.count), dw = dw0, db = db0
         var ws = [Float](repeating: .nan, count: d.workspaceCount)
         ws.withUnsafeMutableBufferPointer { ws in
             y.withUnsafeMutableBufferPointer { y in
@@ -60,12 +61,14 @@ import _TestSupport
             }
             dx.withUnsafeMutableBufferPointer { dx in
                 dw.withUnsafeMutableBufferPointer { dw in
-                    d.backward(x: x, dy: dy, weight: w, dWeight: dw.baseAddress!, dx: dx.baseAddress!,
-                               workspace: ws.baseAddress!, portable: portable)
+                    db.withUnsafeMutableBufferPointer { db in
+                        d.backward(x: x, dy: dy, weight: w, dWeight: dw.baseAddress!, dBias: db.baseAddress!,
+                                   dx: dx.baseAddress!, workspace: ws.baseAddress!, portable: portable)
+                    }
                 }
             }
         }
-        return (y, dx, dw)
+        return (y, dx, dw, db)
     }
 
     static func random(_ n: Int, _ rng: inout RNG) -> [Float] { (0..<n).map { _ in rng.uniform(-1, 1) } }
@@ -94,13 +97,15 @@ import _TestSupport
         let w = Self.random(d.outChannels * d.inChannels * d.kernel, &rng)
         let bias = Self.random(d.outChannels, &rng)
         let dy = Self.random(d.batch * d.outChannels * lo, &rng)
-        let dw0 = Self.random(w.count, &rng)
-        let got = Self.run(d, x: x, w: w, bias: bias, dy: dy, dw0: dw0, portable: portable)
+        let dw0 = Self.random(w.count, &rng), db0 = Self.random(bias.count, &rng)
+        let got = Self.run(d, x: x, w: w, bias: bias, dy: dy, dw0: dw0, db0: db0, portable: portable)
         var ref = Self.reference(d, x: x, w: w, bias: bias, dy: dy)
         for i in ref.dw.indices { ref.dw[i] += Double(dw0[i]) }
+        for i in ref.db.indices { ref.db[i] += Double(db0[i]) }
         #expect(Self.error(got.y, ref.y) < 1e-5, "y \(shape) portable \(portable)")
         #expect(Self.error(got.dx, ref.dx) < 1e-5, "dx \(shape) portable \(portable)")
         #expect(Self.error(got.dw, ref.dw) < 1e-5, "dw \(shape) portable \(portable)")
+        #expect(Self.error(got.db, ref.db) < 1e-5, "db \(shape) portable \(portable)")
     }
 
     @Test func noBiasAndNoInputGradient() {
@@ -113,7 +118,7 @@ import _TestSupport
         var ws = [Float](repeating: .nan, count: d.workspaceCount)
         ws.withUnsafeMutableBufferPointer { ws in
             d.forward(x: x, weight: w, bias: nil, y: &y, workspace: ws.baseAddress!)
-            d.backward(x: x, dy: dy, weight: w, dWeight: &dw, dx: nil, workspace: ws.baseAddress!)
+            d.backward(x: x, dy: dy, weight: w, dWeight: &dw, dBias: nil, dx: nil, workspace: ws.baseAddress!)
         }
         #expect(Self.error(y, ref.y) < 1e-5)
         #expect(Self.error(dw, ref.dw) < 1e-5)
@@ -128,10 +133,11 @@ import _TestSupport
         var rng = RNG(seed: 8)
         let x = Self.random(100 * 25 * 19, &rng), w = Self.random(25 * 25 * 3, &rng)
         let bias = Self.random(25, &rng), dy = Self.random(100 * 25 * 10, &rng), dw0 = Self.random(w.count, &rng)
+        let db0 = Self.random(25, &rng)
         func bits(_ threads: Int) -> [[UInt32]] {
             ThreadPool.setThreads(threads)
-            let r = Self.run(d, x: x, w: w, bias: bias, dy: dy, dw0: dw0, portable: portable)
-            return [r.y, r.dx, r.dw].map { $0.map(\.bitPattern) }
+            let r = Self.run(d, x: x, w: w, bias: bias, dy: dy, dw0: dw0, db0: db0, portable: portable)
+            return [r.y, r.dx, r.dw, r.db].map { $0.map(\.bitPattern) }
         }
         let two = bits(2)
         #expect(bits(2) == two, "run to run")

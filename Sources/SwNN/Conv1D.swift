@@ -8,8 +8,8 @@ import SwTensor
 /// zero outside `0..<length`. Input `(B, in, L)`, output `(B, out, L_out)` with
 /// `L_out = (L + 2 padding - kernel) / stride + 1`. Parameters: `weight` `[out, in, kernel]`,
 /// `bias` `[out]`. Initialisation as PyTorch: both uniform in `±1/sqrt(in * kernel)`.
-/// Computed by im2col and one `sgemm` per chunk of samples for each of y, dW and dx
-/// (`ConvKernel`).
+/// Computed by the direct kernels (`Conv1DDirect`) for at most 32 channels in and out at fp32,
+/// else by im2col and one `sgemm` per chunk of samples for each of y, dW and dx (`ConvKernel`).
 public final class Conv1D: Layer {
     public let typeName = "conv1d"
     public let inChannels: Int
@@ -47,6 +47,12 @@ public final class Conv1D: Layer {
     var columnLimit: Int {
         get { state.conv.maxColumnFloats }
         set { state.conv.maxColumnFloats = newValue }
+    }
+
+    /// Whether the direct kernels may run this layer (tests turn it off to exercise im2col).
+    var allowsDirectKernel: Bool {
+        get { state.conv.allowsDirect }
+        set { state.conv.allowsDirect = newValue }
     }
 
     public var parameterShapes: [(name: String, shape: [Int])] {

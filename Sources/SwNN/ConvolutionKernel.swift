@@ -155,6 +155,10 @@ extension Window {
 /// - backward: `t (out, N)` = dy with sample and channel swapped; `dW += t col^T`;
 ///   `db += sum dy`; `dcol = W^T t` (into the `col` buffer); `dx = col2im(dcol)`.
 /// When the batch is one chunk, backward reuses the forward's im2col matrix.
+///
+/// A 1-D window (`isLine`) of at most 32 input and 32 output channels at fp32 runs instead on
+/// the direct kernels (`Conv1DDirect`): no im2col matrix, no layout change, y, dx and dW
+/// straight from and to the layer's `(samples, channels, positions)` tensors.
 struct ConvKernel {
     let window: Window
     let outChannels: Int
@@ -162,7 +166,10 @@ struct ConvKernel {
     var maxColumnFloats = 1 << 22
     /// The precision of the three GEMMs (fp32, or bf16 operands with fp32 accumulation).
     var precision: GEMMPrecision = .fp32
+    /// Whether shapes the direct kernels take go to them (tests turn it off to exercise im2col).
+    var allowsDirect = true
 
+    private var direct: Tensor?    // the direct kernels' workspace
     private var col: Tensor?       // (patch, N): im2col of the chunk, then its gradient
     private var trans: Tensor?     // (out, N): GEMM output in forward, dy reordered in backward
     private var colHoldsBatch = false
@@ -178,6 +185,11 @@ struct ConvKernel {
 
     /// `y (B, out, positions) = conv(x (B, C, H, W))`.
     mutating func forward(x: Tensor, batch: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: Tensor) {
+        if let d = directCall(batch: batch) {
+            d.forward(x: x.pointer, weight: weight, bias: bias, y: y.pointer, workspace: scratch(&direct, count: d.workspaceCount))
+            colHoldsBatch = false
+            return
+        }
         let (P, K, O) = (window.positions, window.patch, outChannels)
         let chunk = chunkSamples(batch)
         let c = scratch(&col, count: K * chunk * P)
@@ -198,10 +210,15 @@ struct ConvKernel {
     mutating func backward(x: Tensor, dy: Tensor, batch: Int, weight: UnsafePointer<Float>,
                            dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?, dx: Tensor?) {
         let (P, K, O) = (window.positions, window.patch, outChannels)
+        if let d = directCall(batch: batch) {
+            d.backward(x: x.pointer, dy: dy.pointer, weight: weight, dWeight: dWeight, dBias: dBias, dx: dx?.pointer,
+                       workspace: scratch(&direct, count: d.workspaceCount))
+            return
+        }
+        if let dBias { swt_conv1d_bias_sum(batch, O, P, dy.pointer, dBias) }
         let chunk = chunkSamples(batch)
         let c = scratch(&col, count: K * chunk * P)
         let t = scratch(&trans, count: O * chunk * P)
-        if let dBias { swt_conv1d_bias_sum(batch, O, P, dy.pointer, dBias) }
         dx?.zero()
         var s0 = 0
         while s0 < batch {
@@ -225,6 +242,15 @@ struct ConvKernel {
     /// Whether the window is 1-D (one row, no vertical taps or padding): then im2col and
     /// col2im run as the C loops of `ckernels_conv.h`, the same values and order of adds.
     private var isLine: Bool { window.height == 1 && window.kh == 1 && window.ph == 0 }
+
+    /// The direct kernels' call for this batch, or nil when the shape or precision is not theirs
+    /// (bf16 keeps the im2col GEMMs and their operand rounding).
+    private func directCall(batch: Int) -> Conv1DDirect? {
+        guard allowsDirect, precision == .fp32, isLine,
+              Conv1DDirect.supports(inChannels: window.channels, outChannels: outChannels) else { return nil }
+        return Conv1DDirect(batch: batch, inChannels: window.channels, width: window.width, outChannels: outChannels,
+                            kernel: window.kw, stride: window.sw, padding: window.pw)
+    }
 
     /// im2col of `samples` samples at `x` into `col`.
     private func lower(_ x: UnsafePointer<Float>, samples: Int, _ col: UnsafeMutablePointer<Float>) {

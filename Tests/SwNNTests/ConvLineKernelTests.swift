@@ -4,7 +4,8 @@ import Testing
 import SwTensor
 import _TestSupport
 
-/// The C loops of a 1-D convolution (`ckernels_conv.h`, taken by `ConvKernel` for `Conv1D`):
+/// The C loops of a 1-D convolution (`ckernels_conv.h`, taken by `ConvKernel` for `Conv1D`
+/// layers the direct kernels do not take; here with those turned off):
 /// the same bits as the generic im2col / col2im and the Swift reorderings they replace, the
 /// layer's forward and all three gradients against the Double reference with finite
 /// differences over odd lengths, strides 1-2, padding 0-2, kernels 1, 3, 5, and the same bits
@@ -75,6 +76,7 @@ import _TestSupport
                       (3, 9, 2, 5, 1, 2), (2, 7, 3, 1, 2, 1), (4, 11, 3, 5, 2, 0), (2, 5, 2, 3, 2, 0)])
     func gradientsAgainstTheDoubleReference(c: Int, l: Int, o: Int, k: Int, s: Int, p: Int) {
         let layer = Conv1D(inputShape: [c, l], channels: o, kernel: k, stride: s, padding: p)
+        layer.allowsDirectKernel = false    // these loops, not the direct kernels (Conv1DDirectTests)
         let report = GradCheck().check(layer, batch: 3, reference: conv1dReference(
             inC: c, length: l, outC: o, kernel: k, stride: s, padding: p, bias: true))
         #expect(report.passed, "\(report)")
@@ -83,12 +85,15 @@ import _TestSupport
 
     /// The CNN example's first two layers at batch 128: one forward and backward gives the
     /// same output and gradients twice at 2 threads, and the same as at 1 thread.
-    @Test func sameBitsRunToRunAndAcrossThreads() {
+    /// On these loops and on the direct kernels.
+    @Test(arguments: [false, true])
+    func sameBitsRunToRunAndAcrossThreads(direct: Bool) {
         defer { ThreadPool.setThreads(1) }
         func step(threads: Int) -> [[Float]] {
             ThreadPool.setThreads(threads)
             let layers: [Conv1D] = [Conv1D(inputShape: [1, 40], channels: 25, kernel: 5, stride: 2, padding: 1),
                                     Conv1D(inputShape: [25, 19], channels: 25, kernel: 3, stride: 2, padding: 1)]
+            for layer in layers { layer.allowsDirectKernel = direct }
             var rng = RNG(seed: 3)
             var result: [[Float]] = []
             var x = Tensor(zeros: [128, 1, 40])

@@ -25,8 +25,11 @@ import SwTensor
     }
 
     /// Forward, dx and the parameter gradients of `make()` in bf16 on (x, dy), against fp32 on
-    /// rounded weights, x and dy, and against fp32 on the raw ones.
-    static func check(_ label: String, inputShape: [Int], batch: Int, _ make: () -> any MixedPrecisionLayer) {
+    /// rounded weights, x and dy, and against fp32 on the raw ones. `exactBias`: the fp32 layer
+    /// sums the bias gradient by the same loop as the bf16 one (not so for conv1d, whose fp32
+    /// layer runs on the direct kernels, which sum it in their own order).
+    static func check(_ label: String, inputShape: [Int], batch: Int, exactBias: Bool = true,
+                      _ make: () -> any MixedPrecisionLayer) {
         var rng = RNG(seed: 11)
         func run(_ precision: GEMMPrecision, roundOperands: Bool, x: Tensor, dy: Tensor) -> [Tensor] {
             let layer = make()
@@ -59,8 +62,13 @@ import SwTensor
                     #expect(maxRelative(bf16[i], reference[i]) < 1e-5, "\(label) \(path) \(names[i]): \(maxRelative(bf16[i], reference[i]))")
                     #expect(maxRelative(bf16[i], fp32[i]) > 1e-4, "\(label) \(path) \(names[i]) was not rounded")
                 }
-                // The bias gradient sums dy in fp32 outside the GEMMs: exactly the fp32 layer's.
-                #expect(bf16[3].array == fp32[3].array, "\(label) \(path) bias gradient")
+                // The bias gradient sums dy in fp32 outside the GEMMs: the fp32 layer's (exactly,
+                // when both sum by the same loop).
+                if exactBias {
+                    #expect(bf16[3].array == fp32[3].array, "\(label) \(path) bias gradient")
+                } else {
+                    #expect(maxRelative(bf16[3], fp32[3]) < 1e-5, "\(label) \(path) bias gradient")
+                }
             }
         }
     }
@@ -70,7 +78,7 @@ import SwTensor
     }
 
     @Test func conv1dIsTheFP32LayerOnRoundedOperands() {
-        Self.check("conv1d", inputShape: [3, 29], batch: 5) { Conv1D(inputShape: [3, 29], channels: 7, kernel: 5, padding: 2) }
+        Self.check("conv1d", inputShape: [3, 29], batch: 5, exactBias: false) { Conv1D(inputShape: [3, 29], channels: 7, kernel: 5, padding: 2) }
     }
 
     @Test func conv2dIsTheFP32LayerOnRoundedOperands() {

@@ -143,10 +143,20 @@ typedef struct {
     float alpha, beta;
 } sb_job;
 
+/* Pairs of op(B) per packing task when it is packed by pairs (rows of B contiguous). */
+#define SB_PACK_PAIRS 16
+
 static void pack_b_task(void *ctx, long t)
 {
     const sb_job *j = ctx;
     sbgemm_pack_group(j->vector, j->N, j->K, j->B, j->brs, j->bks, SB_NR, (int)t, j->Bp);
+}
+
+static void pack_b_pairs_task(void *ctx, long t)
+{
+    const sb_job *j = ctx;
+    int p0 = (int)t * SB_PACK_PAIRS, p1 = p0 + SB_PACK_PAIRS < j->pairs ? p0 + SB_PACK_PAIRS : j->pairs;
+    sbgemm_pack_pairs(j->N, j->K, j->B, j->bks, SB_NR, p0, p1, j->Bp);
 }
 
 static void pack_a_task(void *ctx, long t)
@@ -201,6 +211,10 @@ void swt_sbgemm_path_run(int path, int transA, int transB, int M, int N, int K, 
     j.C = C; j.ldc = ldc; j.alpha = alpha; j.beta = beta;
     long tasks[3] = {(N + SB_NR - 1) / SB_NR, j.mblocks, (long)j.mblocks * ((N + SB_COL_BLOCK - 1) / SB_COL_BLOCK)};
     swt_pool_fn fns[3] = {pack_b_task, pack_a_task, compute_task};
+    if (sbgemm_pack_by_pairs(vector, j.brs, j.bks)) {
+        tasks[0] = (j.pairs + SB_PACK_PAIRS - 1) / SB_PACK_PAIRS;
+        fns[0] = pack_b_pairs_task;
+    }
     int parallel = (long)M * N * K >= SB_MIN_PARALLEL_WORK;
     for (int s = 0; s < 3; s++) {
         if (parallel) swt_pool_run(tasks[s], fns[s], &j);

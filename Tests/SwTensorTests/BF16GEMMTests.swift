@@ -149,7 +149,8 @@ import SwTensor
     }
 
     /// The packing rounds every element as `SmallFloat.bf16` does in Double (NaN: stays NaN,
-    /// quiet, sign kept), with k contiguous and with rows contiguous, on both paths.
+    /// quiet, sign kept), with k contiguous and with rows contiguous (by groups and by pairs),
+    /// on both paths; the random bits put subnormals in some vectors and not in others.
     @Test func packingRoundsToNearestEven() {
         var values: [Float] = [0, -0, 1, -1, .infinity, -.infinity, .nan, -.nan, Float(bitPattern: 0x7F80_0001),
                                .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNormalMagnitude,
@@ -157,14 +158,20 @@ import SwTensor
                                Float(bitPattern: 0x0001_8000), Float(bitPattern: 0x3F80_8000), Float(bitPattern: 0x3F81_8000),
                                Float(bitPattern: 0x3F80_8001), Float(bitPattern: 0x7F7F_8000), Float(bitPattern: 0xBF80_7FFF)]
         var rng = RNG(seed: 3)
-        while values.count < 23 * 29 { values.append(Float(bitPattern: rng.nextUInt32())) }
-        let (R, K) = (23, 29)   // odd: a zero-padded last pair, partial groups of 12 and 32 rows
+        let (R, K) = (23, 45)   // odd: a zero-padded last pair, partial groups of 12 and 32 rows, 23 pairs
+        while values.count < R * K { values.append(Float(bitPattern: rng.nextUInt32())) }
         for width in [12, 32] {
             let words = Int(swt_sbgemm_packed_words(Int32(R), Int32(K), Int32(width)))
             for (rs, ks) in [(K, 1), (1, R)] {
+                // By pairs: how swt_sbgemm packs an op(B) with rows contiguous (same words).
                 for path in BF16GEMM.availablePaths where path != .amx {
+                  for byPairs in rs == 1 ? [false, true] : [false] {
                     var packed = [UInt32](repeating: 0xDEAD_BEEF, count: words)
-                    swt_sbgemm_pack(path.rawValue, Int32(R), Int32(K), values, rs, ks, Int32(width), &packed)
+                    if byPairs {
+                        swt_sbgemm_pack_by_pairs(path.rawValue, Int32(R), Int32(K), values, ks, Int32(width), &packed)
+                    } else {
+                        swt_sbgemm_pack(path.rawValue, Int32(R), Int32(K), values, rs, ks, Int32(width), &packed)
+                    }
                     let pairs = (K + 1) / 2
                     for g in 0..<(R + width - 1) / width {
                         for p in 0..<pairs {
@@ -188,6 +195,7 @@ import SwTensor
                             }
                         }
                     }
+                  }
                 }
             }
         }

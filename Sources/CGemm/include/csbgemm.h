@@ -21,10 +21,13 @@
 /// force the portable loop).
 ///
 /// Threads: B is packed, then A, then C is computed in blocks of 48 rows x 256 columns, each
-/// step one pool task per panel or block (cpool.h); below 2^20 multiply-adds the caller runs the
-/// same tasks alone. Every element of C is computed by the
-/// same instructions in the same order whatever the split, so the result is bit-identical at
-/// any thread count.
+/// step one pool task per panel or block (cpool.h; a B whose rows are contiguous is packed on
+/// the vector path one task per 16 k pairs across all panels, so its rows stream); below 2^20
+/// multiply-adds the caller runs the same tasks alone. The vector packing rounds with
+/// `vcvtne2ps2bf16` (the integer rounding for a vector holding a subnormal, where the
+/// instruction would give 0), the same bits as the portable rounding. Every element of C is
+/// computed by the same instructions in the same order whatever the split, so the result is
+/// bit-identical at any thread count.
 
 enum {
     SWT_SBGEMM_PORTABLE = 0,   ///< C loop over the packed layout (any CPU)
@@ -61,5 +64,11 @@ long swt_sbgemm_packed_words(int R, int K, int width);
 /// vector; both give the same bits).
 void swt_sbgemm_pack(int path, int R, int K, const float *src, long rs, long ks, int width,
                      unsigned int *dst);
+/// The same words as `swt_sbgemm_pack` with rows contiguous (rs == 1, ks > 1), packed as
+/// `swt_sbgemm` packs such an op(B) on the vector path: by blocks of 16 pairs across all groups
+/// (each source row read from start to end) instead of a group at a time. On the portable path,
+/// or when ks == 1, this is `swt_sbgemm_pack`.
+void swt_sbgemm_pack_by_pairs(int path, int R, int K, const float *src, long ks, int width,
+                              unsigned int *dst);
 
 #endif

@@ -9,8 +9,8 @@ import CGemm
 ///  - `A Bᵀ`: m <= 128 rows and a weight of at least 16 K elements (1.1-1.9x at 1024 features,
 ///    3x at batch 1-4); from m = 256 OpenBLAS is level or ahead;
 ///  - `A B`: m <= 256 rows, k >= 16 and n >= 16, weight of at least 16 K elements; with k
-///    tiny (a 10-class output layer's input gradient, k = 10) OpenBLAS is ahead. On Zen 5
-///    (OpenBLAS Haswell kernels) from 8 K elements too: a 100 x 100 weight's input gradient at
+///    tiny (a 10-class output layer's input gradient, k = 10) OpenBLAS is ahead. From 8 K
+///    elements too (measured on an AMD Zen 4 against OpenBLAS's Haswell kernels): a 100 x 100 weight's input gradient at
 ///    batch 100-128 runs 1.05-1.2x faster than OpenBLAS (`swtrain bench gemm --widths 100`).
 /// Taller products (a transformer's B·T = 8192 rows) run as blocks of 128 / 256 rows
 /// (`swt_sgemm_blocked`; short-K `A Bᵀ` transposes B once for all blocks). On AMD Zen 5,

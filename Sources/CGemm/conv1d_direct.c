@@ -164,7 +164,7 @@ static void attach(cv_job *j, float *ws, int portable)
 {
     j->bp = ws;
     j->wf = ws + j->ldo;
-    j->wb = ws + j->C * j->K * j->ldo;
+    j->wb = j->wf + j->C * j->K * j->ldo;
     j->part = j->wb + j->K * j->O * j->ldc;
     j->bpart = j->part + tasks_of(j->B) * j->C * j->K * j->ldo;
     j->fast = !portable && swt_gemm_available();

@@ -1,3 +1,5 @@
+import CGemm
+
 /// A counter-based random number generator: Philox4x32-10 (Salmon et al., SC'11).
 ///
 /// The whole state is a 64-bit key (the seed) and a 64-bit counter, so it is saved and restored
@@ -161,21 +163,19 @@ public struct RNG: Sendable, Equatable {
     /// `mask[i] = keep` when the `i`-th `uniform()` from here is `>= p`, else 0, for
     /// `i < count`; the stream ends where `count` calls of `uniform()` would leave it, and the
     /// mask has the same bits. Philox blocks are independent, so whole blocks of 4 values run
-    /// over `ThreadPool` in fixed chunks (any thread count gives the same mask): a dropout mask.
+    /// over `ThreadPool` in fixed chunks (any thread count gives the same mask), each chunk in
+    /// CGemm's `swt_dropout_mask` (16 blocks per AVX-512 step, or the portable loop: the same
+    /// bits): a dropout mask.
     public mutating func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, p: Float, keep: Float) {
         var i = 0
         while i < count && cached > 0 { mask[i] = uniform() >= p ? keep : 0; i += 1 }
         let blocks = (count - i) / 4
         if blocks > 0 {
             let base = counter, key = key, start = mask + i
+            let portable: Int32 = GEMMKernels.enabled ? 0 : 1
             ThreadPool.forBlocks(count: blocks, block: RNG.maskBlocksPerTask) { r in
-                for b in r {
-                    let v = RNG.philox(counter: base &+ UInt64(b), key: key), o = start + 4 * b
-                    o[0] = Float(v.0 >> 8) * (1.0 / 16_777_216.0) >= p ? keep : 0
-                    o[1] = Float(v.1 >> 8) * (1.0 / 16_777_216.0) >= p ? keep : 0
-                    o[2] = Float(v.2 >> 8) * (1.0 / 16_777_216.0) >= p ? keep : 0
-                    o[3] = Float(v.3 >> 8) * (1.0 / 16_777_216.0) >= p ? keep : 0
-                }
+                swt_dropout_mask(r.count, base &+ UInt64(r.lowerBound), key, p, keep,
+                                 start + 4 * r.lowerBound, portable)
             }
             counter &+= UInt64(blocks)
             i += 4 * blocks

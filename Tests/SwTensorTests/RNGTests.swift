@@ -64,4 +64,25 @@ import SwTensor
             }
         }
     }
+
+    /// The 16-lane kernel and the portable loop against `uniform()` calls where the counter's
+    /// low word (and, last, the whole counter) wraps inside one 16-block step, and with a
+    /// remainder of blocks after the last full step.
+    @Test(arguments: [CPU.KernelPath.native, .portable])
+    func counterCarryAndRemainder(path: CPU.KernelPath) {
+        for start: UInt64 in [0, 0xFFFF_FFF5, 0x1_FFFF_FFFF, 0xFFFF_FFFF_FFFF_FFF9] {
+            for count in [4 * 16, 4 * 37 + 2, 4 * 16 * 9] {
+                let state = RNG.State(key: 0x0123_4567_89AB_CDEF, counter: start)
+                var a = RNG(state: state), b = RNG(state: state)
+                let p: Float = 0.55, keep: Float = 1 / 0.45
+                var mask = [Float](repeating: -1, count: count)
+                CPU.withKernelPath(path) {
+                    mask.withUnsafeMutableBufferPointer { a.fillDropoutMask($0.baseAddress!, count: count, p: p, keep: keep) }
+                }
+                let expected = (0..<count).map { _ in b.uniform() >= p ? keep : 0 }
+                #expect(mask == expected, "\(path) counter \(start) count \(count)")
+                #expect(a == b, "\(path) counter \(start) count \(count)")
+            }
+        }
+    }
 }

@@ -1,6 +1,8 @@
 #ifndef CGEMM_CELEMENTWISE_H
 #define CGEMM_CELEMENTWISE_H
 
+#include <stdint.h>
+
 /// Exact-form GELU over n floats, y = x (1 + erf(x / sqrt 2)) / 2, and its backward
 /// dx = dy (Phi(x) + x phi(x)), with SwNN's fastErf (Eigen's rational erf, within 5e-7) and
 /// fastExp (within 3e-7 relative). Each element is computed alone (16 lanes at a time, FMA
@@ -8,5 +10,13 @@
 /// compiled without AVX-512.
 void swt_gelu_forward(long n, const float *x, float *y, int portable);
 void swt_gelu_backward(long n, const float *x, const float *dy, float *dx, int portable);
+
+/// Dropout mask from Philox4x32-10 with 10 rounds: for b < blocks, the block at counter
+/// `counter + b` under `key` gives mask[4b + j] = keep when (word j >> 8) / 2^24 >= p, else 0
+/// (word j of the block's four; SwTensor's `RNG.philox`). Each block alone, so any split of the
+/// range gives the same bits; the AVX-512 copy (16 blocks at a time) and the portable one
+/// (`portable` 1) give the same bits.
+void swt_dropout_mask(long blocks, uint64_t counter, uint64_t key, float p, float keep, float *mask,
+                      int portable);
 
 #endif

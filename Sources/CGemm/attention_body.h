@@ -118,9 +118,106 @@ ATT_INL void ATT_NAME(forward_head)(const att_args *a, int b, int h, const int n
     }
 }
 
-ATT_INL void ATT_NAME(backward_head)(const att_args *a, int b, int h, const int nv)
+/* Scores of R queries qs[r] (already scaled) against keys j0 ..< j0 + 16, each K^T vector
+ * loaded once for all R: per query the sums of scores() in its order. */
+ATT_INL void ATT_NAME(scores_rows)(const int R, const float (*qs)[ATT_DMAX], const float *kt, int Tp,
+                                   int j0, int d, v16 *out)
+{
+    v16 s0[2] = {{0}}, s1[2] = {{0}};
+    for (int c = 0; c + 2 <= d; c += 2) {
+        v16 k0 = ATT_NAME(vload)(kt + (long)c * Tp + j0), k1 = ATT_NAME(vload)(kt + (long)(c + 1) * Tp + j0);
+        for (int r = 0; r < R; r++) { s0[r] += qs[r][c] * k0; s1[r] += qs[r][c + 1] * k1; }
+    }
+    for (int r = 0; r < R; r++) out[r] = s0[r] + s1[r];
+}
+
+/* Queries i ..< i + R (R = 1 or 2) of one head: dQ rows, and their terms of dK and dV added
+ * into dk, dv (key j gets its terms in query order, as one query at a time would add them;
+ * K rows, dK and dV rows loaded once per key for both queries). */
+ATT_INL void ATT_NAME(backward_rows)(const att_args *a, const int R, int i, const int nv,
+                                     const float *Q, const float *K, const float *kt, const float *vt,
+                                     float *dk, float *dv, float *dQ, int b, int h)
 {
     const int T = a->T, C = a->C, H = a->H, d = nv * 16, Tp = (T + 15) & ~15;
+    const long ld = 3L * C;
+    const float scale = a->scale, p = a->dropout;
+    const uint32_t base = (uint32_t)((long)(b * H + h) * T * T);
+    float qs[2][ATT_DMAX], dos[2][ATT_DMAX];
+    v16 dov[2][ATT_DMAX / 16], qv[2][ATT_DMAX / 16], dq[2][ATT_DMAX / 16];
+    float D[2], L[2];
+    for (int r = 0; r < R; r++) {
+        const float *q = Q + (long)(i + r) * ld;
+        const float *doi = a->dout + ((long)b * T + i + r) * C + (long)h * d;
+        const float *oi = a->out + ((long)b * T + i + r) * C + (long)h * d;
+        for (int c = 0; c < d; c++) { qs[r][c] = q[c] * scale; dos[r][c] = doi[c]; }
+        v16 dsum = {0};
+        for (int v = 0; v < nv; v++) {
+            dov[r][v] = ATT_NAME(vload)(doi + 16 * v);
+            qv[r][v] = ATT_NAME(vload)(q + 16 * v);
+            dq[r][v] = ATT_NAME(vsplat)(0.0f);
+            dsum += dov[r][v] * ATT_NAME(vload)(oi + 16 * v);
+        }
+        D[r] = ATT_NAME(hsum)(dsum);
+        L[r] = a->lse[(long)(b * H + h) * T + i + r];
+    }
+    for (int j0 = 0; j0 <= i + R - 1; j0 += 16) {
+        v16 s[2], dA[2];
+        ATT_NAME(scores_rows)(R, (const float (*)[ATT_DMAX])qs, kt, Tp, j0, d, s);
+        ATT_NAME(scores_rows)(R, (const float (*)[ATT_DMAX])dos, vt, Tp, j0, d, dA);
+        float pa[2][16], dsa[2][16];
+        int nj[2] = {0, 0};
+        for (int r = 0; r < R; r++) {
+            int n = i + r + 1 - j0;   /* 0 for query i in the block that starts at key i + 1 */
+            nj[r] = n < 0 ? 0 : n < 16 ? n : 16;
+            v16 pr = ATT_NAME(vexp)(ATT_NAME(causal)(s[r], n) - L[r]);
+            v16 pm = pr, dAr = dA[r];
+            if (p > 0) {
+                v16 mk = ATT_NAME(keepmask)(a->seed, base + (uint32_t)((i + r) * T + j0), p);
+                dAr *= mk;
+                pm = pr * mk;
+            }
+            ATT_NAME(vstore)(pa[r], pm);
+            ATT_NAME(vstore)(dsa[r], pr * (dAr - D[r]) * scale);
+        }
+        const int both = R == 2 ? nj[0] : 0, last = nj[R - 1];
+        int jj = 0;
+        for (; jj < both; jj++) {
+            const float *kr = K + (long)(j0 + jj) * ld;
+            float *dkr = dk + (long)(j0 + jj) * d, *dvr = dv + (long)(j0 + jj) * d;
+            for (int v = 0; v < nv; v++) {
+                v16 kv = ATT_NAME(vload)(kr + 16 * v);
+                dq[0][v] += dsa[0][jj] * kv;
+                dq[1][v] += dsa[1][jj] * kv;
+                v16 x = ATT_NAME(vload)(dkr + 16 * v);
+                x += dsa[0][jj] * qv[0][v];
+                x += dsa[1][jj] * qv[1][v];
+                ATT_NAME(vstore)(dkr + 16 * v, x);
+                v16 y = ATT_NAME(vload)(dvr + 16 * v);
+                y += pa[0][jj] * dov[0][v];
+                y += pa[1][jj] * dov[1][v];
+                ATT_NAME(vstore)(dvr + 16 * v, y);
+            }
+        }
+        const int r = R - 1;   /* the last query's remaining keys */
+        for (; jj < last; jj++) {
+            const float *kr = K + (long)(j0 + jj) * ld;
+            float *dkr = dk + (long)(j0 + jj) * d, *dvr = dv + (long)(j0 + jj) * d;
+            for (int v = 0; v < nv; v++) {
+                dq[r][v] += dsa[r][jj] * ATT_NAME(vload)(kr + 16 * v);
+                ATT_NAME(vstore)(dkr + 16 * v, ATT_NAME(vload)(dkr + 16 * v) + dsa[r][jj] * qv[r][v]);
+                ATT_NAME(vstore)(dvr + 16 * v, ATT_NAME(vload)(dvr + 16 * v) + pa[r][jj] * dov[r][v]);
+            }
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        float *dqr = dQ + (long)(i + r) * ld;
+        for (int v = 0; v < nv; v++) ATT_NAME(vstore)(dqr + 16 * v, dq[r][v]);
+    }
+}
+
+ATT_INL void ATT_NAME(backward_head)(const att_args *a, int b, int h, const int nv)
+{
+    const int T = a->T, C = a->C, d = nv * 16, Tp = (T + 15) & ~15;
     const long ld = 3L * C;
     const float *Q = a->qkv + (long)b * T * ld + (long)h * d, *K = Q + C, *V = Q + 2 * C;
     float *ws = cgemm_workspace(CGEMM_WORKSPACE_ATTENTION, (size_t)2 * d * Tp + (size_t)2 * T * d);
@@ -129,54 +226,10 @@ ATT_INL void ATT_NAME(backward_head)(const att_args *a, int b, int h, const int 
     ATT_NAME(transpose)(K, ld, T, d, Tp, kt);
     ATT_NAME(transpose)(V, ld, T, d, Tp, vt);
     for (long t = 0; t < 2L * T * d; t++) dk[t] = 0.0f;
-    const float scale = a->scale, p = a->dropout;
-    const uint32_t base = (uint32_t)((long)(b * H + h) * T * T);
     float *dQ = a->dqkv + (long)b * T * ld + (long)h * d;
-    for (int i = 0; i < T; i++) {
-        const float *q = Q + (long)i * ld;
-        const float *doi = a->dout + ((long)b * T + i) * C + (long)h * d;
-        const float *oi = a->out + ((long)b * T + i) * C + (long)h * d;
-        float qs[ATT_DMAX];
-        for (int c = 0; c < d; c++) qs[c] = q[c] * scale;
-        v16 dov[ATT_DMAX / 16], qv[ATT_DMAX / 16], dq[ATT_DMAX / 16];
-        v16 dsum = {0};
-        for (int v = 0; v < nv; v++) {
-            dov[v] = ATT_NAME(vload)(doi + 16 * v);
-            qv[v] = ATT_NAME(vload)(q + 16 * v);
-            dq[v] = ATT_NAME(vsplat)(0.0f);
-            dsum += dov[v] * ATT_NAME(vload)(oi + 16 * v);
-        }
-        const float D = ATT_NAME(hsum)(dsum);
-        const float L = a->lse[(long)(b * H + h) * T + i];
-        for (int j0 = 0; j0 <= i; j0 += 16) {
-            int n = i + 1 - j0;
-            v16 s = ATT_NAME(causal)(ATT_NAME(scores)(qs, kt, Tp, j0, d), n);
-            v16 pr = ATT_NAME(vexp)(s - L);
-            v16 dA = ATT_NAME(scores)(doi, vt, Tp, j0, d);
-            v16 pm = pr;
-            if (p > 0) {
-                v16 mk = ATT_NAME(keepmask)(a->seed, base + (uint32_t)(i * T + j0), p);
-                dA *= mk;
-                pm = pr * mk;
-            }
-            v16 ds = pr * (dA - D) * scale;
-            float pa[16], dsa[16];
-            ATT_NAME(vstore)(pa, pm);
-            ATT_NAME(vstore)(dsa, ds);
-            int nj = n < 16 ? n : 16;
-            for (int jj = 0; jj < nj; jj++) {
-                const float *kr = K + (long)(j0 + jj) * ld;
-                float *dkr = dk + (long)(j0 + jj) * d, *dvr = dv + (long)(j0 + jj) * d;
-                for (int v = 0; v < nv; v++) {
-                    dq[v] += dsa[jj] * ATT_NAME(vload)(kr + 16 * v);
-                    ATT_NAME(vstore)(dkr + 16 * v, ATT_NAME(vload)(dkr + 16 * v) + dsa[jj] * qv[v]);
-                    ATT_NAME(vstore)(dvr + 16 * v, ATT_NAME(vload)(dvr + 16 * v) + pa[jj] * dov[v]);
-                }
-            }
-        }
-        float *dqr = dQ + (long)i * ld;
-        for (int v = 0; v < nv; v++) ATT_NAME(vstore)(dqr + 16 * v, dq[v]);
-    }
+    int i = 0;
+    for (; i + 2 <= T; i += 2) ATT_NAME(backward_rows)(a, 2, i, nv, Q, K, kt, vt, dk, dv, dQ, b, h);
+    if (i < T) ATT_NAME(backward_rows)(a, 1, i, nv, Q, K, kt, vt, dk, dv, dQ, b, h);
     for (int j = 0; j < T; j++) {
         float *dkr = dQ + (long)j * ld + C, *dvr = dkr + C;
         for (int c = 0; c < d; c++) { dkr[c] = dk[(long)j * d + c]; dvr[c] = dv[(long)j * d + c]; }

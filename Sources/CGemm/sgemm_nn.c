@@ -107,14 +107,6 @@ void swt_sgemm_nn(int M, int N, int K, const float *A, int lda,
     (void)M; (void)N; (void)K; (void)A; (void)lda; (void)B; (void)ldb; (void)C; (void)ldc; (void)beta;
     abort();   /* no AVX-512 on this architecture: swt_gemm_available() is 0 */
 }
-
-void swt_sgemm_tn_blocked(int M, int N, int K, const float *A, int lda,
-                          const float *B, int ldb, float *C, int ldc, float beta, int row_block)
-{
-    (void)M; (void)N; (void)K; (void)A; (void)lda; (void)B; (void)ldb; (void)C; (void)ldc; (void)beta;
-    (void)row_block;
-    abort();   /* no AVX-512 on this architecture: swt_gemm_available() is 0 */
-}
 #endif
 
 /* swt_sgemm_tn reads B packed by swt_sgemm_tn_pack (sgemm_tn_pack.c) and packs A per
@@ -126,7 +118,7 @@ void swt_sgemm_tn_blocked(int M, int N, int K, const float *A, int lda,
  * the same sums, only where the tile reads B differs. */
 CGEMM_TARGET static void tn_run(int M, int N, int K, const float *A, int lda,
                                 const float *P, long strip_stride, long row_stride,
-                                float *C, int ldc, float beta,
+                                float *C, int ldc, float beta, float *sums,
                                 const float *const *prefetch, int nprefetch, long prefetch_floats)
 {
     const int NC = OP_NV * 16;
@@ -145,20 +137,39 @@ CGEMM_TARGET static void tn_run(int M, int N, int K, const float *A, int lda,
         for (int t = 0; t < tilesM; t++) {
             int i0 = t * OP_MR, mr = M - i0 < OP_MR ? M - i0 : OP_MR;
             float *d = Ap + (long)t * OP_MR * kc;
-            for (int p = 0; p < kc; p++) {
-                const float *a = A + (long)(p0 + p) * lda + i0;
-                int i = 0;
-                for (; i < mr; i++) d[p * OP_MR + i] = a[i];
-                for (; i < OP_MR; i++) d[p * OP_MR + i] = 0.0f;
+            /* One 8-float row per k: a masked 256-bit copy (zeros past M). With `sums`, each
+             * lane also adds its column's rows in order, continuing across K blocks. */
+            __mmask8 am = (__mmask8)lane_mask(mr);
+            if (sums) {
+                __m256 acc = _mm256_maskz_loadu_ps(am, sums + i0);
+                for (int p = 0; p < kc; p++) {
+                    __m256 row = _mm256_maskz_loadu_ps(am, A + (long)(p0 + p) * lda + i0);
+                    _mm256_storeu_ps(d + p * OP_MR, row);
+                    acc = _mm256_add_ps(acc, row);
+                }
+                _mm256_mask_storeu_ps(sums + i0, am, acc);
+            } else {
+                for (int p = 0; p < kc; p++)
+                    _mm256_storeu_ps(d + p * OP_MR, _mm256_maskz_loadu_ps(am, A + (long)(p0 + p) * lda + i0));
             }
         }
         for (int j0 = 0; j0 < N; j0 += NC) {
             int nc = N - j0 < NC ? N - j0 : NC;
             const float *Bj = P + (long)(j0 / NC) * strip_stride + (long)p0 * row_stride;
+            /* The next panel of B (next strip, or the first of the next K block) into L2, a
+             * share of its rows per tile: read in place from a big X, its first tile missed. */
+            int nj0 = j0 + NC < N ? j0 + NC : 0, np0 = j0 + NC < N ? p0 : p0 + NN_KC;
+            int nrows = np0 < K ? (K - np0 < NN_KC ? K - np0 : NN_KC) : 0;
+            int nnc = N - nj0 < NC ? N - nj0 : NC;
+            const float *Bn = nrows ? P + (long)(nj0 / NC) * strip_stride + (long)np0 * row_stride : Bj;
+            int share = (nrows + tilesM - 1) / tilesM;
             for (int t = 0; t < tilesM; t++) {
                 int i0 = t * OP_MR, mr = M - i0 < OP_MR ? M - i0 : OP_MR;
                 const float *Ai = Ap + (long)t * OP_MR * kc;
                 float *Ci = C + (long)i0 * ldc + j0;
+                for (int r = t * share; r < (t + 1) * share && r < nrows; r++)
+                    for (int c = 0; c < nnc; c += 16)
+                        _mm_prefetch((const char *)(Bn + (long)r * row_stride + c), _MM_HINT_T1);
                 for (long q = 0; q < per && issued < total; q++, issued++)
                     _mm_prefetch((const char *)(prefetch[issued / lines] + (issued % lines) * 16), _MM_HINT_T1);
                 if (mr == OP_MR && nc == NC)
@@ -174,7 +185,7 @@ CGEMM_TARGET void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
                                const float *P, float *C, int ldc, float beta,
                                const float *const *prefetch, int nprefetch, long prefetch_floats)
 {
-    tn_run(M, N, K, A, lda, P, (long)OP_NV * 16 * K, OP_NV * 16, C, ldc, beta, prefetch, nprefetch, prefetch_floats);
+    tn_run(M, N, K, A, lda, P, (long)OP_NV * 16 * K, OP_NV * 16, C, ldc, beta, NULL, prefetch, nprefetch, prefetch_floats);
 }
 
 typedef struct {
@@ -183,6 +194,7 @@ typedef struct {
     long strip_stride, row_stride;
     float *C;
     float beta;
+    float *sums;
 } tn_job;
 
 static void tn_task(void *ctx, long t)
@@ -190,7 +202,7 @@ static void tn_task(void *ctx, long t)
     const tn_job *j = ctx;
     int i0 = (int)t * j->rb, mb = j->M - i0 < j->rb ? j->M - i0 : j->rb;
     tn_run(mb, j->N, j->K, j->A + i0, j->lda, j->P, j->strip_stride, j->row_stride,
-           j->C + (long)i0 * j->ldc, j->ldc, j->beta, NULL, 0, 0);
+           j->C + (long)i0 * j->ldc, j->ldc, j->beta, j->sums ? j->sums + i0 : NULL, NULL, 0, 0);
 }
 
 /* B is read in place when its rows are short (ldb <= TN_INPLACE_LDB floats) and many
@@ -203,10 +215,10 @@ static void tn_task(void *ctx, long t)
 
 CGEMM_TARGET void swt_sgemm_tn_blocked(int M, int N, int K, const float *A, int lda,
                                        const float *B, int ldb, float *C, int ldc, float beta,
-                                       int row_block)
+                                       int row_block, float *column_sums)
 {
     if (K <= 0) { scale_c(M, N, C, ldc, beta); return; }
-    tn_job j = {M, N, K, lda, ldc, row_block, A, B, OP_NV * 16, ldb, C, beta};
+    tn_job j = {M, N, K, lda, ldc, row_block, A, B, OP_NV * 16, ldb, C, beta, column_sums};
     if (ldb > TN_INPLACE_LDB || K < TN_INPLACE_K) {
         float *P = cgemm_workspace(CGEMM_WORKSPACE_TN_PACKED, (size_t)swt_sgemm_tn_pack_size(K, N));
         if (!P) abort();
@@ -226,10 +238,11 @@ void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
 }
 
 void swt_sgemm_tn_blocked(int M, int N, int K, const float *A, int lda,
-                          const float *B, int ldb, float *C, int ldc, float beta, int row_block)
+                          const float *B, int ldb, float *C, int ldc, float beta, int row_block,
+                          float *column_sums)
 {
     (void)M; (void)N; (void)K; (void)A; (void)lda; (void)B; (void)ldb; (void)C; (void)ldc; (void)beta;
-    (void)row_block;
+    (void)row_block; (void)column_sums;
     abort();   /* no AVX-512 on this architecture: swt_gemm_available() is 0 */
 }
 #endif

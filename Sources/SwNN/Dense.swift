@@ -97,6 +97,10 @@ public final class Dense: Layer {
 
     /// dW += dyᵀ x and db += the column sums of dy.
     private func accumulateParameterGradients(_ x: Tensor, _ dy: Tensor, rows: Int) {
+        // Both from one read of dy when the weight-gradient kernel takes the product.
+        if useBias, gemmPrecision == .fp32,
+           BLAS.gemmTNAccumulatingColumnSums(m: outFeatures, n: inFeatures, k: rows, a: dy.pointer, b: x.pointer,
+                                             c: dWeight.pointer, columnSums: dBias.pointer) { return }
         // dW (out, in) += dy^T (out, rows) x (rows, in)
         BLAS.gemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows,
                   a: dy.pointer, b: x.pointer, beta: 1, c: dWeight.pointer, precision: gemmPrecision)

@@ -97,6 +97,21 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(la), b, Int32(lb), beta, c, Int32(lc))
     }
 
+    /// A dense layer's weight and bias gradients from one read of the output gradient:
+    /// C += Aᵀ B (A `(k, m)` = dY, B `(k, n)` = X, row-major and contiguous) and
+    /// `columnSums[i] += Σ_r A[r, i]`, the rows added one by one in order (the bits of that plain
+    /// loop), summed while the weight-gradient kernel packs A. Only on the path `gemm` takes for
+    /// this product in fp32 when it is `swt_sgemm_tn_blocked`; returns false (nothing done)
+    /// otherwise, and the caller runs `gemm` and its own sums.
+    public static func gemmTNAccumulatingColumnSums(m: Int, n: Int, k: Int, a: UnsafePointer<Float>,
+                                                     b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                                                     columnSums: UnsafeMutablePointer<Float>) -> Bool {
+        ensureSetUp()
+        if m == 0 || n == 0 { return true }
+        return GEMMKernels.runTN(m: m, n: n, k: k, alpha: 1, a: a, lda: m, b: b, ldb: n, beta: 1, c: c, ldc: n,
+                                 columnSums: columnSums)
+    }
+
     /// The kernel `gemm` runs for a product of these sizes with alpha 1 and beta 0 or 1:
     /// `"swt_sgemm_blocked nt|nn (avx512)"`, `"swt_sgemm_tn_blocked (avx512)"` or `"cblas_sgemm"`.
     public static func gemmPath(transA: Bool, transB: Bool, m: Int, n: Int, k: Int) -> String {

@@ -91,13 +91,15 @@ enum GEMMKernels {
     /// C = Aᵀ B + beta C (A `(k, m)`, B `(k, n)`, alpha 1, beta 0 or 1) on `swt_sgemm_tn_blocked`
     /// when k >= 64 rows and at least 2^22 multiply-adds (a layer's weight gradient over a
     /// large batch; B is packed once per call), in fixed blocks of 64 rows of C; returns false
-    /// (nothing done) otherwise.
+    /// (nothing done) otherwise. With `columnSums` (m floats) it also adds each column of A's
+    /// rows into it, in row order, while it packs A (`swt_sgemm_tn_blocked`).
     @inline(__always)
     static func runTN(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                      b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
+                      b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                      columnSums: UnsafeMutablePointer<Float>? = nil) -> Bool {
         guard alpha == 1, beta == 0 || beta == 1, coversTN(m: m, n: n, k: k),
               max(m, n, k, lda, ldb, ldc) <= Int(Int32.max), swt_sgemm_tn_pack_size(Int32(k), Int32(n)) <= Int(Int32.max) else { return false }
-        swt_sgemm_tn_blocked(Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), c, Int32(ldc), beta, Int32(rowBlock))
+        swt_sgemm_tn_blocked(Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), c, Int32(ldc), beta, Int32(rowBlock), columnSums)
         return true
     }
 }

@@ -72,8 +72,12 @@ void swt_sgemm_tn(int M, int N, int K, const float *A, int lda,
 /// into the caller's workspace), then row blocks of row_block rows of C (a multiple of 8),
 /// one pool task each, through swt_sgemm_tn. Every element sums over K in the same order
 /// whatever the split. A layer's weight gradient over many rows (K = B*T).
+/// column_sums (NULL: none), M floats: column_sums[i] += sum over k of A[k,i], the rows added
+/// one by one in order from k = 0 (the bits of that plain loop), while A is packed: a dense
+/// layer's bias gradient from the same read of dY.
 void swt_sgemm_tn_blocked(int M, int N, int K, const float *A, int lda,
-                          const float *B, int ldb, float *C, int ldc, float beta, int row_block);
+                          const float *B, int ldb, float *C, int ldc, float beta, int row_block,
+                          float *column_sums);
 
 #include "cpool.h"
 #include "cattention.h"

@@ -230,9 +230,13 @@ ATT_INL void ATT_NAME(backward_head)(const att_args *a, int b, int h, const int 
     int i = 0;
     for (; i + 2 <= T; i += 2) ATT_NAME(backward_rows)(a, 2, i, nv, Q, K, kt, vt, dk, dv, dQ, b, h);
     if (i < T) ATT_NAME(backward_rows)(a, 1, i, nv, Q, K, kt, vt, dk, dv, dQ, b, h);
+    /* Whole vectors: as a plain loop the compiler could not rule out overlap and copied floats. */
     for (int j = 0; j < T; j++) {
         float *dkr = dQ + (long)j * ld + C, *dvr = dkr + C;
-        for (int c = 0; c < d; c++) { dkr[c] = dk[(long)j * d + c]; dvr[c] = dv[(long)j * d + c]; }
+        for (int v = 0; v < nv; v++) {
+            ATT_NAME(vstore)(dkr + 16 * v, ATT_NAME(vload)(dk + (long)j * d + 16 * v));
+            ATT_NAME(vstore)(dvr + 16 * v, ATT_NAME(vload)(dv + (long)j * d + 16 * v));
+        }
     }
 }
 

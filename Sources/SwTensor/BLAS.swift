@@ -107,7 +107,7 @@ public enum BLAS {
                                                      b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
                                                      columnSums: UnsafeMutablePointer<Float>) -> Bool {
         ensureSetUp()
-        if m == 0 || n == 0 { return true }
+        if m == 0 { return true }   // no columns to sum; n == 0 is not the kernel's (false)
         return GEMMKernels.runTN(m: m, n: n, k: k, alpha: 1, a: a, lda: m, b: b, ldb: n, beta: 1, c: c, ldc: n,
                                  columnSums: columnSums)
     }

@@ -6,6 +6,9 @@
 #define ATT_CAT(a, b) ATT_CAT2(a, b)
 #define ATT_NAME(n) ATT_CAT(n, ATT_SUFFIX)
 #define ATT_INL ATT_ATTR __attribute__((always_inline)) static inline
+/* Loops that must be unrolled whole, so their vector arrays live in registers (the package
+ * builds C at -O2, whose unroll threshold left the transpose's 16 rows on the stack). */
+#define ATT_FULL _Pragma("clang loop unroll(full)")
 
 ATT_INL v16 ATT_NAME(vload)(const float *p) { v16 v; __builtin_memcpy(&v, p, sizeof v); return v; }
 ATT_INL void ATT_NAME(vstore)(float *p, v16 v) { __builtin_memcpy(p, &v, sizeof v); }
@@ -15,22 +18,26 @@ ATT_INL void ATT_NAME(vstore)(float *p, v16 v) { __builtin_memcpy(p, &v, sizeof 
 #undef VM_NAME
 #undef VM_INL
 
+/* Sum of the lanes as halves added to halves (8 + 8, 4 + 4, then (0 + 2) + (1 + 3)), in
+ * registers: the order is fixed, so the bits are too. */
 ATT_INL float ATT_NAME(hsum)(v16 v)
 {
-    float lo[8], hi[8];
-    for (int t = 0; t < 8; t++) { lo[t] = v[t]; hi[t] = v[t + 8]; }
-    for (int t = 0; t < 8; t++) lo[t] += hi[t];
-    for (int t = 0; t < 4; t++) lo[t] += lo[t + 4];
-    return (lo[0] + lo[2]) + (lo[1] + lo[3]);
+    v8 h = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)
+         + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+    v4 q = __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
+    v2 w = __builtin_shufflevector(q, q, 0, 1) + __builtin_shufflevector(q, q, 2, 3);
+    return w[0] + w[1];
 }
 
+/* Largest lane, by halves (exact, so any order gives the same value). */
 ATT_INL float ATT_NAME(hmax)(v16 v)
 {
-    float m = v[0];
-    for (int t = 1; t < 16; t++) m = v[t] > m ? v[t] : m;
-    return m;
+    v8 h = __builtin_elementwise_max(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7),
+                                     __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15));
+    v4 q = __builtin_elementwise_max(__builtin_shufflevector(h, h, 0, 1, 2, 3), __builtin_shufflevector(h, h, 4, 5, 6, 7));
+    v2 w = __builtin_elementwise_max(__builtin_shufflevector(q, q, 0, 1), __builtin_shufflevector(q, q, 2, 3));
+    return w[0] > w[1] ? w[0] : w[1];
 }
-
 
 /* Lanes >= n (the future) set to -inf. */
 ATT_INL v16 ATT_NAME(causal)(v16 s, int n)
@@ -53,103 +60,191 @@ ATT_INL v16 ATT_NAME(keepmask)(uint32_t seed, uint32_t index, float p)
     return (v16)((i16)ATT_NAME(vsplat)(1.0f / (1.0f - p)) & keep);
 }
 
-/* Scores of query qs (already scaled) against keys j0 ..< j0 + 16: kt is K^T, (d, Tp). */
-ATT_INL v16 ATT_NAME(scores)(const float *qs, const float *kt, int Tp, int j0, int d)
-{
-    v16 s0 = {0}, s1 = {0};
-    int c = 0;
-    for (; c + 2 <= d; c += 2) {
-        s0 += qs[c] * ATT_NAME(vload)(kt + (long)c * Tp + j0);
-        s1 += qs[c + 1] * ATT_NAME(vload)(kt + (long)(c + 1) * Tp + j0);
+/* Stage b (8, 4, 2, 1) of a 16 x 16 butterfly transpose on rows x and y = x + b: lanes k with
+ * (k & b) set trade places, so four stages over all eight row pairs transpose the block. */
+#define ATT_LO8 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23
+#define ATT_HI8 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31
+#define ATT_LO4 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27
+#define ATT_HI4 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31
+#define ATT_LO2 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29
+#define ATT_HI2 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31
+#define ATT_LO1 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30
+#define ATT_HI1 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31
+#define ATT_STAGE(b) \
+    ATT_FULL for (int x = 0; x < 16; x++) if (!(x & b)) { \
+        v16 u = r[x], w = r[x + b]; \
+        r[x] = __builtin_shufflevector(u, w, ATT_LO##b); \
+        r[x + b] = __builtin_shufflevector(u, w, ATT_HI##b); \
     }
-    for (; c < d; c++) s0 += qs[c] * ATT_NAME(vload)(kt + (long)c * Tp + j0);
-    return s0 + s1;
-}
 
-/* Src rows (T, d) at stride ld -> dst (d, Tp), zero-padded to Tp columns. */
+/* Src rows (T, d) at stride ld -> dst (d, Tp), zero-padded to Tp columns: whole 16 x 16
+ * blocks through registers, the last partial block of keys one float at a time. */
 ATT_INL void ATT_NAME(transpose)(const float *src, long ld, int T, int d, int Tp, float *dst)
 {
+    const int T16 = T & ~15;
+    for (int j0 = 0; j0 < T16; j0 += 16)
+        for (int c0 = 0; c0 < d; c0 += 16) {
+            v16 r[16];
+            ATT_FULL for (int x = 0; x < 16; x++) r[x] = ATT_NAME(vload)(src + (long)(j0 + x) * ld + c0);
+            ATT_STAGE(8) ATT_STAGE(4) ATT_STAGE(2) ATT_STAGE(1)
+            ATT_FULL for (int x = 0; x < 16; x++) ATT_NAME(vstore)(dst + (long)(c0 + x) * Tp + j0, r[x]);
+        }
     for (int c = 0; c < d; c++) {
         float *row = dst + (long)c * Tp;
-        for (int j = 0; j < T; j++) row[j] = src[(long)j * ld + c];
+        for (int j = T16; j < T; j++) row[j] = src[(long)j * ld + c];
         for (int j = T; j < Tp; j++) row[j] = 0.0f;
+    }
+}
+
+/* Src rows (T, d) at stride ld times `scale` -> dst (T, d). */
+ATT_INL void ATT_NAME(scaled)(const float *src, long ld, int T, int nv, float scale, float *dst)
+{
+    for (int j = 0; j < T; j++)
+        for (int v = 0; v < nv; v++)
+            ATT_NAME(vstore)(dst + (long)j * nv * 16 + 16 * v, ATT_NAME(vload)(src + (long)j * ld + 16 * v) * scale);
+}
+
+/* Scores of R rows x (R <= 4, row r at x + r * xld) against keys j0 ..< j0 + 16: kt is K^T,
+ * (d, Tp). Each K^T vector is loaded once for all R; per row two sums (even and odd channels),
+ * so R rows run 2R independent chains. */
+ATT_INL void ATT_NAME(scores_rows)(const int R, const float *x, long xld, const float *kt, int Tp,
+                                   int j0, int d, v16 *out)
+{
+    v16 s0[4] = {{0}}, s1[4] = {{0}};
+    for (int c = 0; c + 2 <= d; c += 2) {
+        v16 k0 = ATT_NAME(vload)(kt + (long)c * Tp + j0), k1 = ATT_NAME(vload)(kt + (long)(c + 1) * Tp + j0);
+        for (int r = 0; r < R; r++) { s0[r] += x[r * xld + c] * k0; s1[r] += x[r * xld + c + 1] * k1; }
+    }
+    for (int r = 0; r < R; r++) out[r] = s0[r] + s1[r];
+}
+
+/* Queries i ..< i + R (R <= 4) of one head against all their keys, in blocks of 16 with an
+ * online softmax. Each query's sums, maxima and exponentials are taken in the order one query
+ * at a time would take them (the same bits); K^T vectors and V rows are loaded once for all R,
+ * and the R queries' chains run side by side. */
+ATT_INL void ATT_NAME(forward_rows)(const att_args *a, const int R, int i, const int nv,
+                                    const float *qs, const float *V, const float *kt, int b, int h)
+{
+    const int T = a->T, C = a->C, H = a->H, d = nv * 16, Tp = (T + 15) & ~15;
+    const long ld = 3L * C;
+    const float p = a->dropout;
+    const uint32_t base = (uint32_t)((long)(b * H + h) * T * T);
+    float m[4], l[4];
+    v16 acc[4][ATT_DMAX / 16];
+    for (int r = 0; r < R; r++) {
+        for (int v = 0; v < nv; v++) acc[r][v] = ATT_NAME(vsplat)(0.0f);
+        m[r] = -INFINITY; l[r] = 0.0f;
+    }
+    for (int j0 = 0; j0 <= i + R - 1; j0 += 16) {
+        v16 s[4];
+        ATT_NAME(scores_rows)(R, qs + (long)i * d, d, kt, Tp, j0, d, s);
+        float pa[4][16];
+        int nj[4];
+        for (int r = 0; r < R; r++) {
+            int n = i + r + 1 - j0;   /* keys of this block query i + r sees */
+            nj[r] = n < 0 ? 0 : n < 16 ? n : 16;
+            if (n <= 0) continue;
+            v16 sr = ATT_NAME(causal)(s[r], n);
+            float mx = ATT_NAME(hmax)(sr), mn = mx > m[r] ? mx : m[r];
+            float corr = m[r] == -INFINITY ? 0.0f : expf(m[r] - mn);
+            v16 pr = ATT_NAME(vexp)(sr - mn);
+            l[r] = l[r] * corr + ATT_NAME(hsum)(pr);
+            if (p > 0) pr *= ATT_NAME(keepmask)(a->seed, base + (uint32_t)((i + r) * T + j0), p);
+            for (int v = 0; v < nv; v++) acc[r][v] *= corr;
+            ATT_NAME(vstore)(pa[r], pr);
+            m[r] = mn;
+        }
+        /* Keys in order; nj grows with r, so keys nj[r0 - 1] ..< nj[r0] go to queries r0 ..< R. */
+        int jj = 0;
+        for (int r0 = 0; r0 < R; r0++)
+            for (; jj < nj[r0]; jj++) {
+                const float *vr = V + (long)(j0 + jj) * ld;
+                for (int v = 0; v < nv; v++) {
+                    v16 vv = ATT_NAME(vload)(vr + 16 * v);
+                    for (int r = r0; r < R; r++) acc[r][v] += pa[r][jj] * vv;
+                }
+            }
+    }
+    for (int r = 0; r < R; r++) {
+        float inv = 1.0f / l[r];
+        float *o = a->out + ((long)b * T + i + r) * C + (long)h * d;
+        for (int v = 0; v < nv; v++) ATT_NAME(vstore)(o + 16 * v, acc[r][v] * inv);
+        a->lse[(long)(b * H + h) * T + i + r] = m[r] + logf(l[r]);
+    }
+}
+
+/* Rows i ..< i + n of the next (batch, head) task towards the cache while this one computes:
+ * a thread runs consecutive tasks (cpool.h), and a head's rows are strided pieces of 4 d
+ * bytes that the hardware prefetcher does not find in time (in-cache heads ran 1.7x faster).
+ * Forward reads q, k, v and writes o; backward reads q, k, v, dO, O and writes dq, dk, dv. */
+ATT_INL void ATT_NAME(prefetch_next)(const att_args *a, int b, int h, int i, int n, const int nv,
+                                     const int backward)
+{
+    const int nb = h + 1 < a->H ? b : b + 1, nh = h + 1 < a->H ? h + 1 : 0;
+    if (nb >= a->B) return;
+    const int T = a->T, C = a->C, d = nv * 16;
+    const long ld = 3L * C;
+    for (int r = i; r < i + n && r < T; r++) {
+        const float *q = a->qkv + ((long)nb * T + r) * ld + (long)nh * d;
+        const long o = ((long)nb * T + r) * C + (long)nh * d;
+        for (int v = 0; v < nv; v++)
+            for (int part = 0; part < 3; part++) __builtin_prefetch(q + part * C + 16 * v, 0, 3);
+        for (int v = 0; v < nv; v++) {
+            if (backward) {
+                const float *dq = a->dqkv + ((long)nb * T + r) * ld + (long)nh * d;
+                __builtin_prefetch(a->dout + o + 16 * v, 0, 3);
+                __builtin_prefetch(a->out + o + 16 * v, 0, 3);
+                for (int part = 0; part < 3; part++) __builtin_prefetch(dq + part * C + 16 * v, 1, 3);
+            } else {
+                __builtin_prefetch(a->out + o + 16 * v, 1, 3);
+            }
+        }
     }
 }
 
 ATT_INL void ATT_NAME(forward_head)(const att_args *a, int b, int h, const int nv)
 {
-    const int T = a->T, C = a->C, H = a->H, d = nv * 16, Tp = (T + 15) & ~15;
+    const int T = a->T, C = a->C, d = nv * 16, Tp = (T + 15) & ~15;
     const long ld = 3L * C;
     const float *Q = a->qkv + (long)b * T * ld + (long)h * d, *K = Q + C, *V = Q + 2 * C;
-    float *kt = cgemm_workspace(CGEMM_WORKSPACE_ATTENTION, (size_t)d * Tp);
+    float *kt = cgemm_workspace(CGEMM_WORKSPACE_ATTENTION, (size_t)d * Tp + (size_t)T * d);
     if (!kt) abort();
+    float *qs = kt + (long)d * Tp;   /* the head's queries times scale, (T, d) */
     ATT_NAME(transpose)(K, ld, T, d, Tp, kt);
-    const float scale = a->scale, p = a->dropout;
-    const uint32_t base = (uint32_t)((long)(b * H + h) * T * T);
-    for (int i = 0; i < T; i++) {
-        const float *q = Q + (long)i * ld;
-        float qs[ATT_DMAX];
-        for (int c = 0; c < d; c++) qs[c] = q[c] * scale;
-        v16 acc[ATT_DMAX / 16];
-        for (int v = 0; v < nv; v++) acc[v] = ATT_NAME(vsplat)(0.0f);
-        float m = -INFINITY, l = 0.0f;
-        for (int j0 = 0; j0 <= i; j0 += 16) {
-            int n = i + 1 - j0;
-            v16 s = ATT_NAME(causal)(ATT_NAME(scores)(qs, kt, Tp, j0, d), n);
-            float mx = ATT_NAME(hmax)(s), mn = mx > m ? mx : m;
-            float corr = m == -INFINITY ? 0.0f : expf(m - mn);
-            v16 pr = ATT_NAME(vexp)(s - mn);
-            l = l * corr + ATT_NAME(hsum)(pr);
-            if (p > 0) pr *= ATT_NAME(keepmask)(a->seed, base + (uint32_t)(i * T + j0), p);
-            for (int v = 0; v < nv; v++) acc[v] *= corr;
-            float pa[16];
-            ATT_NAME(vstore)(pa, pr);
-            int nj = n < 16 ? n : 16;
-            for (int jj = 0; jj < nj; jj++) {
-                const float *vr = V + (long)(j0 + jj) * ld;
-                for (int v = 0; v < nv; v++) acc[v] += pa[jj] * ATT_NAME(vload)(vr + 16 * v);
-            }
-            m = mn;
-        }
-        float inv = 1.0f / l;
-        float *o = a->out + ((long)b * T + i) * C + (long)h * d;
-        for (int v = 0; v < nv; v++) ATT_NAME(vstore)(o + 16 * v, acc[v] * inv);
-        a->lse[(long)(b * H + h) * T + i] = m + logf(l);
+    ATT_NAME(scaled)(Q, ld, T, nv, a->scale, qs);
+    int i = 0;
+    for (; i + 4 <= T; i += 4) {
+        ATT_NAME(prefetch_next)(a, b, h, i, 4, nv, 0);
+        ATT_NAME(forward_rows)(a, 4, i, nv, qs, V, kt, b, h);
+    }
+    ATT_NAME(prefetch_next)(a, b, h, i, T - i, nv, 0);
+    switch (T - i) {
+    case 3: ATT_NAME(forward_rows)(a, 3, i, nv, qs, V, kt, b, h); break;
+    case 2: ATT_NAME(forward_rows)(a, 2, i, nv, qs, V, kt, b, h); break;
+    case 1: ATT_NAME(forward_rows)(a, 1, i, nv, qs, V, kt, b, h); break;
+    default: break;
     }
 }
 
-/* Scores of R queries qs[r] (already scaled) against keys j0 ..< j0 + 16, each K^T vector
- * loaded once for all R: per query the sums of scores() in its order. */
-ATT_INL void ATT_NAME(scores_rows)(const int R, const float (*qs)[ATT_DMAX], const float *kt, int Tp,
-                                   int j0, int d, v16 *out)
-{
-    v16 s0[2] = {{0}}, s1[2] = {{0}};
-    for (int c = 0; c + 2 <= d; c += 2) {
-        v16 k0 = ATT_NAME(vload)(kt + (long)c * Tp + j0), k1 = ATT_NAME(vload)(kt + (long)(c + 1) * Tp + j0);
-        for (int r = 0; r < R; r++) { s0[r] += qs[r][c] * k0; s1[r] += qs[r][c + 1] * k1; }
-    }
-    for (int r = 0; r < R; r++) out[r] = s0[r] + s1[r];
-}
-
-/* Queries i ..< i + R (R = 1 or 2) of one head: dQ rows, and their terms of dK and dV added
- * into dk, dv (key j gets its terms in query order, as one query at a time would add them;
- * K rows, dK and dV rows loaded once per key for both queries). */
+/* Queries i ..< i + R (R <= 4) of one head: dQ rows, and their terms of dK and dV added
+ * into dk, dv. Key j gets its terms in query order, as one query at a time would add them, and
+ * each query its keys in key order (the same bits); K rows, dK and dV rows are loaded once per
+ * key for all the queries that see it. */
 ATT_INL void ATT_NAME(backward_rows)(const att_args *a, const int R, int i, const int nv,
-                                     const float *Q, const float *K, const float *kt, const float *vt,
-                                     float *dk, float *dv, float *dQ, int b, int h)
+                                     const float *Q, const float *qs, const float *K, const float *kt,
+                                     const float *vt, float *dk, float *dv, float *dQ, int b, int h)
 {
     const int T = a->T, C = a->C, H = a->H, d = nv * 16, Tp = (T + 15) & ~15;
     const long ld = 3L * C;
     const float scale = a->scale, p = a->dropout;
     const uint32_t base = (uint32_t)((long)(b * H + h) * T * T);
-    float qs[2][ATT_DMAX], dos[2][ATT_DMAX];
-    v16 dov[2][ATT_DMAX / 16], qv[2][ATT_DMAX / 16], dq[2][ATT_DMAX / 16];
-    float D[2], L[2];
+    const float *dO = a->dout + ((long)b * T + i) * C + (long)h * d;
+    v16 dov[4][ATT_DMAX / 16], qv[4][ATT_DMAX / 16], dq[4][ATT_DMAX / 16];
+    float D[4], L[4];
     for (int r = 0; r < R; r++) {
         const float *q = Q + (long)(i + r) * ld;
-        const float *doi = a->dout + ((long)b * T + i + r) * C + (long)h * d;
+        const float *doi = dO + (long)r * C;
         const float *oi = a->out + ((long)b * T + i + r) * C + (long)h * d;
-        for (int c = 0; c < d; c++) { qs[r][c] = q[c] * scale; dos[r][c] = doi[c]; }
         v16 dsum = {0};
         for (int v = 0; v < nv; v++) {
             dov[r][v] = ATT_NAME(vload)(doi + 16 * v);
@@ -161,13 +256,13 @@ ATT_INL void ATT_NAME(backward_rows)(const att_args *a, const int R, int i, cons
         L[r] = a->lse[(long)(b * H + h) * T + i + r];
     }
     for (int j0 = 0; j0 <= i + R - 1; j0 += 16) {
-        v16 s[2], dA[2];
-        ATT_NAME(scores_rows)(R, (const float (*)[ATT_DMAX])qs, kt, Tp, j0, d, s);
-        ATT_NAME(scores_rows)(R, (const float (*)[ATT_DMAX])dos, vt, Tp, j0, d, dA);
-        float pa[2][16], dsa[2][16];
-        int nj[2] = {0, 0};
+        v16 s[4], dA[4];
+        ATT_NAME(scores_rows)(R, qs + (long)i * d, d, kt, Tp, j0, d, s);
+        ATT_NAME(scores_rows)(R, dO, C, vt, Tp, j0, d, dA);
+        float pa[4][16], dsa[4][16];
+        int nj[4];
         for (int r = 0; r < R; r++) {
-            int n = i + r + 1 - j0;   /* 0 for query i in the block that starts at key i + 1 */
+            int n = i + r + 1 - j0;   /* keys of this block query i + r sees */
             nj[r] = n < 0 ? 0 : n < 16 ? n : 16;
             v16 pr = ATT_NAME(vexp)(ATT_NAME(causal)(s[r], n) - L[r]);
             v16 pm = pr, dAr = dA[r];
@@ -179,35 +274,24 @@ ATT_INL void ATT_NAME(backward_rows)(const att_args *a, const int R, int i, cons
             ATT_NAME(vstore)(pa[r], pm);
             ATT_NAME(vstore)(dsa[r], pr * (dAr - D[r]) * scale);
         }
-        const int both = R == 2 ? nj[0] : 0, last = nj[R - 1];
+        /* nj grows with r, so keys nj[r0 - 1] ..< nj[r0] go to queries r0 ..< R. */
         int jj = 0;
-        for (; jj < both; jj++) {
-            const float *kr = K + (long)(j0 + jj) * ld;
-            float *dkr = dk + (long)(j0 + jj) * d, *dvr = dv + (long)(j0 + jj) * d;
-            for (int v = 0; v < nv; v++) {
-                v16 kv = ATT_NAME(vload)(kr + 16 * v);
-                dq[0][v] += dsa[0][jj] * kv;
-                dq[1][v] += dsa[1][jj] * kv;
-                v16 x = ATT_NAME(vload)(dkr + 16 * v);
-                x += dsa[0][jj] * qv[0][v];
-                x += dsa[1][jj] * qv[1][v];
-                ATT_NAME(vstore)(dkr + 16 * v, x);
-                v16 y = ATT_NAME(vload)(dvr + 16 * v);
-                y += pa[0][jj] * dov[0][v];
-                y += pa[1][jj] * dov[1][v];
-                ATT_NAME(vstore)(dvr + 16 * v, y);
+        for (int r0 = 0; r0 < R; r0++)
+            for (; jj < nj[r0]; jj++) {
+                const float *kr = K + (long)(j0 + jj) * ld;
+                float *dkr = dk + (long)(j0 + jj) * d, *dvr = dv + (long)(j0 + jj) * d;
+                for (int v = 0; v < nv; v++) {
+                    v16 kv = ATT_NAME(vload)(kr + 16 * v);
+                    v16 x = ATT_NAME(vload)(dkr + 16 * v), y = ATT_NAME(vload)(dvr + 16 * v);
+                    for (int r = r0; r < R; r++) {
+                        dq[r][v] += dsa[r][jj] * kv;
+                        x += dsa[r][jj] * qv[r][v];
+                        y += pa[r][jj] * dov[r][v];
+                    }
+                    ATT_NAME(vstore)(dkr + 16 * v, x);
+                    ATT_NAME(vstore)(dvr + 16 * v, y);
+                }
             }
-        }
-        const int r = R - 1;   /* the last query's remaining keys */
-        for (; jj < last; jj++) {
-            const float *kr = K + (long)(j0 + jj) * ld;
-            float *dkr = dk + (long)(j0 + jj) * d, *dvr = dv + (long)(j0 + jj) * d;
-            for (int v = 0; v < nv; v++) {
-                dq[r][v] += dsa[r][jj] * ATT_NAME(vload)(kr + 16 * v);
-                ATT_NAME(vstore)(dkr + 16 * v, ATT_NAME(vload)(dkr + 16 * v) + dsa[r][jj] * qv[r][v]);
-                ATT_NAME(vstore)(dvr + 16 * v, ATT_NAME(vload)(dvr + 16 * v) + pa[r][jj] * dov[r][v]);
-            }
-        }
     }
     for (int r = 0; r < R; r++) {
         float *dqr = dQ + (long)(i + r) * ld;
@@ -220,16 +304,22 @@ ATT_INL void ATT_NAME(backward_head)(const att_args *a, int b, int h, const int 
     const int T = a->T, C = a->C, d = nv * 16, Tp = (T + 15) & ~15;
     const long ld = 3L * C;
     const float *Q = a->qkv + (long)b * T * ld + (long)h * d, *K = Q + C, *V = Q + 2 * C;
-    float *ws = cgemm_workspace(CGEMM_WORKSPACE_ATTENTION, (size_t)2 * d * Tp + (size_t)2 * T * d);
+    float *ws = cgemm_workspace(CGEMM_WORKSPACE_ATTENTION, (size_t)2 * d * Tp + (size_t)3 * T * d);
     if (!ws) abort();
     float *kt = ws, *vt = ws + (long)d * Tp, *dk = vt + (long)d * Tp, *dv = dk + (long)T * d;
+    float *qs = dv + (long)T * d;   /* the head's queries times scale, (T, d) */
     ATT_NAME(transpose)(K, ld, T, d, Tp, kt);
     ATT_NAME(transpose)(V, ld, T, d, Tp, vt);
+    ATT_NAME(scaled)(Q, ld, T, nv, a->scale, qs);
     for (long t = 0; t < 2L * T * d; t++) dk[t] = 0.0f;
     float *dQ = a->dqkv + (long)b * T * ld + (long)h * d;
     int i = 0;
-    for (; i + 2 <= T; i += 2) ATT_NAME(backward_rows)(a, 2, i, nv, Q, K, kt, vt, dk, dv, dQ, b, h);
-    if (i < T) ATT_NAME(backward_rows)(a, 1, i, nv, Q, K, kt, vt, dk, dv, dQ, b, h);
+    for (; i + 2 <= T; i += 2) {
+        ATT_NAME(prefetch_next)(a, b, h, i, 2, nv, 1);
+        ATT_NAME(backward_rows)(a, 2, i, nv, Q, qs, K, kt, vt, dk, dv, dQ, b, h);
+    }
+    ATT_NAME(prefetch_next)(a, b, h, i, T - i, nv, 1);
+    if (i < T) ATT_NAME(backward_rows)(a, 1, i, nv, Q, qs, K, kt, vt, dk, dv, dQ, b, h);
     /* Whole vectors: as a plain loop the compiler could not rule out overlap and copied floats. */
     for (int j = 0; j < T; j++) {
         float *dkr = dQ + (long)j * ld + C, *dvr = dkr + C;

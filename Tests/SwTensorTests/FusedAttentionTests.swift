@@ -72,8 +72,11 @@ import SwTensor
     }
 
     /// Forward and backward within 2e-6 of the largest value (relative to max |reference|):
-    /// float32 sums over at most T keys and d features, with exp within 3e-7.
-    @Test(arguments: [(2, 2, 37, 32, Float(0)), (1, 3, 20, 48, Float(0)), (2, 2, 37, 32, Float(0.2)), (1, 1, 70, 128, Float(0.1))])
+    /// float32 sums over at most T keys and d features, with exp within 3e-7. The shapes cover
+    /// every remainder of T modulo the kernels' row groups (4 queries forward, 2 backward) and
+    /// key blocks (16), whole and partial, and heads of 16 to 128 features.
+    @Test(arguments: [(2, 2, 37, 32, Float(0)), (1, 3, 20, 48, Float(0)), (2, 2, 37, 32, Float(0.2)),
+                      (1, 1, 70, 128, Float(0.1)), (2, 3, 39, 48, Float(0.1)), (1, 2, 64, 64, Float(0))])
     func matchesDoubleReference(shape: (Int, Int, Int, Int, Float)) {
         let (B, H, T, C, p) = shape
         let c = Case(B: B, H: H, T: T, C: C, seed: 5)

@@ -16,12 +16,19 @@ import SwTrain
 /// elementwise kernels) and OpenBLAS's thread count: with the pool left at its automatic size,
 /// `--threads 1` timed a 2-thread pool whose fork-joins, on a loaded machine, cost more than
 /// a factorized layer's GEMMs (the wide MLP at rank 64 measured 1.3x faster instead of 12x).
-/// Both counts are restored on return.
+/// Both counts are restored on return; while it runs, the pool's count is its own
+/// (`ThreadPool.exclusive`).
 public enum InferenceBench {
     public static func run(model: Model, name: String, peer: Model?, peerName: String, data: any Dataset,
                            batches: [Int], threads: Int, repeats: Int = 0, warmup: Int = 3) -> [BenchRow] {
-        let (poolBefore, blasBefore) = (ThreadPool.threads, BLAS.threads)
-        defer { ThreadPool.setThreads(poolBefore); BLAS.setThreads(blasBefore) }
+        ThreadPool.exclusive { timed(model: model, name: name, peer: peer, peerName: peerName, data: data,
+                                     batches: batches, threads: threads, repeats: repeats, warmup: warmup) }
+    }
+
+    private static func timed(model: Model, name: String, peer: Model?, peerName: String, data: any Dataset,
+                              batches: [Int], threads: Int, repeats: Int, warmup: Int) -> [BenchRow] {
+        let blasBefore = BLAS.threads
+        defer { BLAS.setThreads(blasBefore) }
         ThreadPool.setThreads(threads)
         BLAS.setThreads(threads)
         return batches.map { b in

@@ -46,12 +46,30 @@ public enum ThreadPool {
     /// while the pool alone at 2 threads made it 1.4x faster. With one OpenBLAS thread the
     /// GEMMs left to OpenBLAS also give the same bits at every thread count.
     public static func setThreads(_ n: Int) {
+        owner.lock()
+        defer { owner.unlock() }
         let n = max(1, min(n, 256))
         swt_pool_set_threads(Int32(n))
         BLAS.ensureSetUp()
         if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil {
             openblas_set_num_threads(1)
         }
+    }
+
+    /// Taken by `setThreads`; held by `exclusive` for its whole body (recursive, so the body may
+    /// set the count itself).
+    private static let owner = NSRecursiveLock()
+
+    /// Runs `body` with the thread count owned by the caller: `setThreads` from any other thread
+    /// waits until `body` returns, and the pool's count found on entry is set again on exit.
+    /// For code that sets the count and depends on it staying put while it runs: benchmarks at a
+    /// given count, and tests, which run in parallel in one process.
+    public static func exclusive<T>(_ body: () throws -> T) rethrows -> T {
+        owner.lock()
+        defer { owner.unlock() }
+        let before = threads
+        defer { setThreads(before) }
+        return try body()
     }
 
     /// Resolves and applies the thread count: `configured` when given, else `automaticThreads`.

@@ -20,20 +20,20 @@ import SwTensor
         func backward(_ dy: Tensor) -> Tensor { dy }
     }
 
-    @Test func timesAtTheGivenThreadsAndRestoresThem() throws {
-        let before = ThreadPool.threads
-        defer { ThreadPool.setThreads(before) }
-        ThreadPool.setThreads(2)
-        let data = MNIST1D(split: .test, samples: 64)
-        let probes = [PoolProbe([40]), PoolProbe([40])]
-        let models = probes.map { p in
-            Model(network: Sequential([p, Dense(inputShape: [40], units: 10)], inputShape: [40]), loss: SoftmaxCrossEntropy(classes: 10))
+    @Test func timesAtTheGivenThreadsAndRestoresThem() {
+        ThreadPool.exclusive {
+            ThreadPool.setThreads(2)
+            let data = MNIST1D(split: .test, samples: 64)
+            let probes = [PoolProbe([40]), PoolProbe([40])]
+            let models = probes.map { p in
+                Model(network: Sequential([p, Dense(inputShape: [40], units: 10)], inputShape: [40]), loss: SoftmaxCrossEntropy(classes: 10))
+            }
+            for m in models { m.initialize(seed: 1) }
+            let rows = InferenceBench.run(model: models[0], name: "a", peer: models[1], peerName: "b", data: data,
+                                          batches: [8], threads: 1, repeats: 3, warmup: 1)
+            #expect(rows.count == 1)
+            for p in probes { #expect(!p.seen.isEmpty && p.seen.allSatisfy { $0 == 1 }, "pool threads seen: \(p.seen)") }
+            #expect(ThreadPool.threads == 2)
         }
-        for m in models { m.initialize(seed: 1) }
-        let rows = InferenceBench.run(model: models[0], name: "a", peer: models[1], peerName: "b", data: data,
-                                      batches: [8], threads: 1, repeats: 3, warmup: 1)
-        #expect(rows.count == 1)
-        for p in probes { #expect(!p.seen.isEmpty && p.seen.allSatisfy { $0 == 1 }, "pool threads seen: \(p.seen)") }
-        #expect(ThreadPool.threads == 2)
     }
 }

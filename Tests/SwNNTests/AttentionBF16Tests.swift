@@ -125,9 +125,10 @@ import SwTensor
             store.zeroGradients()
             return y + layer.backward(dy).array + store.gradients.array
         }
-        defer { ThreadPool.setThreads(1) }
-        let a = run(2)
-        #expect(a == run(2), "run to run at 2 threads")
-        #expect(a == run(1), "1 thread against 2")
+        ThreadPool.exclusive {
+            let a = run(2)
+            #expect(a == run(2), "run to run at 2 threads")
+            #expect(a == run(1), "1 thread against 2")
+        }
     }
 }

@@ -128,21 +128,22 @@ import _TestSupport
     /// and at 1 and 3 threads.
     @Test(arguments: [false, true])
     func sameBitsAtEveryThreadCount(portable: Bool) {
-        defer { ThreadPool.setThreads(1) }
-        let d = Self.call((100, 25, 19, 25, 3, 2, 1))
-        var rng = RNG(seed: 8)
-        let x = Self.random(100 * 25 * 19, &rng), w = Self.random(25 * 25 * 3, &rng)
-        let bias = Self.random(25, &rng), dy = Self.random(100 * 25 * 10, &rng), dw0 = Self.random(w.count, &rng)
-        let db0 = Self.random(25, &rng)
-        func bits(_ threads: Int) -> [[UInt32]] {
-            ThreadPool.setThreads(threads)
-            let r = Self.run(d, x: x, w: w, bias: bias, dy: dy, dw0: dw0, db0: db0, portable: portable)
-            return [r.y, r.dx, r.dw, r.db].map { $0.map(\.bitPattern) }
+        ThreadPool.exclusive {
+            let d = Self.call((100, 25, 19, 25, 3, 2, 1))
+            var rng = RNG(seed: 8)
+            let x = Self.random(100 * 25 * 19, &rng), w = Self.random(25 * 25 * 3, &rng)
+            let bias = Self.random(25, &rng), dy = Self.random(100 * 25 * 10, &rng), dw0 = Self.random(w.count, &rng)
+            let db0 = Self.random(25, &rng)
+            func bits(_ threads: Int) -> [[UInt32]] {
+                ThreadPool.setThreads(threads)
+                let r = Self.run(d, x: x, w: w, bias: bias, dy: dy, dw0: dw0, db0: db0, portable: portable)
+                return [r.y, r.dx, r.dw, r.db].map { $0.map(\.bitPattern) }
+            }
+            let two = bits(2)
+            #expect(bits(2) == two, "run to run")
+            #expect(bits(1) == two, "1 thread against 2")
+            #expect(bits(3) == two, "3 threads against 2")
         }
-        let two = bits(2)
-        #expect(bits(2) == two, "run to run")
-        #expect(bits(1) == two, "1 thread against 2")
-        #expect(bits(3) == two, "3 threads against 2")
     }
 
     /// `Conv1D` on the direct kernels against the same layer on im2col + GEMM, and all its

@@ -88,30 +88,31 @@ import _TestSupport
     /// On these loops and on the direct kernels.
     @Test(arguments: [false, true])
     func sameBitsRunToRunAndAcrossThreads(direct: Bool) {
-        defer { ThreadPool.setThreads(1) }
-        func step(threads: Int) -> [[Float]] {
-            ThreadPool.setThreads(threads)
-            let layers: [Conv1D] = [Conv1D(inputShape: [1, 40], channels: 25, kernel: 5, stride: 2, padding: 1),
-                                    Conv1D(inputShape: [25, 19], channels: 25, kernel: 3, stride: 2, padding: 1)]
-            for layer in layers { layer.allowsDirectKernel = direct }
-            var rng = RNG(seed: 3)
-            var result: [[Float]] = []
-            var x = Tensor(zeros: [128, 1, 40])
-            rng.fillUniform(x, -1, 1)
-            for layer in layers {
-                let store = ParameterStore(root: layer)
-                layer.resetParameters(rng: &rng)
-                let y = layer.forward(x, training: true)
-                let dy = Tensor(zeros: y.shape)
-                rng.fillUniform(dy, -1, 1)
-                let dx = layer.backward(dy)
-                result += [y.array, dx.array, store.gradients.array]
-                x = y
+        ThreadPool.exclusive {
+            func step(threads: Int) -> [[Float]] {
+                ThreadPool.setThreads(threads)
+                let layers: [Conv1D] = [Conv1D(inputShape: [1, 40], channels: 25, kernel: 5, stride: 2, padding: 1),
+                                        Conv1D(inputShape: [25, 19], channels: 25, kernel: 3, stride: 2, padding: 1)]
+                for layer in layers { layer.allowsDirectKernel = direct }
+                var rng = RNG(seed: 3)
+                var result: [[Float]] = []
+                var x = Tensor(zeros: [128, 1, 40])
+                rng.fillUniform(x, -1, 1)
+                for layer in layers {
+                    let store = ParameterStore(root: layer)
+                    layer.resetParameters(rng: &rng)
+                    let y = layer.forward(x, training: true)
+                    let dy = Tensor(zeros: y.shape)
+                    rng.fillUniform(dy, -1, 1)
+                    let dx = layer.backward(dy)
+                    result += [y.array, dx.array, store.gradients.array]
+                    x = y
+                }
+                return result
             }
-            return result
+            let two = step(threads: 2)
+            #expect(step(threads: 2) == two, "run to run at 2 threads")
+            #expect(step(threads: 1) == two, "1 thread against 2")
         }
-        let two = step(threads: 2)
-        #expect(step(threads: 2) == two, "run to run at 2 threads")
-        #expect(step(threads: 1) == two, "1 thread against 2")
     }
 }

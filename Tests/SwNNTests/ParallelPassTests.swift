@@ -15,8 +15,9 @@ import SwTensor
 
     /// `body` at 1, 2 and 3 pool threads; the pool is left at one thread.
     static func atThreads<T>(_ body: () -> T) -> [T] {
-        defer { ThreadPool.setThreads(1) }
-        return [1, 2, 3].map { ThreadPool.setThreads($0); return body() }
+        ThreadPool.exclusive {
+            return [1, 2, 3].map { ThreadPool.setThreads($0); return body() }
+        }
     }
 
     /// Column sums (rows added in order, from the old value) against the plain row loop, for

@@ -32,63 +32,65 @@ import SwTensor
     }
 
     @Test func geluBitIdenticalAcrossThreads() {
-        defer { ThreadPool.setThreads(1) }
-        var rng = RNG(seed: 3)
-        let n = 100_003
-        let x = (0..<n).map { _ in rng.uniform(-5, 5) }
-        func run() -> [Float] {
-            var dx = [Float](repeating: 0, count: n)
-            VectorKernels.geluBackward(count: n, x: x, dy: x, dx: &dx)
-            return dx
+        ThreadPool.exclusive {
+            var rng = RNG(seed: 3)
+            let n = 100_003
+            let x = (0..<n).map { _ in rng.uniform(-5, 5) }
+            func run() -> [Float] {
+                var dx = [Float](repeating: 0, count: n)
+                VectorKernels.geluBackward(count: n, x: x, dy: x, dx: &dx)
+                return dx
+            }
+            ThreadPool.setThreads(1)
+            let one = run()
+            ThreadPool.setThreads(2)
+            #expect(run() == one)
         }
-        ThreadPool.setThreads(1)
-        let one = run()
-        ThreadPool.setThreads(2)
-        #expect(run() == one)
     }
 
     /// Layer norm over 600 rows of 40 (three row blocks, a 16-lane body and an 8 tail): the
     /// forward against Double, and forward, input and parameter gradients bit-identical at
     /// 1 and 2 threads.
     @Test func layerNormBlocksAndThreads() {
-        defer { ThreadPool.setThreads(1) }
-        let (rows, D) = (600, 40)
-        func run(_ threads: Int) -> ([Float], [Float], [Float]) {
-            ThreadPool.setThreads(threads)
+        ThreadPool.exclusive {
+            let (rows, D) = (600, 40)
+            func run(_ threads: Int) -> ([Float], [Float], [Float]) {
+                ThreadPool.setThreads(threads)
+                let layer = LayerNorm(inputShape: [D])
+                let store = ParameterStore(root: layer)
+                var rng = RNG(seed: 5)
+                layer.resetAllParameters(rng: &rng)
+                rng.fillUniform(store.values, 0.5, 1.5)
+                let x = Tensor(zeros: [rows, D]), dy = Tensor(zeros: [rows, D])
+                rng.fillUniform(x, -2, 2)
+                rng.fillUniform(dy, -1, 1)
+                let y = layer.forward(x, training: true).array
+                let dx = layer.backward(dy).array
+                return (y, dx, store.gradients.array)
+            }
+            let one = run(1), two = run(2)
+            #expect(one.0 == two.0 && one.1 == two.1 && one.2 == two.2)
+            // Forward against Double.
             let layer = LayerNorm(inputShape: [D])
             let store = ParameterStore(root: layer)
             var rng = RNG(seed: 5)
             layer.resetAllParameters(rng: &rng)
             rng.fillUniform(store.values, 0.5, 1.5)
-            let x = Tensor(zeros: [rows, D]), dy = Tensor(zeros: [rows, D])
+            let w = Array(store.values.array[0..<D]).map(Double.init), b = Array(store.values.array[D..<(2 * D)]).map(Double.init)
+            let x = Tensor(zeros: [rows, D])
             rng.fillUniform(x, -2, 2)
-            rng.fillUniform(dy, -1, 1)
-            let y = layer.forward(x, training: true).array
-            let dx = layer.backward(dy).array
-            return (y, dx, store.gradients.array)
-        }
-        let one = run(1), two = run(2)
-        #expect(one.0 == two.0 && one.1 == two.1 && one.2 == two.2)
-        // Forward against Double.
-        let layer = LayerNorm(inputShape: [D])
-        let store = ParameterStore(root: layer)
-        var rng = RNG(seed: 5)
-        layer.resetAllParameters(rng: &rng)
-        rng.fillUniform(store.values, 0.5, 1.5)
-        let w = Array(store.values.array[0..<D]).map(Double.init), b = Array(store.values.array[D..<(2 * D)]).map(Double.init)
-        let x = Tensor(zeros: [rows, D])
-        rng.fillUniform(x, -2, 2)
-        let xs = x.array.map(Double.init)
-        var worst = 0.0
-        for r in 0..<rows {
-            let row = Array(xs[(r * D)..<((r + 1) * D)])
-            let mean = row.reduce(0, +) / Double(D)
-            let v = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(D)
-            for i in 0..<D {
-                let want = (row[i] - mean) / (v + 1e-5).squareRoot() * w[i] + b[i]
-                worst = max(worst, abs(want - Double(one.0[r * D + i])))
+            let xs = x.array.map(Double.init)
+            var worst = 0.0
+            for r in 0..<rows {
+                let row = Array(xs[(r * D)..<((r + 1) * D)])
+                let mean = row.reduce(0, +) / Double(D)
+                let v = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(D)
+                for i in 0..<D {
+                    let want = (row[i] - mean) / (v + 1e-5).squareRoot() * w[i] + b[i]
+                    worst = max(worst, abs(want - Double(one.0[r * D + i])))
+                }
             }
+            #expect(worst < 1e-5, "forward error \(worst)")
         }
-        #expect(worst < 1e-5, "forward error \(worst)")
     }
 }

@@ -116,17 +116,18 @@ import SwTensor
     }
 
     @Test func bitIdenticalAcrossThreads() {
-        defer { ThreadPool.setThreads(1) }
-        var rng = RNG(seed: 8)
-        let problems = [Problem(m: 130, n: 300, k: 77, transA: false, transB: true, beta: 0, rng: &rng),
-                        Problem(m: 97, n: 520, k: 64, transA: true, transB: false, beta: 1, rng: &rng),
-                        Problem(m: 1, n: 1000, k: 33, transA: false, transB: false, beta: 0, rng: &rng)]
-        for path in BF16GEMM.availablePaths where path != .amx {
-            ThreadPool.setThreads(1)
-            let one = problems.map { $0.run(path) }
-            for threads in [2, 3] {
-                ThreadPool.setThreads(threads)
-                #expect(problems.map { $0.run(path) } == one, "\(path): \(threads) threads differ from 1")
+        ThreadPool.exclusive {
+            var rng = RNG(seed: 8)
+            let problems = [Problem(m: 130, n: 300, k: 77, transA: false, transB: true, beta: 0, rng: &rng),
+                            Problem(m: 97, n: 520, k: 64, transA: true, transB: false, beta: 1, rng: &rng),
+                            Problem(m: 1, n: 1000, k: 33, transA: false, transB: false, beta: 0, rng: &rng)]
+            for path in BF16GEMM.availablePaths where path != .amx {
+                ThreadPool.setThreads(1)
+                let one = problems.map { $0.run(path) }
+                for threads in [2, 3] {
+                    ThreadPool.setThreads(threads)
+                    #expect(problems.map { $0.run(path) } == one, "\(path): \(threads) threads differ from 1")
+                }
             }
         }
     }

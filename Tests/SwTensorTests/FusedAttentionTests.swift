@@ -89,16 +89,17 @@ import SwTensor
     }
 
     @Test func bitIdenticalAcrossThreadsAndRuns() {
-        defer { ThreadPool.setThreads(1) }
-        let c = Case(B: 3, H: 4, T: 29, C: 64, seed: 8)
-        ThreadPool.setThreads(1)
-        let one = c.run(dropout: 0.1, seed: 3)
-        for threads in [2, 3] {
-            ThreadPool.setThreads(threads)
-            let again = c.run(dropout: 0.1, seed: 3)
-            #expect(again.out == one.out && again.dQKV == one.dQKV, "\(threads) threads differ from 1")
+        ThreadPool.exclusive {
+            let c = Case(B: 3, H: 4, T: 29, C: 64, seed: 8)
+            ThreadPool.setThreads(1)
+            let one = c.run(dropout: 0.1, seed: 3)
+            for threads in [2, 3] {
+                ThreadPool.setThreads(threads)
+                let again = c.run(dropout: 0.1, seed: 3)
+                #expect(again.out == one.out && again.dQKV == one.dQKV, "\(threads) threads differ from 1")
+            }
+            #expect(c.run(dropout: 0.1, seed: 3).dQKV == c.run(dropout: 0.1, seed: 3).dQKV)
         }
-        #expect(c.run(dropout: 0.1, seed: 3).dQKV == c.run(dropout: 0.1, seed: 3).dQKV)
     }
 
     @Test func dropoutRateIsP() {

@@ -231,22 +231,23 @@ import SwTensor
     @Test(arguments: [(700, 130), (5, 50), (300, 1030)])
     func tnPackLayoutAtAnyThreads(shape: (Int, Int)) {
         guard swt_gemm_available() != 0 else { return }
-        defer { ThreadPool.setThreads(1) }
-        let (k, n) = shape, ldb = n + 3
-        var rng = RNG(seed: 42)
-        let b = (0..<(k * ldb)).map { _ in rng.uniform(-1, 1) }
-        let count = Int(swt_sgemm_tn_pack_size(Int32(k), Int32(n)))
-        var expected = [Float](repeating: 0, count: count)
-        for s in 0..<((n + 47) / 48) {
-            for r in 0..<k {
-                for c in 0..<48 where s * 48 + c < n { expected[s * 48 * k + r * 48 + c] = b[r * ldb + s * 48 + c] }
+        ThreadPool.exclusive {
+            let (k, n) = shape, ldb = n + 3
+            var rng = RNG(seed: 42)
+            let b = (0..<(k * ldb)).map { _ in rng.uniform(-1, 1) }
+            let count = Int(swt_sgemm_tn_pack_size(Int32(k), Int32(n)))
+            var expected = [Float](repeating: 0, count: count)
+            for s in 0..<((n + 47) / 48) {
+                for r in 0..<k {
+                    for c in 0..<48 where s * 48 + c < n { expected[s * 48 * k + r * 48 + c] = b[r * ldb + s * 48 + c] }
+                }
             }
-        }
-        for threads in [1, 2, 3] {
-            ThreadPool.setThreads(threads)
-            var packed = [Float](repeating: .nan, count: count)
-            swt_sgemm_tn_pack(Int32(k), Int32(n), b, Int32(ldb), &packed)
-            #expect(packed.map(\.bitPattern) == expected.map(\.bitPattern), "\(shape), \(threads) threads")
+            for threads in [1, 2, 3] {
+                ThreadPool.setThreads(threads)
+                var packed = [Float](repeating: .nan, count: count)
+                swt_sgemm_tn_pack(Int32(k), Int32(n), b, Int32(ldb), &packed)
+                #expect(packed.map(\.bitPattern) == expected.map(\.bitPattern), "\(shape), \(threads) threads")
+            }
         }
     }
 

@@ -48,19 +48,20 @@ import SwTensor
 @Suite(.serialized) struct DropoutMaskTests {
     @Test(arguments: [1, 2, 3])
     func sameBitsAndStreamAsUniformCalls(threads: Int) {
-        defer { ThreadPool.setThreads(1) }
-        ThreadPool.setThreads(threads)
-        for skip in 0..<5 {
-            for count in [0, 1, 3, 4, 7, 100, 3 * 32 * 1024 + 5] {
-                var a = RNG(seed: 9), b = RNG(seed: 9)
-                for _ in 0..<skip { _ = a.uniform(); _ = b.uniform() }
-                let p: Float = 0.3, keep: Float = 1 / 0.7
-                var mask = [Float](repeating: -1, count: count)
-                mask.withUnsafeMutableBufferPointer { a.fillDropoutMask($0.baseAddress!, count: count, p: p, keep: keep) }
-                let expected = (0..<count).map { _ in b.uniform() >= p ? keep : 0 }
-                #expect(mask == expected, "skip \(skip) count \(count)")
-                #expect(a == b, "skip \(skip) count \(count): the stream continues where the calls leave it")
-                #expect(a.uniform() == b.uniform())
+        ThreadPool.exclusive {
+            ThreadPool.setThreads(threads)
+            for skip in 0..<5 {
+                for count in [0, 1, 3, 4, 7, 100, 3 * 32 * 1024 + 5] {
+                    var a = RNG(seed: 9), b = RNG(seed: 9)
+                    for _ in 0..<skip { _ = a.uniform(); _ = b.uniform() }
+                    let p: Float = 0.3, keep: Float = 1 / 0.7
+                    var mask = [Float](repeating: -1, count: count)
+                    mask.withUnsafeMutableBufferPointer { a.fillDropoutMask($0.baseAddress!, count: count, p: p, keep: keep) }
+                    let expected = (0..<count).map { _ in b.uniform() >= p ? keep : 0 }
+                    #expect(mask == expected, "skip \(skip) count \(count)")
+                    #expect(a == b, "skip \(skip) count \(count): the stream continues where the calls leave it")
+                    #expect(a.uniform() == b.uniform())
+                }
             }
         }
     }

@@ -154,14 +154,16 @@ ATT_INL void ATT_NAME(forward_rows)(const att_args *a, const int R, int i, const
             ATT_NAME(vstore)(pa[r], pr);
             m[r] = mn;
         }
-        /* Keys in order; nj grows with r, so keys nj[r0 - 1] ..< nj[r0] go to queries r0 ..< R. */
+        /* Keys in order; nj grows with r, so keys nj[r0 - 1] ..< nj[r0] go to queries r0 ..< R.
+         * The row loops run over all R with a test, not from r0: a constant trip count that
+         * -O2 unrolls whole (from r0 it was peeled, and the rows' sums left registers). */
         int jj = 0;
         for (int r0 = 0; r0 < R; r0++)
             for (; jj < nj[r0]; jj++) {
                 const float *vr = V + (long)(j0 + jj) * ld;
                 for (int v = 0; v < nv; v++) {
                     v16 vv = ATT_NAME(vload)(vr + 16 * v);
-                    for (int r = r0; r < R; r++) acc[r][v] += pa[r][jj] * vv;
+                    for (int r = 0; r < R; r++) if (r >= r0) acc[r][v] += pa[r][jj] * vv;
                 }
             }
     }
@@ -274,7 +276,8 @@ ATT_INL void ATT_NAME(backward_rows)(const att_args *a, const int R, int i, cons
             ATT_NAME(vstore)(pa[r], pm);
             ATT_NAME(vstore)(dsa[r], pr * (dAr - D[r]) * scale);
         }
-        /* nj grows with r, so keys nj[r0 - 1] ..< nj[r0] go to queries r0 ..< R. */
+        /* nj grows with r, so keys nj[r0 - 1] ..< nj[r0] go to queries r0 ..< R (the row loop
+         * over all R with a test: see forward_rows). */
         int jj = 0;
         for (int r0 = 0; r0 < R; r0++)
             for (; jj < nj[r0]; jj++) {
@@ -283,7 +286,7 @@ ATT_INL void ATT_NAME(backward_rows)(const att_args *a, const int R, int i, cons
                 for (int v = 0; v < nv; v++) {
                     v16 kv = ATT_NAME(vload)(kr + 16 * v);
                     v16 x = ATT_NAME(vload)(dkr + 16 * v), y = ATT_NAME(vload)(dvr + 16 * v);
-                    for (int r = r0; r < R; r++) {
+                    for (int r = 0; r < R; r++) if (r >= r0) {
                         dq[r][v] += dsa[r][jj] * kv;
                         x += dsa[r][jj] * qv[r][v];
                         y += pa[r][jj] * dov[r][v];

@@ -61,14 +61,15 @@ public enum ThreadPool {
     private static let owner = NSRecursiveLock()
 
     /// Runs `body` with the thread count owned by the caller: `setThreads` from any other thread
-    /// waits until `body` returns, and the pool's count found on entry is set again on exit.
-    /// For code that sets the count and depends on it staying put while it runs: benchmarks at a
-    /// given count, and tests, which run in parallel in one process.
+    /// waits until `body` returns, and the pool's count found on entry is set again on exit
+    /// (the pool's alone: OpenBLAS's count stays as `body` left it). For code that sets the
+    /// count and depends on it staying put while it runs: benchmarks at a given count, and
+    /// tests, which run in parallel in one process.
     public static func exclusive<T>(_ body: () throws -> T) rethrows -> T {
         owner.lock()
         defer { owner.unlock() }
-        let before = threads
-        defer { setThreads(before) }
+        let before = swt_pool_threads()
+        defer { swt_pool_set_threads(before) }
         return try body()
     }
 

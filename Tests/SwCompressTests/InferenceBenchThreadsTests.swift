@@ -5,7 +5,7 @@ import SwNN
 import SwTensor
 
 /// `InferenceBench` times both models at the thread count it is given (swtrain's pool as well
-/// as OpenBLAS) and restores the counts it found.
+/// as OpenBLAS) and restores the counts it found, both of them.
 @Suite(.serialized) struct InferenceBenchThreadsTests {
     /// A pass-through layer that records the pool's thread count at each forward.
     final class PoolProbe: Layer {
@@ -23,6 +23,10 @@ import SwTensor
     @Test func timesAtTheGivenThreadsAndRestoresThem() {
         ThreadPool.exclusive {
             ThreadPool.setThreads(2)
+            let blasBefore = BLAS.threads
+            defer { BLAS.setThreads(blasBefore) }
+            BLAS.setThreads(2)
+            let blasFound = BLAS.threads   // 2, or 1 with a single-threaded OpenBLAS
             let data = MNIST1D(split: .test, samples: 64)
             let probes = [PoolProbe([40]), PoolProbe([40])]
             let models = probes.map { p in
@@ -34,6 +38,7 @@ import SwTensor
             #expect(rows.count == 1)
             for p in probes { #expect(!p.seen.isEmpty && p.seen.allSatisfy { $0 == 1 }, "pool threads seen: \(p.seen)") }
             #expect(ThreadPool.threads == 2)
+            #expect(BLAS.threads == blasFound, "OpenBLAS threads after the bench: \(BLAS.threads), before \(blasFound)")
         }
     }
 }

@@ -19,13 +19,20 @@
 #if CGEMM_X86
 /* One MR x (NV*16) tile of C, accumulated in registers over K.
  * a(i,p) = A[i*lda + p] (TA: A[p*lda + i]) is broadcast; B rows are vector loads.
+ * With `bias` (the tile's first column of a row vector) the sums start from it instead of
+ * from C: the bits of C = bias followed by beta 1, without writing and reading C first.
  * The last vector of a row may be partial (mask nm) unless FULL. */
 CGEMM_INLINE void op_kernel(const int TA, const int MR, const int NV, const int FULL, int K,
                             const float *A, long lda, const float *B, long ldb,
-                            float *C, long ldc, float beta, __mmask16 nm)
+                            float *C, long ldc, float beta, const float *bias, __mmask16 nm)
 {
     __m512 acc[OP_MR][OP_NV];
-    if (beta == 0.0f) {
+    if (bias) {   /* every row starts from the tile's bias columns (C is write-only) */
+        UNROLL for (int v = 0; v < NV; v++) {
+            __m512 x = (!FULL && v == NV - 1) ? _mm512_maskz_loadu_ps(nm, bias + 16 * v) : _mm512_loadu_ps(bias + 16 * v);
+            UNROLL for (int i = 0; i < MR; i++) acc[i][v] = x;
+        }
+    } else if (beta == 0.0f) {
         UNROLL for (int i = 0; i < MR; i++)
             UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
     } else {
@@ -61,14 +68,14 @@ CGEMM_INLINE void op_kernel(const int TA, const int MR, const int NV, const int 
 
 /* Edge tiles: one instance per (A read across or down, rows, vectors). */
 #define OP_CASE(ta, mr, nv) case ((ta) * 9 + (mr)) * 4 + (nv): \
-    op_kernel(ta, mr, nv, 0, K, A, lda, B, ldb, C, ldc, beta, nm); break;
+    op_kernel(ta, mr, nv, 0, K, A, lda, B, ldb, C, ldc, beta, bias, nm); break;
 #define OP_ROW(ta, mr) OP_CASE(ta, mr, 1) OP_CASE(ta, mr, 2) OP_CASE(ta, mr, 3)
 #define OP_ROWS(ta) OP_ROW(ta, 1) OP_ROW(ta, 2) OP_ROW(ta, 3) OP_ROW(ta, 4) \
                     OP_ROW(ta, 5) OP_ROW(ta, 6) OP_ROW(ta, 7) OP_ROW(ta, 8)
 
 CGEMM_NOINLINE void op_edge(int ta, int mr, int nv, int K, const float *A, long lda,
                             const float *B, long ldb, float *C, long ldc,
-                            float beta, __mmask16 nm)
+                            float beta, const float *bias, __mmask16 nm)
 {
     switch ((ta * 9 + mr) * 4 + nv) {
     OP_ROWS(0) OP_ROWS(1)
@@ -76,28 +83,40 @@ CGEMM_NOINLINE void op_edge(int ta, int mr, int nv, int K, const float *A, long 
     }
 }
 
-CGEMM_TARGET void swt_sgemm_nn(int M, int N, int K, const float *A, int lda,
-                               const float *B, int ldb, float *C, int ldc, float beta)
+CGEMM_TARGET void swt_sgemm_nn_bias(int M, int N, int K, const float *A, int lda,
+                                    const float *B, int ldb, float *C, int ldc, float beta,
+                                    const float *bias)
 {
     const int NC = OP_NV * 16;
-    if (K <= 0) { scale_c(M, N, C, ldc, beta); return; }
+    if (K <= 0) {
+        if (bias) { for (int i = 0; i < M; i++) for (int j = 0; j < N; j++) C[(long)i * ldc + j] = bias[j]; }
+        else scale_c(M, N, C, ldc, beta);
+        return;
+    }
     for (int p0 = 0; p0 < K; p0 += NN_KC) {
         int kc = K - p0 < NN_KC ? K - p0 : NN_KC;
         float bk = p0 == 0 ? beta : 1.0f;   /* later blocks accumulate */
         for (int j0 = 0; j0 < N; j0 += NC) {
             int nc = N - j0 < NC ? N - j0 : NC;
             const float *Bj = B + (long)p0 * ldb + j0;
+            const float *bj = bias && p0 == 0 ? bias + j0 : NULL;   /* later blocks accumulate */
             for (int i0 = 0; i0 < M; i0 += OP_MR) {
                 int mr = M - i0 < OP_MR ? M - i0 : OP_MR;
                 const float *Ai = A + (long)i0 * lda + p0;
                 float *Ci = C + (long)i0 * ldc + j0;
                 if (mr == OP_MR && nc == NC)
-                    op_kernel(0, OP_MR, OP_NV, 1, kc, Ai, lda, Bj, ldb, Ci, ldc, bk, 0xFFFF);
+                    op_kernel(0, OP_MR, OP_NV, 1, kc, Ai, lda, Bj, ldb, Ci, ldc, bk, bj, 0xFFFF);
                 else
-                    op_edge(0, mr, (nc + 15) / 16, kc, Ai, lda, Bj, ldb, Ci, ldc, bk, lane_mask(nc % 16 ? nc % 16 : 16));
+                    op_edge(0, mr, (nc + 15) / 16, kc, Ai, lda, Bj, ldb, Ci, ldc, bk, bj, lane_mask(nc % 16 ? nc % 16 : 16));
             }
         }
     }
+}
+
+CGEMM_TARGET void swt_sgemm_nn(int M, int N, int K, const float *A, int lda,
+                               const float *B, int ldb, float *C, int ldc, float beta)
+{
+    swt_sgemm_nn_bias(M, N, K, A, lda, B, ldb, C, ldc, beta, NULL);
 }
 
 #else
@@ -105,6 +124,13 @@ void swt_sgemm_nn(int M, int N, int K, const float *A, int lda,
                   const float *B, int ldb, float *C, int ldc, float beta)
 {
     (void)M; (void)N; (void)K; (void)A; (void)lda; (void)B; (void)ldb; (void)C; (void)ldc; (void)beta;
+    abort();   /* no AVX-512 on this architecture: swt_gemm_available() is 0 */
+}
+
+void swt_sgemm_nn_bias(int M, int N, int K, const float *A, int lda,
+                       const float *B, int ldb, float *C, int ldc, float beta, const float *bias)
+{
+    (void)M; (void)N; (void)K; (void)A; (void)lda; (void)B; (void)ldb; (void)C; (void)ldc; (void)beta; (void)bias;
     abort();   /* no AVX-512 on this architecture: swt_gemm_available() is 0 */
 }
 #endif
@@ -173,9 +199,9 @@ CGEMM_TARGET static void tn_run(int M, int N, int K, const float *A, int lda,
                 for (long q = 0; q < per && issued < total; q++, issued++)
                     _mm_prefetch((const char *)(prefetch[issued / lines] + (issued % lines) * 16), _MM_HINT_T1);
                 if (mr == OP_MR && nc == NC)
-                    op_kernel(1, OP_MR, OP_NV, 1, kc, Ai, OP_MR, Bj, row_stride, Ci, ldc, bk, 0xFFFF);
+                    op_kernel(1, OP_MR, OP_NV, 1, kc, Ai, OP_MR, Bj, row_stride, Ci, ldc, bk, NULL, 0xFFFF);
                 else
-                    op_edge(1, mr, (nc + 15) / 16, kc, Ai, OP_MR, Bj, row_stride, Ci, ldc, bk, lane_mask(nc % 16 ? nc % 16 : 16));
+                    op_edge(1, mr, (nc + 15) / 16, kc, Ai, OP_MR, Bj, row_stride, Ci, ldc, bk, NULL, lane_mask(nc % 16 ? nc % 16 : 16));
             }
         }
     }

@@ -37,10 +37,12 @@ CGEMM_INLINE __m512 reduce16(const __m512 v[16])
 }
 
 /* One MR x NR tile of C: acc[i*NR+j] holds 16 partial sums of A[i,:].B[j,:].
- * Per 16-wide k step: MR+NR loads, MR*NR FMAs; masked loads for the K tail. */
+ * Per 16-wide k step: MR+NR loads, MR*NR FMAs; masked loads for the K tail.
+ * With `bias` (the tile's first column) C = sums + bias[j] (C write-only): the bits of
+ * C = bias followed by beta 1. */
 CGEMM_INLINE void dot_kernel(const int MR, const int NR, int K,
                              const float *A, long lda, const float *B, long ldb,
-                             float *C, long ldc, float beta)
+                             float *C, long ldc, float beta, const float *bias)
 {
     __m512 acc[NT_MR * 8];
     UNROLL for (int t = 0; t < MR * NR; t++) acc[t] = _mm512_setzero_ps();
@@ -71,18 +73,20 @@ CGEMM_INLINE void dot_kernel(const int MR, const int NR, int K,
     UNROLL for (int i = 0; i < MR; i++)
         UNROLL for (int j = 0; j < NR; j++) {
             float *c = C + i * ldc + j;
-            *c = beta == 0.0f ? out[i * NR + j] : out[i * NR + j] + beta * *c;
+            *c = bias ? out[i * NR + j] + bias[j]
+                 : beta == 0.0f ? out[i * NR + j] : out[i * NR + j] + beta * *c;
         }
 }
 
 /* Edge tiles: one instance per (rows, columns) pair up to 4 x 8. */
 #define DOT_CASE(mr, nr) case (mr) * 8 + (nr): \
-    dot_kernel(mr, nr, K, A, lda, B, ldb, C, ldc, beta); break;
+    dot_kernel(mr, nr, K, A, lda, B, ldb, C, ldc, beta, bias); break;
 #define DOT_ROW(mr) DOT_CASE(mr, 1) DOT_CASE(mr, 2) DOT_CASE(mr, 3) DOT_CASE(mr, 4) \
                     DOT_CASE(mr, 5) DOT_CASE(mr, 6) DOT_CASE(mr, 7) DOT_CASE(mr, 8)
 
 CGEMM_NOINLINE void dot_edge(int mr, int nr, int K, const float *A, long lda,
-                             const float *B, long ldb, float *C, long ldc, float beta)
+                             const float *B, long ldb, float *C, long ldc, float beta,
+                             const float *bias)
 {
     switch (mr * 8 + nr) {
     DOT_ROW(1) DOT_ROW(2) DOT_ROW(3) DOT_ROW(4)
@@ -104,16 +108,18 @@ CGEMM_INLINE void transpose_b(int N, int K, const float *B, long ldb, float *Bt)
     }
 }
 
-CGEMM_TARGET void swt_sgemm_nt(int M, int N, int K, const float *A, int lda,
-                               const float *B, int ldb, float *C, int ldc, float beta)
+/* swt_sgemm_nt with an optional bias row added to every row of C (beta ignored then). */
+CGEMM_TARGET static void nt_run(int M, int N, int K, const float *A, int lda,
+                                const float *B, int ldb, float *C, int ldc, float beta,
+                                const float *bias)
 {
-    if (K <= 0) { scale_c(M, N, C, ldc, beta); return; }
+    if (K <= 0) { swt_sgemm_nn_bias(M, N, 0, A, lda, B, ldb, C, ldc, beta, bias); return; }
     int short_k = K <= NT_SMALLK || (K <= 2 * NT_SMALLK && M >= 128);
     if (short_k && (long)ldb * 15 < 0x7fffffffL) {   /* gather offsets are int32 */
         float *Bt = cgemm_workspace(CGEMM_WORKSPACE_NT, (size_t)K * N);
         if (Bt) {
             transpose_b(N, K, B, ldb, Bt);
-            swt_sgemm_nn(M, N, K, A, lda, Bt, N, C, ldc, beta);
+            swt_sgemm_nn_bias(M, N, K, A, lda, Bt, N, C, ldc, beta, bias);
             return;
         }
     }
@@ -123,24 +129,31 @@ CGEMM_TARGET void swt_sgemm_nt(int M, int N, int K, const float *A, int lda,
         for (int j0 = 0; j0 < N; j0 += NT_NR) {
             int nr = N - j0 < NT_NR ? N - j0 : NT_NR;
             const float *Bj = B + (long)j0 * ldb + k0;
+            const float *bj = bias && k0 == 0 ? bias + j0 : NULL;
             int i0 = 0;
             if (nr == NT_NR)
                 for (; i0 + NT_MR <= M; i0 += NT_MR)
                     dot_kernel(NT_MR, NT_NR, kc, A + (long)i0 * lda + k0, lda, Bj, ldb,
-                               C + (long)i0 * ldc + j0, ldc, bk);
+                               C + (long)i0 * ldc + j0, ldc, bk, bj);
             for (; i0 < M; i0 += NT_MR) {
                 int mr = M - i0 < NT_MR ? M - i0 : NT_MR;
                 dot_edge(mr, nr, kc, A + (long)i0 * lda + k0, lda, Bj, ldb,
-                         C + (long)i0 * ldc + j0, ldc, bk);
+                         C + (long)i0 * ldc + j0, ldc, bk, bj);
             }
         }
     }
 }
 
+CGEMM_TARGET void swt_sgemm_nt(int M, int N, int K, const float *A, int lda,
+                               const float *B, int ldb, float *C, int ldc, float beta)
+{
+    nt_run(M, N, K, A, lda, B, ldb, C, ldc, beta, NULL);
+}
+
 /* One block of swt_sgemm_blocked: rows i0.., columns j0.. of C. */
 typedef struct {
     int M, N, K, lda, ldb, ldc, rb, cb, mblocks, nn;
-    const float *A, *B;
+    const float *A, *B, *bias;
     float *C;
     float beta;
 } blocked_job;
@@ -152,17 +165,18 @@ static void blocked_task(void *ctx, long t)
     int mb = j->M - i0 < j->rb ? j->M - i0 : j->rb, nb = j->N - j0 < j->cb ? j->N - j0 : j->cb;
     const float *A = j->A + (long)i0 * j->lda;
     float *C = j->C + (long)i0 * j->ldc + j0;
-    if (j->nn) swt_sgemm_nn(mb, nb, j->K, A, j->lda, j->B + j0, j->ldb, C, j->ldc, j->beta);
-    else swt_sgemm_nt(mb, nb, j->K, A, j->lda, j->B + (long)j0 * j->ldb, j->ldb, C, j->ldc, j->beta);
+    const float *bias = j->bias ? j->bias + j0 : NULL;
+    if (j->nn) swt_sgemm_nn_bias(mb, nb, j->K, A, j->lda, j->B + j0, j->ldb, C, j->ldc, j->beta, bias);
+    else nt_run(mb, nb, j->K, A, j->lda, j->B + (long)j0 * j->ldb, j->ldb, C, j->ldc, j->beta, bias);
 }
 
 CGEMM_TARGET void swt_sgemm_blocked(int transB, int M, int N, int K, const float *A, int lda,
                                     const float *B, int ldb, float *C, int ldc, float beta,
-                                    int row_block, int col_block)
+                                    const float *bias, int row_block, int col_block)
 {
-    if (K <= 0) { scale_c(M, N, C, ldc, beta); return; }
+    if (K <= 0) { swt_sgemm_nn_bias(M, N, 0, A, lda, B, ldb, C, ldc, beta, bias); return; }
     blocked_job j = {M, N, K, lda, ldb, ldc, row_block, col_block, (M + row_block - 1) / row_block,
-                     !transB, A, B, C, beta};
+                     !transB, A, B, bias, C, beta};
     if (transB) {
         /* The path swt_sgemm_nt would take for the whole product: short K transposes B
          * once here (the caller's workspace) and every block runs NN on it. */
@@ -190,10 +204,10 @@ void swt_sgemm_nt(int M, int N, int K, const float *A, int lda,
 
 void swt_sgemm_blocked(int transB, int M, int N, int K, const float *A, int lda,
                        const float *B, int ldb, float *C, int ldc, float beta,
-                       int row_block, int col_block)
+                       const float *bias, int row_block, int col_block)
 {
     (void)transB; (void)M; (void)N; (void)K; (void)A; (void)lda; (void)B; (void)ldb; (void)C; (void)ldc;
-    (void)beta; (void)row_block; (void)col_block;
+    (void)beta; (void)bias; (void)row_block; (void)col_block;
     abort();   /* no AVX-512 on this architecture: swt_gemm_available() is 0 */
 }
 #endif

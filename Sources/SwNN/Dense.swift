@@ -72,6 +72,10 @@ public final class Dense: Layer {
         let w = fakeQuant?.weight(weight) ?? weight.pointer
         usedWeight = w
         input = x
+        if useBias, gemmPrecision == .fp32,
+           BLAS.gemmAddingBias(m: rows, n: outFeatures, k: inFeatures, a: x.pointer, b: w, bias: bias.pointer, c: y.pointer) {
+            return y
+        }
         if useBias { DenseBias.broadcast(bias.pointer, into: y.pointer, rows: rows, columns: outFeatures) }
         BLAS.gemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures,
                   a: x.pointer, b: w, beta: useBias ? 1 : 0, c: y.pointer, precision: gemmPrecision)

@@ -9,7 +9,14 @@ import SwTensor
 /// takes the same sums from that kernel instead, added while it packs dY, the same bits
 /// (`BLAS.gemmTNAccumulatingColumnSums`): one read of dY fewer, 3% of a char GPT step.
 enum DenseBias {
-    private typealias K = LayerNormKernels   // SIMD16 loads and stores
+    private enum K {   // SIMD16 loads and stores
+        @inline(__always)
+        static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+        @inline(__always)
+        static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+            UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+        }
+    }
 
     /// Rows per task of the copy.
     static let rowBlock = 256

@@ -8,7 +8,9 @@ import SwTensor
 /// Input and output `(B, ..., dim)`. Parameters: `weight` `[dim]` (init ones), `bias` `[dim]`
 /// (init zeros), as PyTorch. Backward (with `g = dy * weight`):
 /// `dx = rstd (g - mean(g) - n mean(g n))`, `dweight += Σ dy n`, `dbias += Σ dy`.
-/// Rows run over `ThreadPool` in fixed blocks, 16 lanes at a time (`LayerNormKernels`).
+/// Rows run over `ThreadPool` in fixed blocks through the C row kernels
+/// (`swt_layernorm_forward_rows` / `swt_layernorm_backward_rows`, AVX-512 when the CPU has it,
+/// a portable copy otherwise), 16 lanes at a time.
 public final class LayerNorm: Layer {
     public let typeName = "layernorm"
     public let dim: Int
@@ -59,12 +61,11 @@ public final class LayerNorm: Layer {
         let st = scratch(&stats, count: 2 * rows)
         let wp = UnsafePointer(weight.pointer), bp = UnsafePointer(bias.pointer)
         let xp = UnsafePointer(x.pointer), yp = y.pointer, eps = eps
+        let native = VectorKernels.native
         ThreadPool.forBlocks(count: rows, block: Self.rowBlock) { r in
-            for row in r {
-                let (mean, rstd) = LayerNormKernels.forwardRow(xp + row * D, yp + row * D, wp, bp, D, eps)
-                st[2 * row] = mean
-                st[2 * row + 1] = rstd
-            }
+            let o = r.lowerBound * D
+            VectorKernels.layerNormForward(rows: r.count, dim: D, x: xp + o, y: yp + o, weight: wp, bias: bp, eps: eps,
+                                           stats: st + 2 * r.lowerBound, native: native)
         }
         return y
     }
@@ -83,13 +84,13 @@ public final class LayerNorm: Layer {
         let blocks = (rows + Self.rowBlock - 1) / Self.rowBlock
         let part = partials.scratch(count: 2 * D * blocks)       // per block: dweight, dbias
         let xp = UnsafePointer(x.pointer), dyp = UnsafePointer(dy.pointer), gp = g?.pointer
+        let native = VectorKernels.native
         ThreadPool.run(blocks) { t in
             let dw = part + 2 * D * t, db = dw + D
             dw.initialize(repeating: 0, count: 2 * D)
-            for row in (t * Self.rowBlock)..<min(rows, (t + 1) * Self.rowBlock) {
-                LayerNormKernels.backwardRow(xp + row * D, dyp + row * D, gp.map { $0 + row * D }, wp,
-                                             mean: st[2 * row], rstd: st[2 * row + 1], dw, db, D)
-            }
+            let r0 = t * Self.rowBlock, o = r0 * D
+            VectorKernels.layerNormBackward(rows: min(rows, r0 + Self.rowBlock) - r0, dim: D, x: xp + o, dy: dyp + o,
+                                            dx: gp.map { $0 + o }, weight: wp, stats: st + 2 * r0, dw: dw, db: db, native: native)
         }
         let dwp = dWeight.pointer, dbp = dBias.pointer
         for t in 0..<blocks {
@@ -97,85 +98,6 @@ public final class LayerNorm: Layer {
             for i in 0..<D { dwp[i] += dw[i]; dbp[i] += db[i] }
         }
         return g ?? dy
-    }
-}
-
-/// Layer norm over one row, 16 lanes at a time (`SIMD16<Float>` partial sums, then the lanes
-/// in a fixed order), a scalar tail for `D % 16`.
-enum LayerNormKernels {
-    @inline(__always)
-    static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-    }
-
-    @inline(__always)
-    static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
-    }
-
-    /// y = (x - mean) rstd w + b; returns (mean, rstd).
-    @inline(__always)
-    static func forwardRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                           _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ D: Int, _ eps: Float) -> (Float, Float) {
-        let V = D / 16 * 16
-        var acc = SIMD16<Float>(repeating: 0)
-        var i = 0
-        while i < V { acc += load(x + i); i += 16 }
-        var sum = acc.sum()
-        for j in V..<D { sum += x[j] }
-        let mean = sum / Float(D)
-        let m = SIMD16<Float>(repeating: mean)
-        var sq = SIMD16<Float>(repeating: 0)
-        i = 0
-        while i < V { let d = load(x + i) - m; sq += d * d; i += 16 }
-        var sqs = sq.sum()
-        for j in V..<D { let d = x[j] - mean; sqs += d * d }
-        let rstd = 1 / (sqs / Float(D) + eps).squareRoot()
-        let r = SIMD16<Float>(repeating: rstd)
-        i = 0
-        while i < V { store((load(x + i) - m) * r * load(w + i) + load(b + i), y + i); i += 16 }
-        for j in V..<D { y[j] = (x[j] - mean) * rstd * w[j] + b[j] }
-        return (mean, rstd)
-    }
-
-    /// dw += dy n, db += dy; dx (when given) = rstd (dy w - mean(dy w) - n mean(dy w n)).
-    @inline(__always)
-    static func backwardRow(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>?,
-                            _ w: UnsafePointer<Float>, mean: Float, rstd: Float,
-                            _ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>, _ D: Int) {
-        let V = D / 16 * 16
-        let m = SIMD16<Float>(repeating: mean), r = SIMD16<Float>(repeating: rstd)
-        var sg = SIMD16<Float>(repeating: 0), sgn = SIMD16<Float>(repeating: 0)
-        var i = 0
-        while i < V {
-            let n = (load(x + i) - m) * r, d = load(dy + i), gi = d * load(w + i)
-            sg += gi
-            sgn += gi * n
-            store(load(dw + i) + d * n, dw + i)
-            store(load(db + i) + d, db + i)
-            i += 16
-        }
-        var sumG = sg.sum(), sumGN = sgn.sum()
-        for j in V..<D {
-            let n = (x[j] - mean) * rstd, gi = dy[j] * w[j]
-            sumG += gi
-            sumGN += gi * n
-            dw[j] += dy[j] * n
-            db[j] += dy[j]
-        }
-        guard let dx else { return }
-        let meanG = sumG / Float(D), meanGN = sumGN / Float(D)
-        let mg = SIMD16<Float>(repeating: meanG), mgn = SIMD16<Float>(repeating: meanGN)
-        i = 0
-        while i < V {
-            let n = (load(x + i) - m) * r
-            store(r * (load(dy + i) * load(w + i) - mg - n * mgn), dx + i)
-            i += 16
-        }
-        for j in V..<D {
-            let n = (x[j] - mean) * rstd
-            dx[j] = rstd * (dy[j] * w[j] - meanG - n * meanGN)
-        }
     }
 }
 

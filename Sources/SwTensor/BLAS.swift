@@ -97,6 +97,21 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(la), b, Int32(lb), beta, c, Int32(lc))
     }
 
+    /// A dense layer's forward with its bias in one pass: C = A Bᵀ + bias, the `n` floats of
+    /// `bias` added to every row (A `(m, k)`, B `(n, k)`, C `(m, n)`, row-major, contiguous).
+    /// Each sum starts from the bias in the kernel's registers, so the bits are those of C
+    /// filled with the bias rows followed by `gemm` with beta 1, without that write and read of
+    /// C. Only on the path `gemm` takes for this product in fp32 when it is
+    /// `swt_sgemm_blocked`; returns false (nothing done) otherwise, and the caller fills C and
+    /// runs `gemm`.
+    public static func gemmAddingBias(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                      bias: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) -> Bool {
+        ensureSetUp()
+        if m == 0 || n == 0 { return true }
+        return GEMMKernels.run(transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: k,
+                               beta: 1, c: c, ldc: n, bias: bias)
+    }
+
     /// A dense layer's weight and bias gradients from one read of the output gradient:
     /// C += Aᵀ B (A `(k, m)` = dY, B `(k, n)` = X, row-major and contiguous) and
     /// `columnSums[i] += Σ_r A[r, i]`, the rows added one by one in order (the bits of that plain

@@ -43,10 +43,13 @@ enum GEMMKernels {
 
     /// Runs C = op(A) B + beta C through the kernels if the call is one they win; returns
     /// false (nothing done) otherwise.
+    /// With `bias` (n floats) C = op(A) B + bias in every row instead (beta ignored), the
+    /// bits of C filled with the bias rows and beta 1.
     @inline(__always)
     static func run(transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
+                    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                    bias: UnsafePointer<Float>? = nil) -> Bool {
         guard alpha == 1, beta == 0 || beta == 1, max(m, n, k, lda, ldb, ldc) <= Int(Int32.max),
               covers(transB: transB, m: m, n: n, k: k) else { return false }
         // The kernels win at up to 128 (NT) / 256 (NN) rows a call, where B stays in L2: a
@@ -57,7 +60,7 @@ enum GEMMKernels {
         let mBlocks = (m + rb - 1) / rb
         let cb = parallel && mBlocks < 2 * ThreadPool.threads ? columnBlock : n
         swt_sgemm_blocked(transB ? 1 : 0, Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb),
-                          c, Int32(ldc), beta, Int32(rb), Int32(cb))
+                          c, Int32(ldc), beta, bias, Int32(rb), Int32(cb))
         return true
     }
 

@@ -171,6 +171,37 @@ import SwTensor
         #expect(p.paddingUntouched)
     }
 
+    /// `swt_sgemm_blocked` with a bias row (a dense layer's forward, `BLAS.gemmAddingBias`):
+    /// the bits of C filled with the bias rows and the call with beta 1, on every path the
+    /// product can take: short-K `A Bᵀ` on the NN tile over Bᵀ, long-K `A Bᵀ` on the dot
+    /// tile (one and two K blocks of 1024), `A B` over several K blocks of 256; rows and
+    /// columns off the tiles (8 x 48, 4 x 6), one block or blocks of 64 rows x 192 columns;
+    /// right against Double, C's padding untouched.
+    @Test(arguments: [(37, 130, 100, true), (150, 70, 200, true), (9, 50, 1100, true), (20, 13, 300, true),
+                      (37, 130, 600, false), (5, 200, 40, false)])
+    func blockedBiasIsFillThenBetaOneBits(shape: (Int, Int, Int, Bool)) {
+        guard swt_gemm_available() != 0 else { return }
+        let (m, n, k, transB) = shape
+        var rng = RNG(seed: 47)
+        var p = Problem(m: m, n: n, k: k, transB: transB, beta: 1, rng: &rng)
+        let bias = (0..<n).map { _ in rng.uniform(-2, 2) }
+        for i in 0..<m { for j in 0..<n { p.c[i * p.ldc + j] = bias[j] } }
+        let ref = p.reference()
+        let filled = p.c
+        for (rb, cb) in [(m, n), (64, 192)] {
+            var plain = filled, fused = filled
+            for i in 0..<m { for j in 0..<n { fused[i * p.ldc + j] = .nan } }   // write-only
+            swt_sgemm_blocked(transB ? 1 : 0, Int32(m), Int32(n), Int32(k), p.a, Int32(p.lda), p.b, Int32(p.ldb),
+                              &plain, Int32(p.ldc), 1, nil, Int32(rb), Int32(cb))
+            swt_sgemm_blocked(transB ? 1 : 0, Int32(m), Int32(n), Int32(k), p.a, Int32(p.lda), p.b, Int32(p.ldb),
+                              &fused, Int32(p.ldc), 0, bias, Int32(rb), Int32(cb))
+            #expect(fused.map(\.bitPattern) == plain.map(\.bitPattern), "\(shape), blocks \(rb) x \(cb)")
+            p.c = fused
+            #expect(p.relativeError(ref) <= Self.bound, "\(shape)")
+            #expect(p.paddingUntouched)
+        }
+    }
+
     /// `swt_sgemm_tn_blocked` reads B in place when its rows are short (ldb <= 512) and many
     /// (k >= 1024) and packs it otherwise: the same tiles in the same order, so the same bits
     /// either way (the same B stored with ldb n and with ldb 600), and right against Double.

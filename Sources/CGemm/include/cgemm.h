@@ -39,14 +39,23 @@ void swt_sgemm_nt(int M, int N, int K, const float *A, int lda,
 void swt_sgemm_nn(int M, int N, int K, const float *A, int lda,
                   const float *B, int ldb, float *C, int ldc, float beta);
 
+/// C[M,N] = A[M,K] . B[K,N] + bias, bias a row of N floats added to every row of C (beta
+/// ignored, C write-only), or with bias NULL exactly swt_sgemm_nn. Each sum starts from the
+/// bias: the bits of filling C with the bias rows and calling swt_sgemm_nn with beta 1.
+void swt_sgemm_nn_bias(int M, int N, int K, const float *A, int lda,
+                       const float *B, int ldb, float *C, int ldc, float beta, const float *bias);
+
 /// C = A.B^T (transB 1, as swt_sgemm_nt) or A.B (transB 0, as swt_sgemm_nn) + beta * C,
 /// as blocks of row_block rows x col_block columns of C, one pool task each (cpool.h).
+/// With bias (N floats; NULL: none) C = op product + bias in every row instead, beta
+/// ignored: the bits of C filled with the bias rows and beta 1, without that pass over C
+/// (a dense layer's forward with its bias).
 /// With transB and a short K (the path swt_sgemm_nt takes for the whole M), B is transposed
 /// once and every block runs the NN kernel on it. Blocks aligned with the tiles (row_block a
 /// multiple of 8, col_block of 48) give the bits of the unsplit call.
 void swt_sgemm_blocked(int transB, int M, int N, int K, const float *A, int lda,
                        const float *B, int ldb, float *C, int ldc, float beta,
-                       int row_block, int col_block);
+                       const float *bias, int row_block, int col_block);
 
 /// Floats needed by swt_sgemm_tn_pack for B[K,N].
 long swt_sgemm_tn_pack_size(int K, int N);

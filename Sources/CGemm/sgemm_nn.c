@@ -104,6 +104,11 @@ CGEMM_TARGET void swt_sgemm_nn_bias(int M, int N, int K, const float *A, int lda
                 int mr = M - i0 < OP_MR ? M - i0 : OP_MR;
                 const float *Ai = A + (long)i0 * lda + p0;
                 float *Ci = C + (long)i0 * ldc + j0;
+                /* The next tile's lines of C, for writing (a wide C does not stay in L2
+                 * between strips: 1.04-1.13x at 4096 rows x 384-512 columns, level at 128). */
+                if (i0 + 2 * OP_MR <= M)
+                    for (int r = OP_MR; r < 2 * OP_MR; r++)
+                        for (int c = 0; c < nc; c += 16) __builtin_prefetch(Ci + (long)r * ldc + c, 1, 3);
                 if (mr == OP_MR && nc == NC)
                     op_kernel(0, OP_MR, OP_NV, 1, kc, Ai, lda, Bj, ldb, Ci, ldc, bk, bj, 0xFFFF);
                 else

@@ -91,15 +91,16 @@ import SwTensor
     }
 
     /// Random (m, n, k) covering full tiles and tails: the forward tile is 4 x 6 (edges up to
-    /// 4 x 8), the NN tile 8 x 48, K blocks 1024 (NT) and 256 (NN); NT with k <= 128 (or <= 256
-    /// at m >= 128) takes the transpose path.
+    /// 4 x 8), the NN tile 8 x 48, K blocks 1024 (NT) and 256 (NN); NT with k <= 128 (or <= 512
+    /// at m >= 128) takes the transpose path, (129, 20, 500) over two NN K blocks, (128, 7, 513)
+    /// just past it on the dot tile.
     static func shapes(seed: UInt64) -> [(Int, Int, Int)] {
         var rng = RNG(seed: seed)
         func r(_ lo: Int, _ hi: Int) -> Int { lo + Int(rng.nextUInt32() % UInt32(hi - lo + 1)) }
         var s: [(Int, Int, Int)] = [(1, 1, 1), (4, 6, 16), (8, 48, 256), (3, 5, 17), (9, 49, 257), (1, 1, 1025)]
         for _ in 0..<24 { s.append((r(1, 21), r(1, 70), r(1, 300))) }
         for _ in 0..<3 { s.append((r(1, 6), r(1, 14), r(1020, 1300))) }
-        s.append((130, 20, 200)); s.append((128, 33, 129))
+        s.append((130, 20, 200)); s.append((128, 33, 129)); s.append((129, 20, 500)); s.append((128, 7, 513))
         return s
     }
 

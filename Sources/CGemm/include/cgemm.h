@@ -28,7 +28,7 @@ int swt_gemm_available(void);
 int swt_gemm_enabled(void);
 
 /// C[M,N] = A[M,K] . B[N,K]^T + beta * C. Each output is a dot product of two
-/// contiguous rows; B is read once per call. For short K (<= 128, or <= 256 when
+/// contiguous rows; B is read once per call. For short K (<= 128, or <= 512 when
 /// M >= 128) B is transposed into
 /// a thread-local buffer (reused across calls) and the NN kernel runs instead.
 void swt_sgemm_nt(int M, int N, int K, const float *A, int lda,

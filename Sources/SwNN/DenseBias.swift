@@ -1,7 +1,8 @@
 import SwTensor
 
 /// A dense layer's two bias passes over the pool: the bias copied into every output row
-/// (before the forward GEMM adds `x Wᵀ`) and the bias gradient, the column sums of the output
+/// (before the forward GEMM adds `x Wᵀ`; only where the GEMM kernels do not take the bias
+/// themselves, `BLAS.gemmAddingBias`) and the bias gradient, the column sums of the output
 /// gradient. On one thread both took about 2% of a char GPT step while the second thread
 /// waited. The sums split the columns, not the rows: each column still adds its rows one by
 /// one from the first, so the bits are those of the plain loop at any thread count.
